@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.api;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * One running virtual machine: RAM, harts, devices and firmware. Created by
+ * {@code dev.domus.xen.boot.Machines#create}; the domain runner owns exactly one.
+ */
+public interface Machine extends AutoCloseable {
+    /** Lifecycle of the machine itself (the domain adds policy on top). */
+    enum State { CREATED, RUNNING, PAUSED, STOPPED }
+
+    /** Starts the boot hart; others wait for SBI HSM start. */
+    void start();
+
+    /** Stops all harts at an instruction boundary and freezes guest time. */
+    void pause();
+
+    /** Continues after {@link #pause()}. */
+    void resume();
+
+    State state();
+
+    /** Feeds host keystrokes into the guest console. */
+    void consoleInput(byte[] data);
+
+    /** Asks the guest to power off or reboot itself (Domus control channel); the guest may ignore it. */
+    void requestShutdown(boolean reboot);
+
+    /** Stops the machine immediately; the exit reason becomes {@link ExitReason.Destroyed}. */
+    void destroy();
+
+    /** Waits until the machine has stopped; returns the reason, or empty on timeout. */
+    Optional<ExitReason> awaitExit(Duration timeout) throws InterruptedException;
+
+    /** Point-in-time statistics. */
+    MachineInfo info();
+
+    @Override
+    void close();
+}
