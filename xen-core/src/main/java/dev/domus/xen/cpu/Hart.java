@@ -196,6 +196,11 @@ public final class Hart {
 
     public void attachFirmware(Firmware fw) { this.firmware = fw; }
 
+    /** True while the hart is in WFI (or an SBI suspend) waiting for an interrupt. */
+    public boolean waitingForInterrupt() { return waitingForInterrupt; }
+
+    public void clearWaitingForInterrupt() { waitingForInterrupt = false; }
+
     public void bindThread(Thread t) { this.thread = t; }
 
     /** Resets to a given privilege and pc with translation off; registers are cleared. */
@@ -466,6 +471,50 @@ public final class Hart {
     public void postRemoteRequest(long what) {
         remoteRequests.getAndUpdate(v -> v | what);
         wake();
+    }
+
+    /** SBI set_timer: programs the S-mode timer compare and updates STIP right away. */
+    public void setTimerCompare(long when, long mtime) {
+        stimecmp = when;
+        setPending(HartInterrupts.STIP, Long.compareUnsigned(mtime, when) >= 0);
+        endBatch = true;
+    }
+
+    /**
+     * Asks this hart (from another hart's thread) to flush its TLB and, when it is running, waits briefly until it
+     * has done so, servicing the caller's own pending requests meanwhile so two harts flushing each other cannot
+     * deadlock. A parked hart flushes when it wakes, before executing anything.
+     */
+    public void requestFlushAndWait(boolean running) {
+        postRemoteRequest(REMOTE_FLUSH_TLB);
+        if (!running) {
+            return;
+        }
+        long deadline = System.nanoTime() + 2_000_000L;
+        while (remoteRequests.get() != 0 && !waitingForInterrupt && System.nanoTime() < deadline) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** Prepares a non-retentive resume: on wake-up the hart restarts at {@code addr} in S-mode, translation off. */
+    public void resumeNonRetentive(long addr, long opaque) {
+        x[10] = hartId;
+        x[11] = opaque;
+        pc = addr;
+        priv = PRIV_S;
+        satp = 0;
+        mstatus &= ~MSTATUS_SIE;
+        flushTlb();
+        mmuModeChanged();
+    }
+
+    /** Reads guest-virtual memory with the current privilege (SBI legacy calls); throws IllegalArgumentException on a fault. */
+    public long loadVirtual(long va, int size) {
+        try {
+            return load(va, size);
+        } catch (TrapException e) {
+            throw new IllegalArgumentException("cannot read guest address 0x" + Long.toHexString(va));
+        }
     }
 
     // =====================================================================================================

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.boot;
+
+import dev.domus.xen.api.ExitReason;
+import dev.domus.xen.api.Machine;
+import dev.domus.xen.api.MachineConfig;
+import dev.domus.xen.api.MachineInfo;
+import dev.domus.xen.api.MachineListener;
+import dev.domus.xen.bus.Bus;
+import dev.domus.xen.cpu.CpuEngine;
+import dev.domus.xen.cpu.Hart;
+import dev.domus.xen.cpu.Interpreter;
+import dev.domus.xen.devices.irq.Clint;
+import dev.domus.xen.devices.irq.HartInterrupts;
+import dev.domus.xen.devices.irq.MachineClock;
+import dev.domus.xen.devices.irq.Plic;
+import dev.domus.xen.devices.power.PowerEvents;
+import dev.domus.xen.devices.power.PvPanicDevice;
+import dev.domus.xen.devices.power.SifiveTestDevice;
+import dev.domus.xen.devices.rtc.GoldfishRtcDevice;
+import dev.domus.xen.devices.uart.Uart16550Device;
+import dev.domus.xen.firmware.Sbi;
+import dev.domus.xen.firmware.SbiPlatform;
+import dev.domus.xen.memory.GuestMemory;
+
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * The QEMU-virt-compatible machine: RAM at 0x8000_0000, CLINT, PLIC, two 16550A UARTs (console and the Domus
+ * control channel), Goldfish RTC, SiFive test device, pvpanic, SBI firmware, one host thread per hart.
+ *
+ * <p>A vCPU thread runs its hart in batches; between batches it services remote requests (TLB shootdowns), updates
+ * timer interrupts, takes pending interrupts, and parks while the hart waits for an interrupt (WFI, HSM stop or
+ * suspend, machine paused), so an idle guest costs no host CPU.
+ */
+final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
+    private static final Logger LOG = Logger.getLogger(VirtMachine.class.getName());
+
+    static final long RAM_BASE = 0x8000_0000L;
+    static final long TEST_BASE = 0x0010_0000L;
+    static final long RTC_BASE = 0x0010_1000L;
+    static final long PVPANIC_BASE = 0x0010_2000L;
+    static final int RTC_IRQ = 11;
+    /** Instructions per batch: bounds interrupt latency (~tens of microseconds) and the cost of the checks. */
+    private static final int BATCH = 8192;
+    /** Longest park while waiting for an interrupt, so state changes are noticed even without an unpark. */
+    private static final long MAX_PARK_NANOS = 50_000_000L;
+
+    private final MachineConfig config;
+    private final MachineListener listener;
+    private final GuestMemory ram;
+    private final Bus bus = new Bus();
+    private final MachineClock clock = new MachineClock();
+    private final Hart[] harts;
+    private final Thread[] threads;
+    private final AtomicIntegerArray hsm;
+    private final long[] startAddr;
+    private final long[] startOpaque;
+    private final Clint clint;
+    private final Plic plic;
+    private final Uart16550Device console;
+    private final Uart16550Device control;
+    private final ConsoleBuffer consoleOut;
+    private final CpuEngine engine = new Interpreter();
+    private final boolean sbiConsoleInput;
+    private final ArrayDeque<Byte> sbiInput = new ArrayDeque<>();
+
+    private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
+    private final AtomicReference<ExitReason> exitReason = new AtomicReference<>();
+    private final CountDownLatch exited = new CountDownLatch(1);
+    private volatile boolean stopping;
+    private volatile boolean pauseRequested;
+    private final AtomicIntegerArray parkedForPause;
+    private long startedAtNanos;
+
+    VirtMachine(MachineConfig config, MachineListener listener, BootImages images) {
+        this.config = config;
+        this.listener = listener;
+        long ramSize = (long) config.memoryMiB() << 20;
+        this.ram = GuestMemory.allocate(RAM_BASE, ramSize);
+        int n = config.vcpus();
+        this.harts = new Hart[n];
+        this.threads = new Thread[n];
+        this.hsm = new AtomicIntegerArray(n);
+        this.parkedForPause = new AtomicIntegerArray(n);
+        this.startAddr = new long[n];
+        this.startOpaque = new long[n];
+        Sbi sbi = new Sbi(this);
+        for (int i = 0; i < n; i++) {
+            harts[i] = new Hart(i, ram, bus, clock);
+            harts[i].attachFirmware(sbi);
+            hsm.set(i, Sbi.HSM_STOPPED);
+        }
+        this.consoleOut = new ConsoleBuffer(listener);
+        this.clint = new Clint(this, clock);
+        this.plic = new Plic(this);
+        this.console = new Uart16550Device("uart0", plic.line(Uart16550Device.CONSOLE_IRQ), consoleOut);
+        this.control = new Uart16550Device("uart1-control", plic.line(Uart16550Device.CONTROL_IRQ), b -> { });
+        PowerEvents power = new PowerEvents() {
+            @Override
+            public void powerOff(int code) {
+                exit(new ExitReason.PowerOff(code));
+            }
+
+            @Override
+            public void reset() {
+                exit(new ExitReason.Reboot());
+            }
+
+            @Override
+            public void crash(String reason) {
+                exit(new ExitReason.Crash(reason));
+            }
+        };
+        bus.map(TEST_BASE, new SifiveTestDevice(power));
+        bus.map(RTC_BASE, new GoldfishRtcDevice(plic.line(RTC_IRQ)));
+        bus.map(PVPANIC_BASE, new PvPanicDevice(power));
+        bus.map(Clint.BASE, clint);
+        bus.map(Plic.BASE, plic);
+        bus.map(Uart16550Device.CONSOLE_BASE, console);
+        bus.map(Uart16550Device.CONTROL_BASE, control);
+        this.sbiConsoleInput = config.cmdline().contains("console=hvc0");
+
+        long entry = BootLoader.load(ram, images, config, harts.length);
+        harts[0].enterSupervisorFromFirmware(entry, 0, BootLoader.fdtAddress(ram));
+        hsm.set(0, Sbi.HSM_STARTED);
+    }
+
+    // ---------------------------------------------------------------- Machine
+
+    @Override
+    public synchronized void start() {
+        if (!state.compareAndSet(State.CREATED, State.RUNNING)) {
+            throw new IllegalStateException("machine " + config.name() + " already started");
+        }
+        startedAtNanos = System.nanoTime();
+        for (int i = 0; i < harts.length; i++) {
+            final int id = i;
+            Thread t = Thread.ofPlatform().name(config.name() + "-vcpu" + i).daemon(true).unstarted(() -> runHart(id));
+            threads[i] = t;
+            harts[i].bindThread(t);
+        }
+        for (Thread t : threads) {
+            t.start();
+        }
+        Thread.ofPlatform().name(config.name() + "-reaper").daemon(true).start(this::reap);
+    }
+
+    @Override
+    public synchronized void pause() {
+        if (!state.compareAndSet(State.RUNNING, State.PAUSED)) {
+            return;
+        }
+        pauseRequested = true;
+        for (Hart h : harts) {
+            h.wake();
+        }
+        for (int i = 0; i < harts.length; i++) {
+            while (parkedForPause.get(i) == 0 && threads[i].isAlive() && !stopping) {
+                Thread.onSpinWait();
+                LockSupport.parkNanos(100_000);
+            }
+        }
+        clock.freeze();
+        consoleOut.flush();
+    }
+
+    @Override
+    public synchronized void resume() {
+        if (!state.compareAndSet(State.PAUSED, State.RUNNING)) {
+            return;
+        }
+        clock.resume();
+        pauseRequested = false;
+        for (Thread t : threads) {
+            LockSupport.unpark(t);
+        }
+    }
+
+    @Override
+    public State state() {
+        return state.get();
+    }
+
+    @Override
+    public void consoleInput(byte[] data) {
+        if (sbiConsoleInput) {
+            synchronized (sbiInput) {
+                for (byte b : data) {
+                    if (sbiInput.size() < 4096) {
+                        sbiInput.add(b);
+                    }
+                }
+            }
+            for (Hart h : harts) {
+                h.wake();
+            }
+            return;
+        }
+        console.receive(data, 0, data.length);
+    }
+
+    @Override
+    public void requestShutdown(boolean reboot) {
+        byte[] msg = (reboot ? "reboot\n" : "poweroff\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        control.receive(msg, 0, msg.length);
+    }
+
+    @Override
+    public void destroy() {
+        exit(new ExitReason.Destroyed());
+    }
+
+    @Override
+    public Optional<ExitReason> awaitExit(Duration timeout) throws InterruptedException {
+        if (exited.await(timeout.toNanos(), TimeUnit.NANOSECONDS)) {
+            return Optional.of(exitReason.get());
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public MachineInfo info() {
+        long instr = 0;
+        for (Hart h : harts) {
+            instr += h.instructionsRetired();
+        }
+        long cpu = 0;
+        ThreadMXBean mx = ManagementFactory.getThreadMXBean();
+        for (Thread t : threads) {
+            if (t != null && t.isAlive()) {
+                long c = mx.getThreadCpuTime(t.threadId());
+                if (c > 0) {
+                    cpu += c;
+                }
+            }
+        }
+        long up = startedAtNanos == 0 ? 0 : (System.nanoTime() - startedAtNanos) / 1_000_000;
+        return new MachineInfo(harts.length, config.memoryMiB(), instr, up, cpu / 1_000_000);
+    }
+
+    @Override
+    public void close() {
+        destroy();
+        try {
+            exited.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (exited.getCount() == 0) {
+            ram.close();
+        }
+    }
+
+    /** Records the first exit reason and stops every vCPU. */
+    void exit(ExitReason reason) {
+        if (exitReason.compareAndSet(null, reason)) {
+            stopping = true;
+            for (Hart h : harts) {
+                h.wake();
+            }
+            if (state.get() == State.CREATED) {
+                state.set(State.STOPPED);
+                exited.countDown();
+                listener.exited(reason);
+            }
+        }
+    }
+
+    private void reap() {
+        for (Thread t : threads) {
+            try {
+                t.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+        consoleOut.flush();
+        state.set(State.STOPPED);
+        ExitReason r = exitReason.get();
+        LOG.info(() -> "event=machine-exit domain=" + config.name() + " reason=" + r);
+        exited.countDown();
+        listener.exited(r);
+    }
+
+    // ---------------------------------------------------------------- vCPU loop
+
+    private void runHart(int id) {
+        Hart h = harts[id];
+        try {
+            while (!stopping) {
+                if (pauseRequested) {
+                    parkedForPause.set(id, 1);
+                    while (pauseRequested && !stopping) {
+                        LockSupport.parkNanos(MAX_PARK_NANOS);
+                    }
+                    parkedForPause.set(id, 0);
+                    continue;
+                }
+                int st = hsm.get(id);
+                if (st == Sbi.HSM_STOPPED) {
+                    LockSupport.parkNanos(MAX_PARK_NANOS);
+                    continue;
+                }
+                if (st == Sbi.HSM_START_PENDING) {
+                    h.enterSupervisorFromFirmware(startAddr[id], id, startOpaque[id]);
+                    hsm.set(id, Sbi.HSM_STARTED);
+                    continue;
+                }
+                h.serviceRemoteRequests();
+                long cmp = clint.mtimecmp(id);
+                h.updateTimers(clock.mtime(), cmp);
+                if (st == Sbi.HSM_SUSPENDED || h.waitingForInterrupt()) {
+                    if (h.interruptPendingForWfi()) {
+                        h.clearWaitingForInterrupt();
+                        if (st == Sbi.HSM_SUSPENDED) {
+                            hsm.set(id, Sbi.HSM_STARTED);
+                        }
+                    } else {
+                        consoleOut.flush();
+                        long deadline = h.nextTimerDeadline(cmp);
+                        long parkNanos = MAX_PARK_NANOS;
+                        if (deadline != -1L) {
+                            parkNanos = Math.min(parkNanos, clock.nanoTimeAt(deadline) - System.nanoTime());
+                        }
+                        if (parkNanos > 0) {
+                            LockSupport.parkNanos(parkNanos);
+                        }
+                        continue;
+                    }
+                }
+                h.checkInterrupts();
+                engine.execute(h, BATCH);
+                consoleOut.flushIfPending();
+            }
+        } catch (Throwable t) {
+            LOG.log(Level.SEVERE, "event=vcpu-failure domain=" + config.name() + " hart=" + id + " pc=0x"
+                    + Long.toHexString(h.pc()), t);
+            exit(new ExitReason.Crash("internal error on vCPU " + id + ": " + t));
+        }
+    }
+
+    // ---------------------------------------------------------------- HartInterrupts
+
+    @Override
+    public int hartCount() {
+        return harts.length;
+    }
+
+    @Override
+    public void setPending(int hart, int bit, boolean pending) {
+        if (hart >= 0 && hart < harts.length) {
+            harts[hart].setPending(bit, pending);
+        }
+    }
+
+    // ---------------------------------------------------------------- SbiPlatform
+
+    @Override
+    public Hart hart(int id) {
+        return harts[id];
+    }
+
+    @Override
+    public int hsmState(int id) {
+        return hsm.get(id);
+    }
+
+    @Override
+    public boolean hsmStart(int id, long addr, long opaque) {
+        if (hsm.get(id) != Sbi.HSM_STOPPED) {
+            return false;
+        }
+        startAddr[id] = addr;
+        startOpaque[id] = opaque;
+        if (!hsm.compareAndSet(id, Sbi.HSM_STOPPED, Sbi.HSM_START_PENDING)) {
+            return false;
+        }
+        harts[id].wake();
+        return true;
+    }
+
+    @Override
+    public void hsmStop(Hart self) {
+        hsm.set(self.hartId(), Sbi.HSM_STOPPED);
+    }
+
+    @Override
+    public void hsmSuspend(Hart self) {
+        hsm.set(self.hartId(), Sbi.HSM_SUSPENDED);
+    }
+
+    @Override
+    public void consoleWrite(byte[] data, int off, int len) {
+        for (int i = 0; i < len; i++) {
+            consoleOut.write(data[off + i]);
+        }
+    }
+
+    @Override
+    public int consoleRead() {
+        synchronized (sbiInput) {
+            Byte b = sbiInput.poll();
+            return b == null ? -1 : b & 0xff;
+        }
+    }
+
+    @Override
+    public void systemReset(int type, int reason) {
+        if (type == 0x100) {
+            exit(new ExitReason.Crash("guest trapped into M-mode, which the SBI firmware owns"));
+        } else if (type == 0) {
+            exit(reason == 1 ? new ExitReason.Crash("guest reported a system failure (SBI SRST)")
+                    : new ExitReason.PowerOff(0));
+        } else {
+            exit(new ExitReason.Reboot());
+        }
+    }
+
+    @Override
+    public long mtime() {
+        return clock.mtime();
+    }
+}
