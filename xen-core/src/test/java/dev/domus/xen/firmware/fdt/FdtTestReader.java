@@ -213,8 +213,12 @@ final class FdtTestReader {
         return (x + 3) & ~3;
     }
 
-    /** Decompiles with dtc when it is installed: the DTS text, or null when dtc is missing. */
-    static String dtcDecompile(byte[] blob) throws Exception {
+    /** dtc's output: the DTS text and whatever it printed on stderr (warnings). */
+    record Dtc(String dts, String warnings) {
+    }
+
+    /** Decompiles with dtc when it is installed; null when dtc is missing. */
+    static Dtc dtcDecompile(byte[] blob) throws Exception {
         java.nio.file.Path dtb = java.nio.file.Files.createTempFile("domus-test", ".dtb");
         try {
             java.nio.file.Files.write(dtb, blob);
@@ -232,7 +236,7 @@ final class FdtTestReader {
                 if (rc != 0) {
                     throw new AssertionError("dtc failed with " + rc + ":\n" + java.nio.file.Files.readString(err));
                 }
-                return out;
+                return new Dtc(out, java.nio.file.Files.readString(err));
             } finally {
                 java.nio.file.Files.deleteIfExists(err);
             }

@@ -126,9 +126,9 @@ class FdtWriterTest {
 
     @Test
     void dtcDecompilesTheBlob() throws Exception {
-        String dts = FdtTestReader.dtcDecompile(sample());
-        Assumptions.assumeTrue(dts != null, "dtc (device-tree-compiler) is not installed");
-        assertThat(dts).contains("/dts-v1/;")
+        FdtTestReader.Dtc dtc = FdtTestReader.dtcDecompile(sample());
+        Assumptions.assumeTrue(dtc != null, "dtc (device-tree-compiler) is not installed");
+        assertThat(dtc.dts()).contains("/dts-v1/;")
                 .contains("compatible = \"test,board\";")
                 .contains("chosen {")
                 .contains("bootargs = \"console=ttyS0 quiet\";")
