@@ -20,4 +20,31 @@ public final class Machines {
         BootImages images = BootImages.read(config.kernel(), config.ramdisk());
         return new VirtMachine(config, listener, images);
     }
+
+    /** A finished bare-metal run: the program's exit code (HTIF tohost) and its signature region. */
+    public record BareMetalResult(java.util.Optional<dev.domus.xen.api.ExitReason> exit, byte[] signature,
+                                  long instructions) { }
+
+    /**
+     * Runs a bare-metal RV64 ELF program in M-mode without firmware until it writes an exit code to its
+     * {@code tohost} symbol (HTIF convention of riscv-tests and the architecture test suite) or the timeout passes.
+     */
+    public static BareMetalResult runBareMetal(java.nio.file.Path elf, int memoryMiB, int harts,
+                                               java.time.Duration timeout, MachineListener listener)
+            throws InterruptedException {
+        byte[] bytes;
+        try {
+            bytes = java.nio.file.Files.readAllBytes(elf);
+        } catch (java.io.IOException e) {
+            throw new BootException("cannot read " + elf + ": " + e.getMessage(), e);
+        }
+        ElfImage image = ElfImage.parse(elf.toString(), bytes);
+        MachineConfig cfg = new MachineConfig("baremetal", memoryMiB, harts, elf, java.util.Optional.empty(), "", 0);
+        VirtMachine m = new VirtMachine(cfg, listener, null, image);
+        m.start();
+        java.util.Optional<dev.domus.xen.api.ExitReason> r = m.awaitExit(timeout);
+        m.destroy();
+        m.awaitExit(java.time.Duration.ofSeconds(5));
+        return new BareMetalResult(r, m.signature(), m.info().instructions());
+    }
 }

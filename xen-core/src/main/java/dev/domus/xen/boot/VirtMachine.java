@@ -84,7 +84,19 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     private final AtomicIntegerArray parkedForPause;
     private long startedAtNanos;
 
+    /** Guest-physical address of the HTIF tohost word in bare-metal mode, or 0. */
+    private final long tohost;
+    private final ElfImage bareMetal;
+
     VirtMachine(MachineConfig config, MachineListener listener, BootImages images) {
+        this(config, listener, images, null);
+    }
+
+    /**
+     * A machine booting either Linux with the SBI firmware ({@code images}) or, when {@code elf} is given, a bare-metal
+     * program in M-mode on every hart with no firmware (ISA conformance tests; HTIF tohost ends the run).
+     */
+    VirtMachine(MachineConfig config, MachineListener listener, BootImages images, ElfImage elf) {
         this.config = config;
         this.listener = listener;
         long ramSize = (long) config.memoryMiB() << 20;
@@ -96,10 +108,13 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         this.parkedForPause = new AtomicIntegerArray(n);
         this.startAddr = new long[n];
         this.startOpaque = new long[n];
+        this.bareMetal = elf;
         Sbi sbi = new Sbi(this);
         for (int i = 0; i < n; i++) {
             harts[i] = new Hart(i, ram, bus, clock);
-            harts[i].attachFirmware(sbi);
+            if (elf == null) {
+                harts[i].attachFirmware(sbi);
+            }
             hsm.set(i, Sbi.HSM_STOPPED);
         }
         this.consoleOut = new ConsoleBuffer(listener);
@@ -132,9 +147,61 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         bus.map(Uart16550Device.CONTROL_BASE, control);
         this.sbiConsoleInput = config.cmdline().contains("console=hvc0");
 
-        long entry = BootLoader.load(ram, images, config, harts.length);
-        harts[0].enterSupervisorFromFirmware(entry, 0, BootLoader.fdtAddress(ram));
-        hsm.set(0, Sbi.HSM_STARTED);
+        if (elf == null) {
+            long entry = BootLoader.load(ram, images, config, harts.length);
+            harts[0].enterSupervisorFromFirmware(entry, 0, BootLoader.fdtAddress(ram));
+            hsm.set(0, Sbi.HSM_STARTED);
+            this.tohost = 0;
+        } else {
+            for (ElfImage.Segment seg : elf.segments()) {
+                if (!ram.containsRange(seg.address(), seg.memSize())) {
+                    throw new BootException(String.format("ELF segment 0x%x+0x%x is outside guest RAM 0x%x+0x%x",
+                            seg.address(), seg.memSize(), ram.base(), ram.size()));
+                }
+                ram.write(seg.address() - ram.base(), seg.data(), 0, seg.data().length);
+            }
+            for (int i = 0; i < n; i++) {
+                harts[i].reset(Hart.PRIV_M, elf.entry());
+                harts[i].setReg(10, i);
+                hsm.set(i, Sbi.HSM_STARTED);
+            }
+            this.tohost = elf.symbol("tohost").filter(a -> ram.containsRange(a, 8)).orElse(0L);
+        }
+    }
+
+    /** Bare-metal mode: handles an HTIF request written to tohost (exit code or console byte). */
+    private void pollTohost() {
+        long off = tohost - ram.base();
+        long v = ram.loadLongVolatile(off);
+        if (v == 0) {
+            return;
+        }
+        int device = (int) (v >>> 56);
+        int cmd = (int) ((v >>> 48) & 0xff);
+        if (device == 1 && cmd == 1) {
+            consoleOut.write((int) v & 0xff);
+            ram.storeLong(off, 0);
+            long fromhost = bareMetal.symbol("fromhost").orElse(0L);
+            if (ram.containsRange(fromhost, 8)) {
+                ram.storeLong(fromhost - ram.base(), (1L << 56) | (1L << 48));
+            }
+        } else if (device == 0 && (v & 1) != 0) {
+            exit(new ExitReason.PowerOff((int) (v >>> 1)));
+        } else {
+            ram.storeLong(off, 0);
+        }
+    }
+
+    /** Bare-metal mode: the signature region [begin_signature, end_signature) for conformance suites. */
+    byte[] signature() {
+        long begin = bareMetal.symbol("begin_signature").orElse(0L);
+        long end = bareMetal.symbol("end_signature").orElse(0L);
+        if (begin == 0 || end <= begin || !ram.containsRange(begin, end - begin)) {
+            return new byte[0];
+        }
+        byte[] out = new byte[(int) (end - begin)];
+        ram.read(begin - ram.base(), out, 0, out.length);
+        return out;
     }
 
     // ---------------------------------------------------------------- Machine
@@ -344,6 +411,9 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
                 h.checkInterrupts();
                 engine.execute(h, BATCH);
                 consoleOut.flushIfPending();
+                if (tohost != 0 && id == 0) {
+                    pollTohost();
+                }
             }
         } catch (Throwable t) {
             LOG.log(Level.SEVERE, "event=vcpu-failure domain=" + config.name() + " hart=" + id + " pc=0x"

@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Minimal bare-metal test harness in the riscv-tests style: gp holds the current test number; PASS writes 1 to
+ * tohost, FAIL writes (gp << 1) | 1. The runner (dev.domus.xen.cli.RunElf) turns that into the exit status. */
+#define TESTNUM gp
+
+#define START                                   \
+  .section .text.init;                          \
+  .globl _start;                                \
+  _start:                                       \
+  la t0, trap_entry; csrw mtvec, t0;            \
+  li TESTNUM, 0;
+
+#define TEST(n) li TESTNUM, n;
+
+#define CHECK_EQ(reg, val) li t6, val; bne reg, t6, fail;
+
+#define END                                     \
+  pass: li t0, 1; la t1, tohost; sd t0, 0(t1); 1: j 1b; \
+  fail: slli t0, TESTNUM, 1; ori t0, t0, 1; la t1, tohost; sd t0, 0(t1); 2: j 2b; \
+  .section .tohost, "aw"; .align 6; .globl tohost; tohost: .dword 0; .align 6; .globl fromhost; fromhost: .dword 0;
