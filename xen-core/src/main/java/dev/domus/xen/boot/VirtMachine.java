@@ -84,6 +84,11 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     private final AtomicIntegerArray parkedForPause;
     private long startedAtNanos;
 
+    private static final long CAP_WINDOW_NANOS = 10_000_000L;
+    private final long capNanosPerWindow;
+    private final long[] capWindowStart;
+    private final long[] capUsed;
+
     /** Guest-physical address of the HTIF tohost word in bare-metal mode, or 0. */
     private final long tohost;
     private final ElfImage bareMetal;
@@ -109,6 +114,10 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         this.startAddr = new long[n];
         this.startOpaque = new long[n];
         this.bareMetal = elf;
+        this.capNanosPerWindow = config.cpuCapPercent() == 0 ? 0
+                : CAP_WINDOW_NANOS * config.cpuCapPercent() / 100 / n;
+        this.capWindowStart = new long[n];
+        this.capUsed = new long[n];
         Sbi sbi = new Sbi(this);
         for (int i = 0; i < n; i++) {
             harts[i] = new Hart(i, ram, bus, clock);
@@ -409,7 +418,11 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
                     }
                 }
                 h.checkInterrupts();
+                long t0 = capNanosPerWindow > 0 ? System.nanoTime() : 0;
                 engine.execute(h, BATCH);
+                if (capNanosPerWindow > 0) {
+                    throttle(id, t0);
+                }
                 consoleOut.flushIfPending();
                 if (tohost != 0 && id == 0) {
                     pollTohost();
@@ -419,6 +432,28 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
             LOG.log(Level.SEVERE, "event=vcpu-failure domain=" + config.name() + " hart=" + id + " pc=0x"
                     + Long.toHexString(h.pc()), t);
             exit(new ExitReason.Crash("internal error on vCPU " + id + ": " + t));
+        }
+    }
+
+    /**
+     * cpu_cap: each vCPU may run {@code capNanosPerWindow} per {@link #CAP_WINDOW_NANOS}; when its share of the
+     * current window is used up it parks until the window ends (like Xen's credit scheduler cap).
+     */
+    private void throttle(int id, long batchStart) {
+        long now = System.nanoTime();
+        if (now - capWindowStart[id] >= CAP_WINDOW_NANOS) {
+            capWindowStart[id] = now;
+            capUsed[id] = 0;
+        }
+        capUsed[id] += now - batchStart;
+        if (capUsed[id] >= capNanosPerWindow) {
+            long rest = capWindowStart[id] + CAP_WINDOW_NANOS - now;
+            if (rest > 0) {
+                consoleOut.flush();
+                LockSupport.parkNanos(rest);
+            }
+            capWindowStart[id] = System.nanoTime();
+            capUsed[id] = 0;
         }
     }
 
