@@ -225,8 +225,10 @@ final class ConfigParser {
                 throw error(s.line(), "bad variable name '" + var + "' in \"" + in + "\"");
             }
             String val = env.get(var);
-            if (val == null) {
-                throw error(s.line(), "environment variable " + var + " is not set (used in \"" + in + "\")");
+            if (val == null || val.isEmpty()) {
+                // An empty value would silently turn "${DIR}/Image" into "/Image": report it like an unset one.
+                throw error(s.line(), "environment variable " + var + " is " + (val == null ? "not set" : "empty")
+                        + " (used in \"" + in + "\")");
             }
             out.append(val);
             from = end + 1;

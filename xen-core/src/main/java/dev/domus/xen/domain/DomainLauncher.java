@@ -64,6 +64,8 @@ public final class DomainLauncher {
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectOutput(ProcessBuilder.Redirect.PIPE);
+        // The runner re-reads the config, so it must expand ${VAR} with the same environment we validated with.
+        pb.environment().putAll(env);
         Process p;
         try {
             p = pb.start();

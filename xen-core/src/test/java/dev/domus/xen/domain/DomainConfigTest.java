@@ -99,8 +99,8 @@ class DomainConfigTest {
 
     @Test
     void cmdlineIsAnAliasOfExtraAndEnvIsExpandedAnywhereInAString() throws IOException {
-        DomainConfig c = load("name='d'\nkernel='${GUEST}/Image'\ncmdline='root=${GUEST}x${EMPTY}'\nvif=['mac=1']");
-        assertThat(c.cmdline()).isEqualTo("root=guestx");
+        DomainConfig c = load("name='d'\nkernel='${GUEST}/Image'\ncmdline='root=${GUEST}x$y'\nvif=['mac=1']");
+        assertThat(c.cmdline()).isEqualTo("root=guestx$y");
         assertThat(c.kernel()).isEqualTo(dir.resolve("guest/Image").toAbsolutePath().normalize());
         assertThat(c.vifs()).containsExactly("mac=1");
     }
@@ -151,6 +151,8 @@ class DomainConfigTest {
                 Arguments.of(ok + "vif = [ 'a',\n", ":3: unterminated list for 'vif' (missing ])"),
                 Arguments.of(ok + "extra = '${NOPE}'\n",
                         ":3: environment variable NOPE is not set (used in \"${NOPE}\")"),
+                Arguments.of(ok + "extra = 'x${EMPTY}'\n",
+                        ":3: environment variable EMPTY is empty (used in \"x${EMPTY}\")"),
                 Arguments.of(ok + "extra = '${GUEST'\n", ":3: unterminated ${ in \"${GUEST\""),
                 Arguments.of(ok + "extra = '${1X}'\n", ":3: bad variable name '1X' in \"${1X}\""),
                 Arguments.of("name='d'\nkernel='missing'\n", ":2: kernel $DIR/missing does not exist"),
