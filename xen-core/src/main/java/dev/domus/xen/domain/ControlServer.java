@@ -13,7 +13,9 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The {@code <name>.sock} control socket: JSON lines, one request per line, one reply per request, plus events
@@ -37,6 +39,8 @@ final class ControlServer implements AutoCloseable {
         final long id = connIds.incrementAndGet();
         final SocketChannel ch;
         final Outbox out;
+        /** Held while a request is executed, so close() lets a {@code destroy} reply out before the socket goes. */
+        final ReentrantLock busy = new ReentrantLock();
         volatile boolean subscribed;
 
         Conn(SocketChannel ch) {
@@ -122,7 +126,14 @@ final class ControlServer implements AutoCloseable {
                 if (line.isBlank()) {
                     continue;
                 }
-                if (!handle(c, line)) {
+                boolean more;
+                c.busy.lock();
+                try {
+                    more = handle(c, line);
+                } finally {
+                    c.busy.unlock();
+                }
+                if (!more) {
                     break;
                 }
             }
@@ -261,6 +272,14 @@ final class ControlServer implements AutoCloseable {
             Log.warn("control_socket_not_removed", "path", path, "error", e.getMessage());
         }
         for (Conn c : conns) {
+            try {
+                // A command that ended the domain (destroy) is still sending its reply: let it finish.
+                if (c.busy.tryLock(2, TimeUnit.SECONDS)) {
+                    c.busy.unlock();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             c.out.closeAfterFlush();
         }
         for (Conn c : conns) {

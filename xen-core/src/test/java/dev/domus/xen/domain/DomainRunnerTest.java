@@ -292,6 +292,26 @@ class DomainRunnerTest {
     }
 
     @Test
+    void destroyIsAnsweredEvenWhenTheRunnerClosesRightAway() throws Exception {
+        DomainRunner r = start(config("demo", ""), false);
+        nextMachine();
+        // What DomainRunner.main does: close as soon as the domain has ended.
+        Thread main = Thread.ofVirtual().start(() -> {
+            try {
+                r.awaitExit();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            r.close();
+        });
+        DomainClient c = client("demo");
+        c.destroy();
+        assertThat(c.awaitDisconnect(WAIT)).isTrue();
+        assertThat(main.join(WAIT)).isTrue();
+        assertThat(runDir.domainNames()).isEmpty();
+    }
+
+    @Test
     void shutdownTimeoutDestroysAGuestThatIgnoresIt() throws Exception {
         DomainRunner r = start(config("demo", ""), false);
         FakeMachine m = nextMachine();
