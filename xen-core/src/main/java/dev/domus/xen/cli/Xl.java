@@ -221,6 +221,7 @@ public final class Xl {
     private ConsoleSession.End session(String name, ConsoleClient console) {
         boolean tty = Terminal.stdinIsTty();
         if (!tty) {
+            err.println("Connected to domain '" + name + "'.");
             return ConsoleSession.run(console, in, out, false);
         }
         err.println("Connected to domain '" + name + "'. Escape character is '^]'.");
