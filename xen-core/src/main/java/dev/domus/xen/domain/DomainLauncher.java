@@ -115,7 +115,7 @@ public final class DomainLauncher {
             cmd.addAll(List.of(extra.split("\\s+")));
         }
         cmd.add("-cp");
-        cmd.add(classPath());
+        cmd.add(runnerClassPath());
         cmd.add(DomainRunner.class.getName());
         cmd.add("--config");
         cmd.add(config.source().toString());
@@ -125,6 +125,54 @@ public final class DomainLauncher {
             cmd.add("--paused");
         }
         return cmd;
+    }
+
+    /**
+     * The class path for a runner. A jar is first copied into {@code <run dir>/lib/} under a name derived from its
+     * content: runners live for months, and a rebuild rewriting {@code target/xen-core.jar} under a running JVM
+     * breaks its lazy class loading.
+     */
+    String runnerClassPath() {
+        String cp = classPath();
+        Path jar = Path.of(cp);
+        if (!cp.endsWith(".jar") || !Files.isRegularFile(jar)) {
+            return cp;
+        }
+        try {
+            byte[] bytes = Files.readAllBytes(jar);
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+            String name = "xen-core-" + java.util.HexFormat.of().formatHex(digest, 0, 8) + ".jar";
+            Path lib = runDir.path().resolve("lib");
+            Path copy = lib.resolve(name);
+            if (!Files.isRegularFile(copy)) {
+                Files.createDirectories(lib);
+                Path tmp = Files.createTempFile(lib, name, ".tmp");
+                Files.write(tmp, bytes);
+                Files.move(tmp, copy, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                removeOldJars(lib, copy);
+            }
+            return copy.toString();
+        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+            return cp;
+        }
+    }
+
+    /**
+     * Deletes earlier copies. Running runners keep their jar open, so unlinking it is safe on Linux; only copies
+     * older than a few minutes are touched so a runner that is just starting has surely opened its own.
+     */
+    private static void removeOldJars(Path lib, Path keep) {
+        java.time.Instant cutoff = java.time.Instant.now().minus(Duration.ofMinutes(10));
+        try (var files = Files.newDirectoryStream(lib, "xen-core-*.jar")) {
+            for (Path p : files) {
+                if (!p.equals(keep) && Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException e) {
+            // a leftover jar costs only disk space
+        }
     }
 
     /** Where this class was loaded from (the jar or classes directory), else the JVM's class path. */

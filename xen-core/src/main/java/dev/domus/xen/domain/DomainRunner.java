@@ -75,7 +75,7 @@ public final class DomainRunner implements AutoCloseable {
             control = ControlServer.open(runDir.controlSocket(name), domain);
             try {
                 domain.start(paused);
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | LinkageError e) {
                 String why = e.getMessage() == null ? e.toString() : e.getMessage();
                 throw new DomainException(DomainException.LAUNCH, name, "cannot create machine for domain '" + name
                         + "': " + why, e);
@@ -171,6 +171,14 @@ public final class DomainRunner implements AutoCloseable {
         } catch (DomainException e) {
             Log.error("startup_failed", "code", e.code(), "error", e.getMessage());
             parent.println("error " + e.code() + " " + e.getMessage().replace('\n', ' '));
+            parent.close();
+            System.exit(EXIT_ERROR);
+            return;
+        } catch (RuntimeException | Error e) {
+            Log.error("startup_failed", "code", DomainException.INTERNAL, "error", e.toString());
+            e.printStackTrace();
+            parent.println("error " + DomainException.INTERNAL + " domain runner failed to start: "
+                    + e.toString().replace('\n', ' '));
             parent.close();
             System.exit(EXIT_ERROR);
             return;
