@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.domain;
 
+import dev.domus.xen.api.ExitReason;
 import dev.domus.xen.api.MachineConfig;
 import java.io.IOException;
 import java.nio.charset.MalformedInputException;
@@ -82,12 +83,12 @@ public record DomainConfig(Path source, String name, int memoryMiB, int vcpus, P
     }
 
     /** The action configured for an exit of the given kind. */
-    LifecycleAction actionFor(dev.domus.xen.api.ExitReason reason) {
+    LifecycleAction actionFor(ExitReason reason) {
         return switch (reason) {
-            case dev.domus.xen.api.ExitReason.PowerOff p -> onPoweroff;
-            case dev.domus.xen.api.ExitReason.Reboot r -> onReboot;
-            case dev.domus.xen.api.ExitReason.Crash c -> onCrash;
-            case dev.domus.xen.api.ExitReason.Destroyed d -> LifecycleAction.DESTROY;
+            case ExitReason.PowerOff p -> onPoweroff;
+            case ExitReason.Reboot r -> onReboot;
+            case ExitReason.Crash c -> onCrash;
+            case ExitReason.Destroyed d -> LifecycleAction.DESTROY;
         };
     }
 
