@@ -1,0 +1,297 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.domain;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The {@code <name>.sock} control socket: JSON lines, one request per line, one reply per request, plus events
+ * for connections that sent {@code subscribe}. A malformed line gets an error reply; it never ends the runner.
+ */
+final class ControlServer implements AutoCloseable {
+    /** How far a control client may fall behind (events it does not read) before it is dropped. */
+    static final int MAX_PENDING = 256 * 1024;
+    /** Upper bound for {@code shutdown}'s {@code timeout_s}. */
+    static final long MAX_SHUTDOWN_TIMEOUT_S = 24 * 3600;
+
+    private final Path path;
+    private final ServerSocketChannel server;
+    private final Domain domain;
+    private final Set<Conn> conns = ConcurrentHashMap.newKeySet();
+    private final AtomicLong connIds = new AtomicLong();
+    private volatile boolean closed;
+    private Thread acceptor;
+
+    private final class Conn {
+        final long id = connIds.incrementAndGet();
+        final SocketChannel ch;
+        final Outbox out;
+        /** Held while a request is executed, so close() lets a {@code destroy} reply out before the socket goes. */
+        final ReentrantLock busy = new ReentrantLock();
+        volatile boolean subscribed;
+
+        Conn(SocketChannel ch) {
+            this.ch = ch;
+            this.out = new Outbox(ch, MAX_PENDING, "control-" + id);
+        }
+
+        void send(Map<String, Object> message) {
+            out.offer((Json.write(message) + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private ControlServer(Path path, ServerSocketChannel server, Domain domain) {
+        this.path = path;
+        this.server = server;
+        this.domain = domain;
+        domain.addListener(this::publish);
+    }
+
+    /** Binds the socket; the file must not exist. */
+    static ControlServer open(Path path, Domain domain) throws IOException {
+        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            ch.bind(UnixDomainSocketAddress.of(path));
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
+        return new ControlServer(path, ch, domain);
+    }
+
+    void start() {
+        acceptor = Thread.ofPlatform().daemon().name("control-accept").start(this::acceptLoop);
+    }
+
+    private void publish(DomainEvent e) {
+        Map<String, Object> m = Protocol.event(e);
+        for (Conn c : conns) {
+            if (c.subscribed) {
+                c.send(m);
+            }
+        }
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            SocketChannel ch;
+            try {
+                ch = server.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                if (!closed) {
+                    Log.warn("control_accept_failed", "error", e.getMessage());
+                }
+                return;
+            }
+            Conn c = new Conn(ch);
+            conns.add(c);
+            if (closed) {
+                conns.remove(c);
+                c.out.close();
+                return;
+            }
+            Thread.ofVirtual().name("control-" + c.id).start(() -> serve(c));
+        }
+    }
+
+    private void serve(Conn c) {
+        LineReader in = new LineReader(c.ch, Protocol.MAX_REQUEST_LINE);
+        try {
+            while (true) {
+                String line;
+                try {
+                    line = in.readLine();
+                } catch (LineReader.LineTooLongException e) {
+                    c.send(errorReply(null, DomainException.BAD_REQUEST, "request " + e.getMessage()));
+                    continue;
+                }
+                if (line == null) {
+                    break;
+                }
+                if (line.isBlank()) {
+                    continue;
+                }
+                boolean more;
+                c.busy.lock();
+                try {
+                    more = handle(c, line);
+                } finally {
+                    c.busy.unlock();
+                }
+                if (!more) {
+                    break;
+                }
+            }
+        } catch (IOException e) {
+            // connection closed by the peer or by close()
+        } finally {
+            conns.remove(c);
+            c.out.closeAfterFlush();
+        }
+    }
+
+    /** Handles one request line; false when the connection should end ({@code quit}). */
+    private boolean handle(Conn c, String line) {
+        Map<String, Object> req;
+        try {
+            req = Json.parseObject(line);
+        } catch (Json.ParseException e) {
+            c.send(errorReply(null, DomainException.BAD_REQUEST, "malformed JSON: " + e.getMessage()));
+            return true;
+        }
+        Object id = req.get("id");
+        if (id != null && !(id instanceof Long) && !(id instanceof String)) {
+            c.send(errorReply(null, DomainException.BAD_REQUEST, "id must be an integer or a string"));
+            return true;
+        }
+        if (!(req.get("cmd") instanceof String cmd)) {
+            c.send(errorReply(id, DomainException.BAD_REQUEST, "missing \"cmd\" (a string)"));
+            return true;
+        }
+        try {
+            Object result = execute(c, cmd, req);
+            Map<String, Object> reply = Json.obj();
+            if (id != null) {
+                reply.put("id", id);
+            }
+            reply.put("ok", true);
+            reply.put("result", result);
+            c.send(reply);
+            return !cmd.equals("quit");
+        } catch (DomainException e) {
+            c.send(errorReply(id, e.code(), e.getMessage()));
+        } catch (RuntimeException e) {
+            Log.error("command_failed", "domain", domain.name(), "cmd", cmd, "error", e.toString());
+            c.send(errorReply(id, DomainException.INTERNAL, cmd + " failed: " + e));
+        }
+        return true;
+    }
+
+    private Object execute(Conn c, String cmd, Map<String, Object> req) {
+        switch (cmd) {
+            case "info" -> {
+                allowArgs(req);
+                return Protocol.info(domain.info());
+            }
+            case "pause" -> {
+                allowArgs(req);
+                domain.pause();
+            }
+            case "unpause" -> {
+                allowArgs(req);
+                domain.unpause();
+            }
+            case "shutdown" -> {
+                allowArgs(req, "timeout_s");
+                long timeout = 0;
+                Object t = req.get("timeout_s");
+                if (t != null) {
+                    if (!(t instanceof Long l) || l < 1 || l > MAX_SHUTDOWN_TIMEOUT_S) {
+                        throw new DomainException(DomainException.BAD_ARGUMENT, "timeout_s must be an integer 1.."
+                                + MAX_SHUTDOWN_TIMEOUT_S + ", got " + Json.write(t));
+                    }
+                    timeout = l;
+                }
+                domain.shutdown(timeout);
+            }
+            case "reboot" -> {
+                allowArgs(req);
+                domain.reboot();
+            }
+            case "destroy" -> {
+                allowArgs(req);
+                domain.destroy();
+            }
+            case "subscribe" -> {
+                allowArgs(req);
+                c.subscribed = true;
+                return Json.obj("state", domain.state().wireName());
+            }
+            case "quit" -> allowArgs(req);
+            default -> throw new DomainException(DomainException.UNKNOWN_COMMAND, "unknown command '" + cmd
+                    + "'; known: info, pause, unpause, shutdown, reboot, destroy, subscribe, quit");
+        }
+        return Json.obj();
+    }
+
+    private static void allowArgs(Map<String, Object> req, String... allowed) {
+        for (String key : req.keySet()) {
+            if (key.equals("id") || key.equals("cmd")) {
+                continue;
+            }
+            boolean ok = false;
+            for (String a : allowed) {
+                ok |= a.equals(key);
+            }
+            if (!ok) {
+                throw new DomainException(DomainException.BAD_ARGUMENT, "unknown argument '" + key + "' for "
+                        + req.get("cmd"));
+            }
+        }
+    }
+
+    private static Map<String, Object> errorReply(Object id, String code, String message) {
+        Map<String, Object> reply = Json.obj();
+        if (id != null) {
+            reply.put("id", id);
+        }
+        reply.put("ok", false);
+        reply.put("error", Protocol.error(code, message));
+        return reply;
+    }
+
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // best effort
+        }
+        try {
+            Files.deleteIfExists(path);
+        } catch (IOException e) {
+            Log.warn("control_socket_not_removed", "path", path, "error", e.getMessage());
+        }
+        for (Conn c : conns) {
+            try {
+                // A command that ended the domain (destroy) is still sending its reply: let it finish.
+                if (c.busy.tryLock(2, TimeUnit.SECONDS)) {
+                    c.busy.unlock();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            c.out.closeAfterFlush();
+        }
+        for (Conn c : conns) {
+            try {
+                c.out.awaitClosed(2000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        if (acceptor != null) {
+            acceptor.interrupt();
+        }
+    }
+}

@@ -1,0 +1,388 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.domain;
+
+import dev.domus.xen.api.ExitReason;
+import dev.domus.xen.api.Machine;
+import dev.domus.xen.api.MachineInfo;
+import dev.domus.xen.api.MachineListener;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * One domain: the current machine plus the policy around it. Commands arrive on connection threads; machine exits
+ * are handed to a single domain thread, so every state transition happens under one lock and each is announced
+ * as a {@link DomainEvent} in order.
+ */
+final class Domain {
+    /** More restarts than this within {@link #RESTART_WINDOW} is a crash loop: the domain is destroyed. */
+    static final int MAX_RESTARTS_IN_WINDOW = 10;
+    static final Duration RESTART_WINDOW = Duration.ofMinutes(1);
+
+    private static final MachineInfo NO_INFO = new MachineInfo(0, 0, 0, 0, 0);
+
+    private final DomainConfig config;
+    private final MachineFactory factory;
+    private final ConsoleSink console;
+    private final long pid;
+    private final Clock clock;
+    private final ScheduledExecutorService thread;
+    private final List<Consumer<DomainEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final CompletableFuture<Integer> exitCode = new CompletableFuture<>();
+    private final ArrayDeque<Instant> restartTimes = new ArrayDeque<>();
+    private final Object lock = new Object();
+
+    private volatile Machine machine;
+    private int generation;
+    private boolean started;
+    private DomainState state = DomainState.PAUSED;
+    private MachineInfo lastInfo = NO_INFO;
+    private int restarts;
+    private ScheduledFuture<?> shutdownTimer;
+
+    /** Receives guest console output; called on machine threads, must not block. */
+    @FunctionalInterface
+    interface ConsoleSink {
+        void output(byte[] data, int off, int len);
+    }
+
+    Domain(DomainConfig config, MachineFactory factory, ConsoleSink console, long pid, Clock clock) {
+        this.config = config;
+        this.factory = factory;
+        this.console = console;
+        this.pid = pid;
+        this.clock = clock;
+        this.thread = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "domain-" + config.name());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    String name() {
+        return config.name();
+    }
+
+    DomainConfig config() {
+        return config;
+    }
+
+    void addListener(Consumer<DomainEvent> l) {
+        listeners.add(l);
+    }
+
+    /** Builds the first machine and starts it unless {@code paused}. Factory failures propagate. */
+    void start(boolean paused) {
+        synchronized (lock) {
+            machine = newMachine();
+            if (paused) {
+                state = DomainState.PAUSED;
+            } else {
+                machine.start();
+                started = true;
+                state = DomainState.RUNNING;
+            }
+        }
+        Log.info("domain_started", "domain", name(), "state", state.wireName(), "memory_mib", config.memoryMiB(),
+                "vcpus", config.vcpus(), "kernel", config.kernel());
+    }
+
+    /** Completes with the runner's exit status once the domain has ended. */
+    CompletableFuture<Integer> exitCode() {
+        return exitCode;
+    }
+
+    DomainState state() {
+        synchronized (lock) {
+            return state;
+        }
+    }
+
+    DomainInfo info() {
+        synchronized (lock) {
+            MachineInfo mi = state.isAlive() ? safeInfo() : lastInfo;
+            return new DomainInfo(name(), state, pid, config.vcpus(), config.memoryMiB(), mi.uptimeMillis(),
+                    mi.cpuTimeMillis(), mi.instructions(), config.source().toString(), restarts);
+        }
+    }
+
+    void pause() {
+        synchronized (lock) {
+            requireAlive("pause");
+            if (state == DomainState.PAUSED) {
+                return;
+            }
+            machine.pause();
+            setState(DomainState.PAUSED);
+        }
+    }
+
+    void unpause() {
+        synchronized (lock) {
+            requireAlive("unpause");
+            if (state == DomainState.RUNNING) {
+                return;
+            }
+            if (started) {
+                machine.resume();
+            } else {
+                machine.start();
+                started = true;
+            }
+            setState(DomainState.RUNNING);
+        }
+    }
+
+    /** Asks the guest to power off; with a timeout the domain is destroyed if it is still up by then. */
+    void shutdown(long timeoutSeconds) {
+        synchronized (lock) {
+            requireAlive("shutdown");
+            Log.info("shutdown_requested", "domain", name(), "timeout_s", timeoutSeconds);
+            machine.requestShutdown(false);
+            if (timeoutSeconds > 0) {
+                cancelShutdownTimer();
+                int gen = generation;
+                shutdownTimer = thread.schedule(() -> shutdownTimedOut(gen), timeoutSeconds, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    void reboot() {
+        synchronized (lock) {
+            requireAlive("reboot");
+            Log.info("reboot_requested", "domain", name());
+            machine.requestShutdown(true);
+        }
+    }
+
+    /** Stops the machine at once whatever its state; the domain ends. Idempotent. */
+    void destroy() {
+        synchronized (lock) {
+            if (state == DomainState.DYING) {
+                return;
+            }
+            boolean alive = state.isAlive();
+            cancelShutdownTimer();
+            Log.info("destroy", "domain", name(), "state", state.wireName());
+            lastInfo = alive ? safeInfo() : lastInfo;
+            emit(new DomainEvent.Shutdown(now(), "destroyed", 0));
+            setState(DomainState.DYING);
+            if (alive) {
+                try {
+                    machine.destroy();
+                } catch (RuntimeException e) {
+                    Log.warn("machine_destroy_failed", "domain", name(), "error", e.toString());
+                }
+            }
+        }
+        thread.execute(() -> finish(DomainRunner.EXIT_DESTROYED));
+    }
+
+    /** Feeds console input to the current machine; dropped while the machine is not running. */
+    void consoleInput(byte[] data) {
+        Machine m = machine;
+        if (m == null) {
+            return;
+        }
+        try {
+            m.consoleInput(data);
+        } catch (RuntimeException e) {
+            // A stopped (preserved) machine may refuse input; the console simply goes nowhere then.
+        }
+    }
+
+    /** Releases the domain thread; the machine is closed by {@link #finish} or here if the domain never ended. */
+    void close() {
+        synchronized (lock) {
+            closeMachine();
+        }
+        thread.shutdownNow();
+    }
+
+    // ---- machine exits, on the domain thread
+
+    private void onExit(int gen, ExitReason reason) {
+        synchronized (lock) {
+            if (gen != generation || state == DomainState.DYING || exitCode.isDone()) {
+                return;
+            }
+            cancelShutdownTimer();
+            lastInfo = safeInfo();
+            Log.info("machine_exited", "domain", name(), "reason", describe(reason), "generation", gen);
+            switch (reason) {
+                case ExitReason.PowerOff p -> emit(new DomainEvent.Shutdown(now(), "poweroff", p.code()));
+                case ExitReason.Reboot r -> emit(new DomainEvent.Reboot(now()));
+                case ExitReason.Crash c -> emit(new DomainEvent.Crash(now(), c.reason()));
+                case ExitReason.Destroyed d -> emit(new DomainEvent.Shutdown(now(), "destroyed", 0));
+            }
+            LifecycleAction action = config.actionFor(reason);
+            switch (action) {
+                case DESTROY -> {
+                    setState(DomainState.DYING);
+                    finish(exitStatus(reason));
+                }
+                case PRESERVE -> setState(reason instanceof ExitReason.Crash ? DomainState.CRASHED
+                        : DomainState.SHUTDOWN);
+                case RESTART -> restart();
+            }
+        }
+    }
+
+    private void restart() {
+        Instant now = now();
+        while (!restartTimes.isEmpty() && restartTimes.peekFirst().isBefore(now.minus(RESTART_WINDOW))) {
+            restartTimes.removeFirst();
+        }
+        if (restartTimes.size() >= MAX_RESTARTS_IN_WINDOW) {
+            Log.error("restart_loop", "domain", name(), "restarts", restartTimes.size(), "window", RESTART_WINDOW);
+            setState(DomainState.DYING);
+            finish(DomainRunner.EXIT_ERROR);
+            return;
+        }
+        restartTimes.addLast(now);
+        closeMachine();
+        try {
+            machine = newMachine();
+            machine.start();
+            started = true;
+        } catch (RuntimeException e) {
+            Log.error("restart_failed", "domain", name(), "error", e.toString());
+            setState(DomainState.DYING);
+            finish(DomainRunner.EXIT_ERROR);
+            return;
+        }
+        restarts++;
+        Log.info("domain_restarted", "domain", name(), "restarts", restarts);
+        setState(DomainState.RUNNING);
+    }
+
+    private void shutdownTimedOut(int gen) {
+        synchronized (lock) {
+            if (gen != generation || !state.isAlive()) {
+                return;
+            }
+            Log.warn("shutdown_timeout", "domain", name());
+        }
+        destroy();
+    }
+
+    private void finish(int status) {
+        synchronized (lock) {
+            closeMachine();
+        }
+        if (exitCode.complete(status)) {
+            Log.info("domain_ended", "domain", name(), "exit_status", status);
+        }
+    }
+
+    // ---- helpers, called with the lock held
+
+    private Machine newMachine() {
+        int gen = ++generation;
+        return factory.create(config.toMachineConfig(), new MachineListener() {
+            @Override
+            public void consoleOutput(byte[] data, int off, int len) {
+                console.output(data, off, len);
+            }
+
+            @Override
+            public void exited(ExitReason reason) {
+                // Machine threads must not block and must not take our lock: hand over to the domain thread.
+                try {
+                    thread.execute(() -> onExit(gen, reason));
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                    // the domain is already closed
+                }
+            }
+        });
+    }
+
+    private void closeMachine() {
+        Machine m = machine;
+        if (m == null) {
+            return;
+        }
+        try {
+            m.close();
+        } catch (RuntimeException e) {
+            Log.warn("machine_close_failed", "domain", name(), "error", e.toString());
+        }
+        machine = null;
+    }
+
+    private MachineInfo safeInfo() {
+        Machine m = machine;
+        if (m == null) {
+            return lastInfo;
+        }
+        try {
+            return m.info();
+        } catch (RuntimeException e) {
+            return lastInfo;
+        }
+    }
+
+    private void requireAlive(String command) {
+        if (!state.isAlive()) {
+            throw new DomainException(DomainException.BAD_STATE, name(), "cannot " + command + " domain '" + name()
+                    + "' in state " + state.wireName() + (state == DomainState.DYING ? "" : "; destroy it instead"));
+        }
+    }
+
+    private void setState(DomainState s) {
+        if (state == s) {
+            return;
+        }
+        state = s;
+        Log.info("state", "domain", name(), "state", s.wireName());
+        emit(new DomainEvent.StateChanged(now(), s));
+    }
+
+    private void emit(DomainEvent e) {
+        for (Consumer<DomainEvent> l : listeners) {
+            try {
+                l.accept(e);
+            } catch (RuntimeException ex) {
+                Log.warn("event_listener_failed", "domain", name(), "error", ex.toString());
+            }
+        }
+    }
+
+    private void cancelShutdownTimer() {
+        if (shutdownTimer != null) {
+            shutdownTimer.cancel(false);
+            shutdownTimer = null;
+        }
+    }
+
+    private Instant now() {
+        return clock.instant();
+    }
+
+    static int exitStatus(ExitReason reason) {
+        return switch (reason) {
+            case ExitReason.PowerOff p -> p.code() == 0 ? DomainRunner.EXIT_POWEROFF : DomainRunner.EXIT_POWEROFF_FAILED;
+            case ExitReason.Reboot r -> DomainRunner.EXIT_POWEROFF;
+            case ExitReason.Crash c -> DomainRunner.EXIT_CRASH;
+            case ExitReason.Destroyed d -> DomainRunner.EXIT_DESTROYED;
+        };
+    }
+
+    static String describe(ExitReason reason) {
+        return switch (reason) {
+            case ExitReason.PowerOff p -> "poweroff code=" + p.code();
+            case ExitReason.Reboot r -> "reboot";
+            case ExitReason.Crash c -> "crash: " + c.reason();
+            case ExitReason.Destroyed d -> "destroyed";
+        };
+    }
+}

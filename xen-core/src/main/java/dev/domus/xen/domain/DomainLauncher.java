@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.domain;
+
+import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * Starts a {@link DomainRunner} as a detached child process (own session via {@code setsid}, stdin from
+ * {@code /dev/null}, stderr appended to {@code <name>.log}) and waits for its one-line handshake, so a caller
+ * learns "running" or the exact startup error. The runner outlives the caller.
+ */
+public final class DomainLauncher {
+    /** Extra JVM options for runners, split on whitespace (e.g. {@code -Xmx512m}). */
+    public static final String JAVA_OPTS_ENV = "DOMUS_RUNNER_JAVA_OPTS";
+    /** How long {@link #launch} waits for the runner to report ready by default. */
+    public static final Duration DEFAULT_READY_TIMEOUT = Duration.ofSeconds(60);
+
+    /** A runner that reported ready. {@code process} is only useful while the launching process lives. */
+    public record Launched(String name, long pid, Process process) { }
+
+    private final RunDir runDir;
+    private final Map<String, String> env;
+
+    public DomainLauncher(RunDir runDir) {
+        this(runDir, System.getenv());
+    }
+
+    public DomainLauncher(RunDir runDir, Map<String, String> env) {
+        this.runDir = runDir;
+        this.env = env;
+    }
+
+    /**
+     * Starts the runner for {@code config} and waits until it serves its sockets.
+     *
+     * @param paused create the machine but do not start it until {@code unpause}
+     * @throws DomainException {@code exists} if the name is taken, otherwise the runner's own error code and
+     *                         message, or {@code launch} when it died or hung before the handshake
+     */
+    public Launched launch(DomainConfig config, boolean paused, Duration readyTimeout) {
+        String name = config.name();
+        runDir.checkSocketPaths(name);
+        runDir.create();
+        if (runDir.isHeld(name)) {
+            throw new DomainException(DomainException.EXISTS, name, "domain '" + name + "' already exists");
+        }
+        Path log = runDir.logFile(name);
+        List<String> cmd = command(config, paused);
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.PIPE);
+        // The runner re-reads the config, so it must expand ${VAR} with the same environment we validated with.
+        pb.environment().putAll(env);
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new DomainException(DomainException.LAUNCH, name, "cannot start the domain runner ("
+                    + cmd.getFirst() + "): " + e.getMessage(), e);
+        }
+        String line = handshake(p, name, readyTimeout, log);
+        if (line != null && line.startsWith("ready ")) {
+            try {
+                return new Launched(name, Long.parseLong(line.substring(6).strip()), p);
+            } catch (NumberFormatException e) {
+                p.destroy();
+                throw new DomainException(DomainException.LAUNCH, name, "bad handshake from runner: " + line);
+            }
+        }
+        if (line != null && line.startsWith("error ")) {
+            String rest = line.substring(6);
+            int sp = rest.indexOf(' ');
+            String code = sp < 0 ? DomainException.LAUNCH : rest.substring(0, sp);
+            String message = sp < 0 ? rest : rest.substring(sp + 1);
+            reap(p);
+            throw new DomainException(code, name, message);
+        }
+        int status = reap(p);
+        throw new DomainException(DomainException.LAUNCH, name, "the runner of domain '" + name + "' exited"
+                + (status >= 0 ? " with status " + status : "") + " before it was ready; see " + log);
+    }
+
+    /** The command line of a runner for {@code config}. */
+    List<String> command(DomainConfig config, boolean paused) {
+        List<String> cmd = new ArrayList<>();
+        for (String setsid : List.of("/usr/bin/setsid", "/bin/setsid")) {
+            if (Files.isExecutable(Path.of(setsid))) {
+                // A session of its own: Ctrl-C or a closed terminal of xl never reaches the domain.
+                cmd.add(setsid);
+                break;
+            }
+        }
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.add("--enable-native-access=ALL-UNNAMED");
+        cmd.add("-Xss4m");
+        cmd.add("-XX:+UseSerialGC");
+        cmd.add("-Ddomus.domain=" + config.name());
+        String extra = env.getOrDefault(JAVA_OPTS_ENV, "").strip();
+        if (!extra.isEmpty()) {
+            cmd.addAll(List.of(extra.split("\\s+")));
+        }
+        cmd.add("-cp");
+        cmd.add(runnerClassPath());
+        cmd.add(DomainRunner.class.getName());
+        cmd.add("--config");
+        cmd.add(config.source().toString());
+        cmd.add("--run-dir");
+        cmd.add(runDir.path().toString());
+        if (paused) {
+            cmd.add("--paused");
+        }
+        return cmd;
+    }
+
+    /**
+     * The class path for a runner. A jar is first copied into {@code <run dir>/lib/} under a name derived from its
+     * content: runners live for months, and a rebuild rewriting {@code target/xen-core.jar} under a running JVM
+     * breaks its lazy class loading.
+     */
+    String runnerClassPath() {
+        String cp = classPath();
+        Path jar = Path.of(cp);
+        if (!cp.endsWith(".jar") || !Files.isRegularFile(jar)) {
+            return cp;
+        }
+        try {
+            byte[] bytes = Files.readAllBytes(jar);
+            byte[] digest = java.security.MessageDigest.getInstance("SHA-256").digest(bytes);
+            String name = "xen-core-" + java.util.HexFormat.of().formatHex(digest, 0, 8) + ".jar";
+            Path lib = runDir.path().resolve("lib");
+            Path copy = lib.resolve(name);
+            if (!Files.isRegularFile(copy)) {
+                Files.createDirectories(lib);
+                Path tmp = Files.createTempFile(lib, name, ".tmp");
+                Files.write(tmp, bytes);
+                Files.move(tmp, copy, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+                        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                removeOldJars(lib, copy);
+            }
+            return copy.toString();
+        } catch (IOException | java.security.NoSuchAlgorithmException e) {
+            return cp;
+        }
+    }
+
+    /**
+     * Deletes earlier copies. Running runners keep their jar open, so unlinking it is safe on Linux; only copies
+     * older than a few minutes are touched so a runner that is just starting has surely opened its own.
+     */
+    private static void removeOldJars(Path lib, Path keep) {
+        java.time.Instant cutoff = java.time.Instant.now().minus(Duration.ofMinutes(10));
+        try (var files = Files.newDirectoryStream(lib, "xen-core-*.jar")) {
+            for (Path p : files) {
+                if (!p.equals(keep) && Files.getLastModifiedTime(p).toInstant().isBefore(cutoff)) {
+                    Files.deleteIfExists(p);
+                }
+            }
+        } catch (IOException e) {
+            // a leftover jar costs only disk space
+        }
+    }
+
+    /** Where this class was loaded from (the jar or classes directory), else the JVM's class path. */
+    static String classPath() {
+        try {
+            var src = DomainRunner.class.getProtectionDomain().getCodeSource();
+            if (src != null) {
+                return Path.of(src.getLocation().toURI()).toString();
+            }
+        } catch (URISyntaxException | SecurityException | IllegalArgumentException e) {
+            // fall back below
+        }
+        return System.getProperty("java.class.path");
+    }
+
+    private static String handshake(Process p, String name, Duration timeout, Path log) {
+        CompletableFuture<String> line = new CompletableFuture<>();
+        Thread.ofVirtual().name("handshake-" + name).start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                    StandardCharsets.UTF_8))) {
+                line.complete(r.readLine());
+            } catch (IOException e) {
+                line.complete(null);
+            }
+        });
+        try {
+            return line.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            p.destroy();
+            throw new DomainException(DomainException.LAUNCH, name, "the runner of domain '" + name
+                    + "' did not become ready within " + timeout.toSeconds() + " s; see " + log);
+        } catch (ExecutionException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.destroy();
+            throw new DomainException(DomainException.LAUNCH, name, "interrupted while starting '" + name + "'");
+        }
+    }
+
+    private static int reap(Process p) {
+        try {
+            if (p.waitFor(10, TimeUnit.SECONDS)) {
+                return p.exitValue();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return -1;
+    }
+}

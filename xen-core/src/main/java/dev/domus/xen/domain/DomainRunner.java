@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.domain;
+
+import dev.domus.xen.boot.Machines;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Runs one domain in this JVM: {@code java ... dev.domus.xen.domain.DomainRunner --config <cfg> [--paused]
+ * [--run-dir <dir>]}. It claims the name in the run directory, serves the control and console sockets, applies the
+ * lifecycle policy and exits when the domain ends. On stdout it prints exactly one line for whoever started it,
+ * {@code ready <pid>} or {@code error <code> <message>}, then closes stdout; logs go to stderr.
+ *
+ * <p>Exit status: {@value #EXIT_POWEROFF} guest powered off cleanly (or rebooted with {@code on_reboot=destroy}),
+ * {@value #EXIT_ERROR} startup or restart failure, {@value #EXIT_CRASH} guest crashed, {@value #EXIT_DESTROYED}
+ * destroyed by the host, {@value #EXIT_POWEROFF_FAILED} guest powered off with a non-zero code.
+ */
+public final class DomainRunner implements AutoCloseable {
+    public static final int EXIT_POWEROFF = 0;
+    public static final int EXIT_ERROR = 1;
+    public static final int EXIT_CRASH = 2;
+    public static final int EXIT_DESTROYED = 3;
+    public static final int EXIT_POWEROFF_FAILED = 4;
+
+    private final DomainConfig config;
+    private final RunDir runDir;
+    private final RunDir.NameLock lock;
+    private final ConsoleServer console;
+    private final ControlServer control;
+    private final Domain domain;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    private DomainRunner(DomainConfig config, RunDir runDir, RunDir.NameLock lock, ConsoleServer console,
+                         ControlServer control, Domain domain) {
+        this.config = config;
+        this.runDir = runDir;
+        this.lock = lock;
+        this.console = console;
+        this.control = control;
+        this.domain = domain;
+    }
+
+    /**
+     * Claims the domain's name, binds its sockets, builds the machine and starts it (unless {@code paused}).
+     *
+     * @throws DomainException {@code exists} when a runner with that name is alive, {@code launch} when the machine
+     *                         cannot be created; nothing is left behind in the run directory on failure
+     */
+    static DomainRunner start(DomainConfig config, RunDir runDir, MachineFactory factory, boolean paused) {
+        String name = config.name();
+        runDir.checkSocketPaths(name);
+        runDir.create();
+        RunDir.NameLock lock = runDir.tryLock(name).orElseThrow(() -> new DomainException(DomainException.EXISTS,
+                name, "domain '" + name + "' already exists"
+                + runDir.recordedPid(name).map(p -> " (runner pid " + p + ")").orElse("")));
+        ConsoleServer console = null;
+        ControlServer control = null;
+        Domain domain = null;
+        try {
+            // We hold the lock, so any files for this name belong to a dead runner.
+            runDir.removeRuntimeFiles(name);
+            long pid = ProcessHandle.current().pid();
+            Domain[] holder = new Domain[1];
+            console = ConsoleServer.open(runDir.consoleSocket(name), data -> holder[0].consoleInput(data));
+            domain = new Domain(config, factory, console::output, pid, Clock.systemUTC());
+            holder[0] = domain;
+            control = ControlServer.open(runDir.controlSocket(name), domain);
+            try {
+                domain.start(paused);
+            } catch (RuntimeException | LinkageError e) {
+                String why = e.getMessage() == null ? e.toString() : e.getMessage();
+                throw new DomainException(DomainException.LAUNCH, name, "cannot create machine for domain '" + name
+                        + "': " + why, e);
+            }
+            Files.writeString(runDir.pidFile(name), pid + "\n");
+            console.start();
+            control.start();
+            Log.info("runner_ready", "domain", name, "pid", pid, "run_dir", runDir, "config", config.source());
+            return new DomainRunner(config, runDir, lock, console, control, domain);
+        } catch (IOException | RuntimeException e) {
+            if (control != null) {
+                control.close();
+            }
+            if (console != null) {
+                console.close();
+            }
+            if (domain != null) {
+                domain.close();
+            }
+            runDir.removeRuntimeFiles(name);
+            lock.close();
+            if (e instanceof DomainException de) {
+                throw de;
+            }
+            throw new DomainException(DomainException.LAUNCH, name, "cannot start domain '" + name + "': "
+                    + (e instanceof IOException io ? DomainConfig.describe(io) : e.toString()), e);
+        }
+    }
+
+    Domain domain() {
+        return domain;
+    }
+
+    /** Blocks until the domain has ended; returns the exit status (see the class comment). */
+    int awaitExit() throws InterruptedException {
+        try {
+            return domain.exitCode().get();
+        } catch (ExecutionException e) {
+            return EXIT_ERROR;
+        }
+    }
+
+    /** Like {@link #awaitExit()} with a bound; empty on timeout. */
+    Optional<Integer> awaitExit(long millis) throws InterruptedException {
+        try {
+            return Optional.of(domain.exitCode().get(millis, TimeUnit.MILLISECONDS));
+        } catch (ExecutionException e) {
+            return Optional.of(EXIT_ERROR);
+        } catch (TimeoutException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** SIGTERM: destroy the domain and clean up, waiting a little for the machine to stop. */
+    void terminate() {
+        if (closed.get()) {
+            return;
+        }
+        Log.info("terminate", "domain", config.name());
+        domain.destroy();
+        try {
+            awaitExit(5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        close();
+    }
+
+    /** Closes sockets (telling clients by EOF), removes runtime files and releases the name. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        control.close();
+        console.close();
+        domain.close();
+        runDir.removeRuntimeFiles(config.name());
+        lock.close();
+        Log.info("runner_exit", "domain", config.name());
+    }
+
+    public static void main(String[] args) {
+        PrintStream parent = System.out;
+        // Nothing but the handshake line may reach the launcher's pipe; stray prints go to the log.
+        System.setOut(System.err);
+        int status;
+        DomainRunner runner;
+        try {
+            runner = startFromArgs(args);
+            parent.println("ready " + ProcessHandle.current().pid());
+            parent.close();
+        } catch (DomainException e) {
+            Log.error("startup_failed", "code", e.code(), "error", e.getMessage());
+            parent.println("error " + e.code() + " " + e.getMessage().replace('\n', ' '));
+            parent.close();
+            System.exit(EXIT_ERROR);
+            return;
+        } catch (RuntimeException | Error e) {
+            Log.error("startup_failed", "code", DomainException.INTERNAL, "error", e.toString());
+            e.printStackTrace();
+            parent.println("error " + DomainException.INTERNAL + " domain runner failed to start: "
+                    + e.toString().replace('\n', ' '));
+            parent.close();
+            System.exit(EXIT_ERROR);
+            return;
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(runner::terminate, "sigterm"));
+        try {
+            status = runner.awaitExit();
+        } catch (InterruptedException e) {
+            status = EXIT_ERROR;
+        }
+        runner.close();
+        System.exit(status);
+    }
+
+    private static DomainRunner startFromArgs(String[] args) {
+        Path cfg = null;
+        Path runDir = null;
+        boolean paused = false;
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--config" -> cfg = Path.of(value(args, ++i, "--config"));
+                case "--run-dir" -> runDir = Path.of(value(args, ++i, "--run-dir"));
+                case "--paused" -> paused = true;
+                default -> throw new DomainException(DomainException.BAD_ARGUMENT, "unknown argument '" + args[i]
+                        + "'; usage: DomainRunner --config <cfg> [--paused] [--run-dir <dir>]");
+            }
+        }
+        if (cfg == null) {
+            throw new DomainException(DomainException.BAD_ARGUMENT,
+                    "usage: DomainRunner --config <cfg> [--paused] [--run-dir <dir>]");
+        }
+        DomainConfig config = DomainConfig.load(cfg);
+        RunDir dir = runDir == null ? RunDir.fromEnvironment() : RunDir.at(runDir);
+        return start(config, dir, Machines::create, paused);
+    }
+
+    private static String value(String[] args, int i, String flag) {
+        if (i >= args.length) {
+            throw new DomainException(DomainException.BAD_ARGUMENT, flag + " needs a value");
+        }
+        return args[i];
+    }
+}
