@@ -13,8 +13,17 @@ import java.util.List;
  */
 public final class Decoder {
     private static final Op[][] CANDIDATES = new Op[1 << 10][];
+    private static final Op[] OPS = Op.values();
+    /** Bits that index {@link #FAST}: opcode, funct3 and funct7. */
+    private static final int FAST_KEY_MASK = 0xFE00707F;
+    /** Op ordinal per (opcode, funct3, funct7), or {@link #SLOW} when more bits decide. */
+    private static final byte[] FAST = new byte[1 << 17];
+    private static final int SLOW = 0xff;
 
     static {
+        if (OPS.length >= SLOW) {
+            throw new IllegalStateException("too many instructions for the byte-wide fast decode table");
+        }
         List<List<Op>> slots = new ArrayList<>();
         for (int i = 0; i < (1 << 10); i++) {
             slots.add(new ArrayList<>());
@@ -37,6 +46,24 @@ public final class Decoder {
             s.sort((a, b) -> Integer.bitCount(b.mask) - Integer.bitCount(a.mask));
             CANDIDATES[key] = s.toArray(new Op[0]);
         }
+        for (int k = 0; k < FAST.length; k++) {
+            int word = 3 | ((k & 0x1f) << 2) | (((k >>> 5) & 7) << 12) | ((k >>> 8) << 25);
+            Op only = null;
+            int count = 0;
+            boolean exact = true;
+            for (Op op : CANDIDATES[(word & 0x7f) | (((word >>> 12) & 7) << 7)]) {
+                if (((word ^ op.match) & op.mask & FAST_KEY_MASK) == 0) {
+                    count++;
+                    only = op;
+                    exact &= (op.mask & ~FAST_KEY_MASK) == 0;
+                }
+            }
+            FAST[k] = (byte) (count == 0 ? Op.ILLEGAL.ordinal() : (count == 1 && exact) ? only.ordinal() : SLOW);
+        }
+    }
+
+    private static int fastKey(int insn) {
+        return ((insn >>> 2) & 0x1f) | (((insn >>> 12) & 7) << 5) | ((insn >>> 25) << 8);
     }
 
     private Decoder() {
@@ -44,6 +71,14 @@ public final class Decoder {
 
     /** Decodes a 32-bit instruction (low two bits 11); returns {@link Op#ILLEGAL} when nothing matches. */
     public static Op decode(int insn) {
+        int b = FAST[fastKey(insn)] & 0xff;
+        if (b != SLOW) {
+            return OPS[b];
+        }
+        return decodeSlow(insn);
+    }
+
+    private static Op decodeSlow(int insn) {
         Op[] cands = CANDIDATES[(insn & 0x7f) | (((insn >>> 12) & 7) << 7)];
         for (Op op : cands) {
             if ((insn & op.mask) == op.match) {

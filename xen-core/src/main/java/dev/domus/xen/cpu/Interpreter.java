@@ -21,12 +21,19 @@ public final class Interpreter implements CpuEngine {
                     throw h.fault(Causes.INSN_MISALIGNED, pc);
                 }
                 int lo;
-                if ((pc >>> 12) == h.fetchVpage) {
-                    lo = h.ram.loadShort(h.fetchRamOffset + (pc & 0xfff)) & 0xffff;
-                } else if (h.refillFetchPage(pc)) {
-                    lo = h.ram.loadShort(h.fetchRamOffset + (pc & 0xfff)) & 0xffff;
+                int word;
+                long pageOff = pc & 0xfff;
+                if ((pc >>> 12) == h.fetchVpage || h.refillFetchPage(pc)) {
+                    if (pageOff <= 0xffc) {
+                        word = h.ram.loadInt(h.fetchRamOffset + pageOff);
+                        lo = word & 0xffff;
+                    } else {
+                        lo = h.ram.loadShort(h.fetchRamOffset + pageOff) & 0xffff;
+                        word = (lo & 3) == 3 ? lo | (h.fetch16(pc + 2) << 16) : lo;
+                    }
                 } else {
                     lo = h.fetch16(pc);
+                    word = (lo & 3) == 3 ? lo | (h.fetch16(pc + 2) << 16) : lo;
                 }
                 if ((lo & 3) != 3) {
                     insn = Rvc.expanded(lo);
@@ -35,14 +42,7 @@ public final class Interpreter implements CpuEngine {
                         throw h.illegal(lo);
                     }
                 } else {
-                    int hi;
-                    long pc2 = pc + 2;
-                    if ((pc2 & 0xfff) != 0 && (pc2 >>> 12) == h.fetchVpage) {
-                        hi = h.ram.loadShort(h.fetchRamOffset + (pc2 & 0xfff)) & 0xffff;
-                    } else {
-                        hi = h.fetch16(pc2);
-                    }
-                    insn = lo | (hi << 16);
+                    insn = word;
                     len = 4;
                 }
                 n++;

@@ -13,7 +13,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
 public final class DirtyLog {
     private final AtomicLongArray bits;
     private final long pages;
-    private volatile boolean enabled;
+    /**
+     * Plain (not volatile) so the per-store check stays cheap; callers switch logging on or off while the vCPUs are
+     * paused, and the pause/resume handshake publishes the new value to them.
+     */
+    private boolean enabled;
 
     DirtyLog(long pages) {
         this.pages = pages;

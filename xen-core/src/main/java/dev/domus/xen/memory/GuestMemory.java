@@ -33,7 +33,7 @@ public final class GuestMemory implements AutoCloseable {
 
     private GuestMemory(long base, long size) {
         this.arena = Arena.ofShared();
-        this.ram = arena.allocate(size, PAGE_SIZE);
+        this.ram = AnonymousMemory.map(size, arena);
         this.base = base;
         this.size = size;
         this.dirtyLog = new DirtyLog(size >>> PAGE_SHIFT);
