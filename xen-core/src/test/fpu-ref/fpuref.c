@@ -126,7 +126,7 @@ static uint64_t withExpD(int e, uint64_t like) {
 }
 
 /* op classes used to bias the second/third operand */
-enum { G_ADD, G_MUL, G_DIV, G_OTHER };
+enum { G_ADD, G_MUL, G_DIV, G_SQRT, G_OTHER };
 
 static uint32_t secondS(uint32_t a, int g) {
     int ea = (int)(a >> 23 & 0xff);
@@ -263,6 +263,80 @@ static uint64_t genDforS(void) {
         return s | expD() << 52 | mant(23) << 29 | lows[rndn(5)];
     }
     }
+}
+
+/*
+ * Operands whose exact result lands within a few ulps of a boundary: the smallest normal (tininess after rounding),
+ * the largest finite value (overflow by rounding) and the smallest subnormals (rounding to zero). Computed in
+ * binary128 (long double on riscv64), which is plenty to aim within an ulp of binary64. o[2] is the addend for
+ * fused ops (or just a spare operand for the others).
+ */
+static long double target(int dbl) {
+    long double t;
+    switch (rndn(4)) {
+    case 0: case 1: t = dbl ? 0x1p-1022L : 0x1p-126L; break;
+    case 2: t = dbl ? 0x1.fffffffffffffp1023L : 0x1.fffffep127L; break;
+    default: t = (dbl ? 0x1p-1074L : 0x1p-149L) * (long double)(1 + rndn(3)) / 2; break;
+    }
+    /* Off by a random real amount of up to 8 ulps, so results do not sit exactly on the grid. */
+    return t * (1 + (long double)rnds(-(1 << 19), 1 << 19) * (dbl ? 0x1p-69L : 0x1p-40L));
+}
+
+static uint64_t nudge(uint64_t bits) { return bits + (uint64_t)(int64_t)rnds(-2, 2); }
+
+static void boundaryS(int g, int nin, int negC, uint64_t *o) {
+    long double t = target(0);
+    uint32_t b = (uint32_t)(rnd() & 1) << 31 | (uint32_t)rnds(110, 144) << 23 | (uint32_t)mant(23);
+    long double bv = u2f(b);
+    uint32_t sa = (uint32_t)(rnd() & 1) << 31;
+    if (nin == 3 && rndn(2)) { /* fused: a*b ~ t/2, c ~ t - a*b (negated for the msub forms) */
+        uint32_t a = nudge(f2u((float)(t / 2 / bv)));
+        long double p = (long double)u2f(a) * bv;
+        o[0] = a;
+        o[1] = b;
+        o[2] = nudge(f2u((float)(t - p))) ^ (uint32_t)negC << 31;
+        return;
+    }
+    o[1] = b;
+    o[0] = sa ^ nudge(f2u((float)(g == G_DIV ? t * bv : t / bv)));
+    o[2] = f2u((float)t);
+}
+
+static void boundaryD(int g, int nin, int negC, uint64_t *o) {
+    long double t = target(1);
+    uint64_t b = (rnd() & 1) << 63 | (uint64_t)rnds(1000, 1046) << 52 | mant(52);
+    long double bv = u2d(b);
+    uint64_t sa = (rnd() & 1) << 63;
+    if (nin == 3 && rndn(2)) {
+        uint64_t a = nudge(d2u((double)(t / 2 / bv)));
+        long double p = (long double)u2d(a) * bv;
+        o[0] = a;
+        o[1] = b;
+        o[2] = nudge(d2u((double)(t - p))) ^ (uint64_t)negC << 63;
+        return;
+    }
+    o[1] = b;
+    o[0] = sa ^ nudge(d2u((double)(g == G_DIV ? t * bv : t / bv)));
+    o[2] = d2u((double)t);
+}
+
+/* sqrt: mostly positive operands, some perfect squares (exact results). */
+static uint32_t sqrtS(void) {
+    if (rndn(5) == 0) {
+        float m = (float)(rnd() & 0xfff) * (rndn(2) ? 1.0f : 0x1p-20f);
+        return f2u(m * m);
+    }
+    uint32_t a = genS();
+    return rndn(6) ? a & 0x7fffffff : a;
+}
+
+static uint64_t sqrtD(void) {
+    if (rndn(5) == 0) {
+        double m = (double)(rnd() & 0x3ffffff) * (rndn(2) ? 1.0 : 0x1p-600);
+        return d2u(m * m);
+    }
+    uint64_t a = genD();
+    return rndn(6) ? a & 0x7fffffffffffffffULL : a;
 }
 
 /* ------------------------------------------------------------------------------------------- instructions */
@@ -434,7 +508,7 @@ static const op_t OPS[] = {
     {"fsub.s", fsub_s, 2, A_S, G_ADD, 5, ARITH},
     {"fmul.s", fmul_s, 2, A_S, G_MUL, 5, ARITH},
     {"fdiv.s", fdiv_s, 2, A_S, G_DIV, 5, ARITH},
-    {"fsqrt.s", fsqrt_s, 1, A_S, G_OTHER, 5, ARITH},
+    {"fsqrt.s", fsqrt_s, 1, A_S, G_SQRT, 5, ARITH},
     {"fmadd.s", fmadd_s, 3, A_S, G_MUL, 5, ARITH},
     {"fmsub.s", fmsub_s, 3, A_S, G_MUL, 5, ARITH},
     {"fnmsub.s", fnmsub_s, 3, A_S, G_MUL, 5, ARITH},
@@ -460,7 +534,7 @@ static const op_t OPS[] = {
     {"fsub.d", fsub_d, 2, A_D, G_ADD, 5, ARITH},
     {"fmul.d", fmul_d, 2, A_D, G_MUL, 5, ARITH},
     {"fdiv.d", fdiv_d, 2, A_D, G_DIV, 5, ARITH},
-    {"fsqrt.d", fsqrt_d, 1, A_D, G_OTHER, 5, ARITH},
+    {"fsqrt.d", fsqrt_d, 1, A_D, G_SQRT, 5, ARITH},
     {"fmadd.d", fmadd_d, 3, A_D, G_MUL, 5, ARITH},
     {"fmsub.d", fmsub_d, 3, A_D, G_MUL, 5, ARITH},
     {"fnmsub.d", fnmsub_d, 3, A_D, G_MUL, 5, ARITH},
@@ -484,11 +558,27 @@ static const op_t OPS[] = {
 static void operands(const op_t *op, uint64_t *o) {
     switch (op->gen) {
     case A_S:
+        if (op->g == G_SQRT) {
+            o[0] = sqrtS();
+            break;
+        }
+        if ((op->g == G_MUL || op->g == G_DIV) && rndn(6) == 0) {
+            boundaryS(op->g, op->nin, strstr(op->name, "msub") != NULL, o);
+            break;
+        }
         o[0] = genS();
         if (op->nin > 1) o[1] = rndn(4) ? secondS((uint32_t)o[0], op->g) : genS();
         if (op->nin > 2) o[2] = rndn(4) ? thirdS((uint32_t)o[0], (uint32_t)o[1]) : genS();
         break;
     case A_D:
+        if (op->g == G_SQRT) {
+            o[0] = sqrtD();
+            break;
+        }
+        if ((op->g == G_MUL || op->g == G_DIV) && rndn(6) == 0) {
+            boundaryD(op->g, op->nin, strstr(op->name, "msub") != NULL, o);
+            break;
+        }
         o[0] = genD();
         if (op->nin > 1) o[1] = rndn(4) ? secondD(o[0], op->g) : genD();
         if (op->nin > 2) o[2] = rndn(4) ? thirdD(o[0], o[1]) : genD();
