@@ -10,6 +10,8 @@
  * all numbers in lower-case hex without leading zeros. Floating operands/results are raw IEEE bits (32 or 64),
  * integer operands/results are full 64-bit register values, fclass/compare results are the integer written to rd.
  * Operations without a rounding mode are printed with rm 0. Output is deterministic for a given seed (argv[1]).
+ * With "-" as the only argument it instead completes "<mnemonic> <rm> <operands...>" lines read from stdin, which
+ * is how hand-written edge cases (FpuTest) were checked against the same reference.
  *
  * Meant to be cross-compiled (riscv64-linux-gnu-gcc -static -O1) and run under qemu-riscv64, whose softfloat is
  * an independent, exact implementation; see ./generate.
@@ -590,7 +592,37 @@ static void operands(const op_t *op, uint64_t *o) {
     }
 }
 
+static void emit(const op_t *op, const uint64_t *o, int rm) {
+    res_t r = op->fn(o, rm);
+    printf("%s %d", op->name, rm);
+    for (int k = 0; k < op->nin; k++) printf(" %llx", (unsigned long long)o[k]);
+    printf(" %llx %llx\n", (unsigned long long)r.r, (unsigned long long)r.fl);
+}
+
+/* "fpuref -": read "<mnemonic> <rm> <operands...>" lines (hex operands) from stdin and complete them. */
+static int fromStdin(void) {
+    char line[512];
+    while (fgets(line, sizeof line, stdin)) {
+        char name[32];
+        int rm, used;
+        if (line[0] == '#' || sscanf(line, "%31s %d%n", name, &rm, &used) != 2) continue;
+        const op_t *op = NULL;
+        for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++)
+            if (strcmp(OPS[i].name, name) == 0) op = &OPS[i];
+        if (op == NULL) {
+            fprintf(stderr, "unknown mnemonic %s\n", name);
+            return 1;
+        }
+        uint64_t o[3] = {0, 0, 0};
+        char *p = line + used;
+        for (int k = 0; k < op->nin; k++) o[k] = strtoull(p, &p, 16);
+        emit(op, o, rm);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "-") == 0) return fromStdin();
     if (argc > 1) rng_state = strtoull(argv[1], NULL, 0) | 1;
     double scale = argc > 2 ? strtod(argv[2], NULL) : 1.0;
     printf("# fpuref: <mnemonic> <rm> <operands...> <result> <fflags>, hex; seed %#llx\n",
@@ -601,12 +633,7 @@ int main(int argc, char **argv) {
         for (int t = 0; t < n; t++) {
             uint64_t o[3];
             operands(op, o);
-            for (int rm = 0; rm < op->rms; rm++) {
-                res_t r = op->fn(o, rm);
-                printf("%s %d", op->name, rm);
-                for (int k = 0; k < op->nin; k++) printf(" %llx", (unsigned long long)o[k]);
-                printf(" %llx %llx\n", (unsigned long long)r.r, (unsigned long long)r.fl);
-            }
+            for (int rm = 0; rm < op->rms; rm++) emit(op, o, rm);
         }
     }
     return 0;
