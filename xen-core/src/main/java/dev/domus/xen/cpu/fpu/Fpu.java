@@ -64,6 +64,7 @@ public final class Fpu {
 
     // ============================================================================================== binary32
 
+    /** fadd.s: a + b. */
     public int addS(int a, int b, int rm) {
         if (rm == RNE) {
             float x = Float.intBitsToFloat(a);
@@ -85,6 +86,7 @@ public final class Fpu {
         return addSlowS(a, b, rm);
     }
 
+    /** fsub.s: a - b. */
     public int subS(int a, int b, int rm) {
         return addS(a, b ^ SIGN_S, rm);
     }
@@ -107,6 +109,7 @@ public final class Fpu {
         return soft.packFromDoubleS(s, magDir(s, err), rm);
     }
 
+    /** fmul.s: a * b. */
     public int mulS(int a, int b, int rm) {
         double p = (double) Float.intBitsToFloat(a) * (double) Float.intBitsToFloat(b); // exact: 48-bit product
         if (rm == RNE) {
@@ -128,6 +131,7 @@ public final class Fpu {
         return soft.packFromDoubleS(p, 0, rm);
     }
 
+    /** fdiv.s: a / b (DZ for finite nonzero / zero). */
     public int divS(int a, int b, int rm) {
         float x = Float.intBitsToFloat(a);
         float y = Float.intBitsToFloat(b);
@@ -170,6 +174,7 @@ public final class Fpu {
         return soft.packFromDoubleS(q, dir, rm);
     }
 
+    /** fsqrt.s (NV for negative operands other than -0). */
     public int sqrtS(int a, int rm) {
         if (a > 0 && a < INF_S) {
             double x = Float.intBitsToFloat(a);
@@ -242,6 +247,7 @@ public final class Fpu {
         return soft.packFromDoubleS(s, magDir(s, err), rm);
     }
 
+    /** fmin.s (RISC-V 2.2+: -0 < +0, a single NaN operand yields the other, NV for any sNaN). */
     public int minS(int a, int b) {
         boolean an = isNaNS(a);
         boolean bn = isNaNS(b);
@@ -251,6 +257,7 @@ public final class Fpu {
         return orderKeyS(a) <= orderKeyS(b) ? a : b;
     }
 
+    /** fmax.s (RISC-V 2.2+: -0 < +0, a single NaN operand yields the other, NV for any sNaN). */
     public int maxS(int a, int b) {
         boolean an = isNaNS(a);
         boolean bn = isNaNS(b);
@@ -370,6 +377,7 @@ public final class Fpu {
 
     // ============================================================================================== binary64
 
+    /** fadd.d: a + b. */
     public long addD(long a, long b, int rm) {
         double x = Double.longBitsToDouble(a);
         double y = Double.longBitsToDouble(b);
@@ -390,6 +398,7 @@ public final class Fpu {
         return addSlowD(a, b, rm);
     }
 
+    /** fsub.d: a - b. */
     public long subD(long a, long b, int rm) {
         return addD(a, b ^ SIGN_D, rm);
     }
@@ -415,6 +424,7 @@ public final class Fpu {
         return soft.addD(a, b, rm);
     }
 
+    /** fmul.d: a * b. */
     public long mulD(long a, long b, int rm) {
         double x = Double.longBitsToDouble(a);
         double y = Double.longBitsToDouble(b);
@@ -442,6 +452,7 @@ public final class Fpu {
         return soft.mulD(sign != 0, a, b, rm);
     }
 
+    /** fdiv.d: a / b (DZ for finite nonzero / zero). */
     public long divD(long a, long b, int rm) {
         double x = Double.longBitsToDouble(a);
         double y = Double.longBitsToDouble(b);
@@ -480,6 +491,7 @@ public final class Fpu {
         return soft.divD(sign != 0, a, b, rm);
     }
 
+    /** fsqrt.d (NV for negative operands other than -0). */
     public long sqrtD(long a, int rm) {
         if (a > 0 && a < INF_D) {
             double x = Double.longBitsToDouble(a);
@@ -554,6 +566,7 @@ public final class Fpu {
         return soft.fmaD(pSign != 0, a, b, c < 0, c, rm);
     }
 
+    /** fmin.d (RISC-V 2.2+: -0 < +0, a single NaN operand yields the other, NV for any sNaN). */
     public long minD(long a, long b) {
         boolean an = isNaND(a);
         boolean bn = isNaND(b);
@@ -563,6 +576,7 @@ public final class Fpu {
         return orderKeyD(a) <= orderKeyD(b) ? a : b;
     }
 
+    /** fmax.d (RISC-V 2.2+: -0 < +0, a single NaN operand yields the other, NV for any sNaN). */
     public long maxD(long a, long b) {
         boolean an = isNaND(a);
         boolean bn = isNaND(b);

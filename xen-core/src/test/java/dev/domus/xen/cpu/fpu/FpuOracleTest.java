@@ -115,7 +115,8 @@ class FpuOracleTest {
                 expectS("fcvt.s.w", m, new long[] {v}, (float) (int) v, exact(w), () -> fpu.cvtSW(v, m));
                 expectS("fcvt.s.wu", m, new long[] {v}, (float) (v & 0xffffffffL), exact(wu), () -> fpu.cvtSWu(v, m));
                 expectS("fcvt.s.l", m, new long[] {v}, (float) v, exact(signed), () -> fpu.cvtSL(v, m));
-                expectS("fcvt.s.lu", m, new long[] {v}, unsigned.doubleValue(), exact(unsigned), () -> fpu.cvtSLu(v, m));
+                expectS("fcvt.s.lu", m, new long[] {v}, unsigned.doubleValue(), exact(unsigned),
+                        () -> fpu.cvtSLu(v, m));
                 expectD("fcvt.d.l", m, new long[] {v}, (double) v, exact(signed), () -> fpu.cvtDL(v, m));
                 expectD("fcvt.d.lu", m, new long[] {v}, unsigned.doubleValue(), exact(unsigned),
                         () -> fpu.cvtDLu(v, m));
