@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +34,10 @@ class FpuReferenceVectorsTest {
     @Test
     void matchesRiscvReference() throws IOException {
         int total = 0;
-        try (InputStream raw = FpuReferenceVectorsTest.class.getResourceAsStream(RESOURCE)) {
+        // -Dfpu.vectors=/path/to/file.txt.gz checks a different (e.g. bigger, differently seeded) vector set.
+        String override = System.getProperty("fpu.vectors");
+        try (InputStream raw = override != null ? Files.newInputStream(Path.of(override))
+                : FpuReferenceVectorsTest.class.getResourceAsStream(RESOURCE)) {
             assertThat(raw).as("test resource %s (regenerate with src/test/fpu-ref/generate)", RESOURCE).isNotNull();
             BufferedReader in = new BufferedReader(
                     new InputStreamReader(new GZIPInputStream(raw, 1 << 16), StandardCharsets.US_ASCII));
@@ -48,7 +53,7 @@ class FpuReferenceVectorsTest {
         StringBuilder summary = new StringBuilder("fpu reference vectors: ").append(total).append('\n');
         tally.forEach((op, c) -> summary.append(String.format("  %-10s %6d passed %6d failed%n", op, c[0], c[1])));
         System.out.print(summary);
-        assertThat(total).as("vector count").isGreaterThan(100_000);
+        assertThat(total).as("vector count").isGreaterThan(override != null ? 0 : 100_000);
         assertThat(mismatches).as("mismatches (first %d shown)%n%s", MAX_REPORTED, summary).isEmpty();
     }
 
