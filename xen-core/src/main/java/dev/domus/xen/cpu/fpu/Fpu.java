@@ -16,8 +16,10 @@ import static dev.domus.xen.cpu.fpu.SoftFloat.SIGN_S;
  * accumulator read with {@link #flags()}.
  *
  * <p>Common cases run on Java float/double arithmetic (correctly rounded to nearest-even) and use exact error terms
- * (TwoSum, {@link Math#fma} residuals) to find the inexact flag and the direction for the other rounding modes;
- * anything near overflow, underflow or special values takes an exact integer path in {@link SoftFloat}.
+ * (TwoSum, {@link Math#fma} residuals) to find the inexact flag and the direction for the other rounding modes.
+ * binary32 results that need more care are computed in double together with the sign of their exact error and then
+ * rounded once by {@link SoftFloat}; binary64 operations near overflow, underflow or special values, and all binary64
+ * fused multiply-adds, take the exact integer paths of {@link SoftFloat}. No path allocates.
  */
 public final class Fpu {
 

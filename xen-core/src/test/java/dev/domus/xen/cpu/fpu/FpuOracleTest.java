@@ -67,7 +67,7 @@ class FpuOracleTest {
     void binary32ArithmeticIsCorrectlyRounded() {
         for (int t = 0; t < TUPLES; t++) {
             int a = randomS(30);
-            int b = random.nextInt(4) == 0 ? (int) near(a) : randomS(30);
+            int b = random.nextInt(4) == 0 ? near(a) : randomS(30);
             int c = random.nextInt(3) == 0 ? nearProductS(a, b) : randomS(30);
             double x = Float.intBitsToFloat(a);
             double y = Float.intBitsToFloat(b);
