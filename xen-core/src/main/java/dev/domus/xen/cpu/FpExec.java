@@ -72,24 +72,24 @@ final class FpExec {
             case FMIN_S -> f[rd] = box(fpu.minS(s(f[rs1]), s(f[rs2])));
             case FMAX_S -> f[rd] = box(fpu.maxS(s(f[rs1]), s(f[rs2])));
             case FCVT_W_S -> setX(x, rd, fpu.cvtWS(s(f[rs1]), rm(h, insn)));
-            case FCVT_WU_S -> setX(x, rd, fpu.cvtWUS(s(f[rs1]), rm(h, insn)));
+            case FCVT_WU_S -> setX(x, rd, fpu.cvtWuS(s(f[rs1]), rm(h, insn)));
             case FCVT_L_S -> setX(x, rd, fpu.cvtLS(s(f[rs1]), rm(h, insn)));
-            case FCVT_LU_S -> setX(x, rd, fpu.cvtLUS(s(f[rs1]), rm(h, insn)));
+            case FCVT_LU_S -> setX(x, rd, fpu.cvtLuS(s(f[rs1]), rm(h, insn)));
             case FMV_X_W -> {
                 setX(x, rd, (int) f[rs1]);
                 return;
             }
             case FCLASS_S -> {
-                setX(x, rd, fpu.classS(s(f[rs1])));
+                setX(x, rd, Fpu.classifyS(s(f[rs1])));
                 return;
             }
             case FEQ_S -> setX(x, rd, fpu.feqS(s(f[rs1]), s(f[rs2])) ? 1 : 0);
             case FLT_S -> setX(x, rd, fpu.fltS(s(f[rs1]), s(f[rs2])) ? 1 : 0);
             case FLE_S -> setX(x, rd, fpu.fleS(s(f[rs1]), s(f[rs2])) ? 1 : 0);
             case FCVT_S_W -> f[rd] = box(fpu.cvtSW(x[rs1], rm(h, insn)));
-            case FCVT_S_WU -> f[rd] = box(fpu.cvtSWU(x[rs1], rm(h, insn)));
+            case FCVT_S_WU -> f[rd] = box(fpu.cvtSWu(x[rs1], rm(h, insn)));
             case FCVT_S_L -> f[rd] = box(fpu.cvtSL(x[rs1], rm(h, insn)));
-            case FCVT_S_LU -> f[rd] = box(fpu.cvtSLU(x[rs1], rm(h, insn)));
+            case FCVT_S_LU -> f[rd] = box(fpu.cvtSLu(x[rs1], rm(h, insn)));
             case FMV_W_X -> f[rd] = box((int) x[rs1]);
             case FMADD_D -> f[rd] = fpu.fmaddD(f[rs1], f[rs2], f[rs3], rm(h, insn));
             case FMSUB_D -> f[rd] = fpu.fmsubD(f[rs1], f[rs2], f[rs3], rm(h, insn));
@@ -114,21 +114,21 @@ final class FpExec {
             case FLT_D -> setX(x, rd, fpu.fltD(f[rs1], f[rs2]) ? 1 : 0);
             case FLE_D -> setX(x, rd, fpu.fleD(f[rs1], f[rs2]) ? 1 : 0);
             case FCLASS_D -> {
-                setX(x, rd, fpu.classD(f[rs1]));
+                setX(x, rd, Fpu.classifyD(f[rs1]));
                 return;
             }
             case FCVT_W_D -> setX(x, rd, fpu.cvtWD(f[rs1], rm(h, insn)));
-            case FCVT_WU_D -> setX(x, rd, fpu.cvtWUD(f[rs1], rm(h, insn)));
+            case FCVT_WU_D -> setX(x, rd, fpu.cvtWuD(f[rs1], rm(h, insn)));
             case FCVT_L_D -> setX(x, rd, fpu.cvtLD(f[rs1], rm(h, insn)));
-            case FCVT_LU_D -> setX(x, rd, fpu.cvtLUD(f[rs1], rm(h, insn)));
+            case FCVT_LU_D -> setX(x, rd, fpu.cvtLuD(f[rs1], rm(h, insn)));
             case FMV_X_D -> {
                 setX(x, rd, f[rs1]);
                 return;
             }
             case FCVT_D_W -> f[rd] = fpu.cvtDW(x[rs1], rm(h, insn));
-            case FCVT_D_WU -> f[rd] = fpu.cvtDWU(x[rs1], rm(h, insn));
+            case FCVT_D_WU -> f[rd] = fpu.cvtDWu(x[rs1], rm(h, insn));
             case FCVT_D_L -> f[rd] = fpu.cvtDL(x[rs1], rm(h, insn));
-            case FCVT_D_LU -> f[rd] = fpu.cvtDLU(x[rs1], rm(h, insn));
+            case FCVT_D_LU -> f[rd] = fpu.cvtDLu(x[rs1], rm(h, insn));
             case FMV_D_X -> f[rd] = x[rs1];
             default -> throw h.illegal(insn);
         }
