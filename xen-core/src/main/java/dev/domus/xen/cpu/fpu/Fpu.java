@@ -540,6 +540,23 @@ public final class Fpu {
     }
 
     private long fmaD(long a, long b, long c, int rm) {
+        int ea = (int) (a >>> 52) & 0x7ff;
+        int eb = (int) (b >>> 52) & 0x7ff;
+        // Normal factors with |a*b| >= 2^-946: the product's error term and every residual below are exact.
+        if (ea != 0 && eb != 0 && ea != 0x7ff && eb != 0x7ff && ea + eb >= 1100) {
+            double x = Double.longBitsToDouble(a);
+            double y = Double.longBitsToDouble(b);
+            double z = Double.longBitsToDouble(c);
+            double r = Math.fma(x, y, z);
+            int er = (int) (Double.doubleToRawLongBits(r) >>> 52) & 0x7ff;
+            if (er >= 2 && er <= 2046) {
+                int dir = fmaDirection(x, y, z, r);
+                // An fma can be exactly halfway between two doubles: inexact RMM results take the exact path.
+                if (dir == 0 || (dir != UNKNOWN && rm != RMM)) {
+                    return finishD(r, dir, rm);
+                }
+            }
+        }
         long ma = a & ~SIGN_D;
         long mb = b & ~SIGN_D;
         long mc = c & ~SIGN_D;
@@ -747,6 +764,39 @@ public final class Fpu {
             bits--;
         }
         return bits;
+    }
+
+    private static final int UNKNOWN = 2;
+
+    /**
+     * Where {@code x*y + z} lies relative to {@code r = fma(x, y, z)} (as {@link #magDir}), or {@link #UNKNOWN}.
+     * Either {@code w = r - z} is exact, and then the residual is {@code x*y - w}, one correctly rounded fma whose
+     * sign is exact; or {@code d = p - r} and {@code g = d + z} are exact ({@code p = x*y} rounded, {@code e} its
+     * exact error), and then the residual is {@code e + g}. Each exactness claim is checked with TwoSum; the
+     * caller guarantees |x*y| >= 2^-946, so no residual is too small to keep its sign.
+     */
+    private static int fmaDirection(double x, double y, double z, double r) {
+        double w = r - z;
+        if (twoSumError(r, -z, w) == 0) {
+            return magDir(r, Math.fma(x, y, -w));
+        }
+        double p = x * y;
+        if (Math.abs(p) <= Double.MAX_VALUE) {
+            double d = p - r;
+            if (twoSumError(p, -r, d) == 0) {
+                double g = d + z;
+                if (twoSumError(d, z, g) == 0) {
+                    return magDir(r, Math.fma(x, y, -p) + g);
+                }
+            }
+        }
+        return UNKNOWN;
+    }
+
+    /** Exact error of {@code s = a + b} (Knuth's TwoSum); NaN if an intermediate overflowed. */
+    private static double twoSumError(double a, double b, double s) {
+        double bv = s - a;
+        return (a - (s - bv)) + (b - bv);
     }
 
     /** Result sign of an exact zero sum of two addends with the given signs. */

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
  */
 class FpuOracleTest {
 
-    private static final int TUPLES = 2500;
+    private static final int TUPLES = 1500;
     private static final RoundingMode[] JAVA_RM = {
         RoundingMode.HALF_EVEN, RoundingMode.DOWN, RoundingMode.FLOOR, RoundingMode.CEILING, RoundingMode.HALF_UP,
     };
