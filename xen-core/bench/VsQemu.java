@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: Apache-2.0
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the same guest workload under xen-core and QEMU TCG, alternately, and times it from the host by when marker
+ * lines appear on the guest console (so guest clock quality does not matter). Launched by xen-core/bench/vs-qemu.
+ */
+public final class VsQemu {
+    private static final String WORKLOAD = String.join("\n",
+            "i=0; : > /tmp/d",
+            "while [ $(wc -c < /tmp/d) -lt 67108864 ]; do cat /bin/busybox >> /tmp/d; done",
+            "head -c 67108864 /tmp/d > /tmp/d64; head -c 33554432 /tmp/d > /tmp/d32; rm /tmp/d",
+            "echo BENCH sha-start", "sha256sum /tmp/d64", "echo BENCH sha-end",
+            "echo BENCH gzip-start", "gzip -6 -c /tmp/d32 > /dev/null", "echo BENCH gzip-end", "");
+
+    record Run(double readyS, double shaS, double gzipS) { }
+
+    public static void main(String[] args) throws Exception {
+        Path guest = Path.of(args[0]);
+        String jar = args[1];
+        int rounds = Integer.parseInt(args[2]);
+        String cmd = "console=ttyS0 domus.run64=" + Base64.getEncoder().encodeToString(
+                WORKLOAD.getBytes(StandardCharsets.UTF_8));
+        String image = guest.resolve("Image").toString();
+        String initrd = guest.resolve("initramfs.cpio.gz").toString();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> xen = List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", jar, "dev.domus.xen.cli.Boot",
+                "--kernel", image, "--initrd", initrd, "--memory", "512", "--vcpus", "1", "--append", cmd);
+        List<String> qemu = List.of("qemu-system-riscv64", "-M", "virt", "-m", "512", "-smp", "1", "-nographic",
+                "-bios", "default", "-kernel", image, "-initrd", initrd, "-append", cmd);
+        List<Run> xr = new ArrayList<>();
+        List<Run> qr = new ArrayList<>();
+        for (int r = 1; r <= rounds; r++) {
+            Run q = run("qemu", qemu);
+            Run x = run("xen-core", xen);
+            qr.add(q);
+            xr.add(x);
+            System.out.printf("round %d: xen-core ready %.2fs sha %.2fs gzip %.2fs | qemu ready %.2fs sha %.2fs gzip %.2fs%n",
+                    r, x.readyS, x.shaS, x.gzipS, q.readyS, q.shaS, q.gzipS);
+        }
+        System.out.println();
+        System.out.printf("%-28s %12s %12s %8s%n", "median over " + rounds + " rounds", "xen-core", "qemu-tcg", "ratio");
+        row("boot to ready marker (s)", xr.stream().mapToDouble(Run::readyS).toArray(),
+                qr.stream().mapToDouble(Run::readyS).toArray());
+        row("sha256sum 64 MiB (s)", xr.stream().mapToDouble(Run::shaS).toArray(),
+                qr.stream().mapToDouble(Run::shaS).toArray());
+        row("gzip -6 32 MiB (s)", xr.stream().mapToDouble(Run::gzipS).toArray(),
+                qr.stream().mapToDouble(Run::gzipS).toArray());
+        idle(java, jar, image, initrd);
+    }
+
+    private static void row(String name, double[] x, double[] q) {
+        double mx = median(x);
+        double mq = median(q);
+        System.out.printf("%-28s %12.2f %12.2f %8.2f%n", name, mx, mq, mx / mq);
+    }
+
+    private static double median(double[] v) {
+        double[] s = v.clone();
+        java.util.Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static Run run(String name, List<String> command) throws Exception {
+        long t0 = System.nanoTime();
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Map<String, Long> marks = new HashMap<>();
+        StringBuilder tail = new StringBuilder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                long now = System.nanoTime();
+                if (line.contains("DOMUS-GUEST-READY")) {
+                    marks.putIfAbsent("ready", now);
+                } else if (line.startsWith("BENCH ")) {
+                    marks.put(line.substring(6).trim(), now);
+                } else if (line.contains("DOMUS-RUN-EXIT=")) {
+                    marks.put("exit", now);
+                    break;
+                }
+                tail.append(line).append('\n');
+                if (tail.length() > 8000) {
+                    tail.delete(0, tail.length() - 4000);
+                }
+            }
+        }
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+        }
+        for (String k : List.of("ready", "sha-start", "sha-end", "gzip-start", "gzip-end")) {
+            if (!marks.containsKey(k)) {
+                throw new IllegalStateException(name + ": marker " + k + " never appeared; console tail:\n" + tail);
+            }
+        }
+        return new Run((marks.get("ready") - t0) / 1e9, (marks.get("sha-end") - marks.get("sha-start")) / 1e9,
+                (marks.get("gzip-end") - marks.get("gzip-start")) / 1e9);
+    }
+
+    /** Host RSS and CPU use of an idle xen-core domain (guest sleeping in its shell). */
+    private static void idle(String java, String jar, String image, String initrd) throws Exception {
+        String script = "echo BENCH idle-start; sleep 12; echo BENCH idle-end\n";
+        String cmd = "console=ttyS0 domus.run64=" + Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8));
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", jar, "dev.domus.xen.cli.Boot",
+                "--kernel", image, "--initrd", initrd, "--memory", "256", "--append", cmd).redirectErrorStream(true).start();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.startsWith("BENCH idle-start")) {
+                    break;
+                }
+            }
+            Thread.sleep(3000);
+            long c0 = cpuTicks(p.pid());
+            long w0 = System.nanoTime();
+            Thread.sleep(6000);
+            long c1 = cpuTicks(p.pid());
+            double wall = (System.nanoTime() - w0) / 1e9;
+            long rssKb = rssKb(p.pid());
+            System.out.printf("%nidle domain (256 MiB guest, 1 vCPU): host RSS %d MiB, host CPU %.1f%% of one core%n",
+                    rssKb / 1024, 100.0 * (c1 - c0) / 100.0 / wall);
+            for (String line; (line = r.readLine()) != null; ) {
+                if (line.contains("DOMUS-RUN-EXIT")) {
+                    break;
+                }
+            }
+        } finally {
+            p.destroy();
+            p.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    private static long cpuTicks(long pid) throws IOException {
+        String[] f = Files.readString(Path.of("/proc/" + pid + "/stat")).split("\\) ", 2)[1].split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+    }
+
+    private static long rssKb(long pid) throws IOException {
+        for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+            if (l.startsWith("VmRSS:")) {
+                return Long.parseLong(l.replaceAll("[^0-9]", ""));
+            }
+        }
+        return -1;
+    }
+}
