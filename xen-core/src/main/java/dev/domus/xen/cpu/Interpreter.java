@@ -11,8 +11,9 @@ public final class Interpreter implements CpuEngine {
     public int execute(Hart h, int budget) {
         final long[] x = h.x;
         int n = 0;
+        long pc = h.pc;
+        long instretBase = h.instret;
         while (n < budget) {
-            final long pc = h.pc;
             try {
                 int insn;
                 int len;
@@ -46,7 +47,6 @@ public final class Interpreter implements CpuEngine {
                     len = 4;
                 }
                 n++;
-                h.instret++;
                 long next = pc + len;
                 final int rd = (insn >>> 7) & 31;
                 final int rs1 = (insn >>> 15) & 31;
@@ -159,7 +159,11 @@ public final class Interpreter implements CpuEngine {
                         }
                     }
                     case EBREAK -> throw h.fault(Causes.BREAKPOINT, pc);
-                    case CSRRW, CSRRS, CSRRC, CSRRWI, CSRRSI, CSRRCI -> csr(h, insn, rd, rs1);
+                    case CSRRW, CSRRS, CSRRC, CSRRWI, CSRRSI, CSRRCI -> {
+                        h.instret = instretBase + n;
+                        csr(h, insn, rd, rs1);
+                        instretBase = h.instret - n;
+                    }
                     case SRET -> {
                         h.pc = pc;
                         h.sret();
@@ -223,16 +227,19 @@ public final class Interpreter implements CpuEngine {
                     case ILLEGAL -> throw h.illegal(len == 2 ? lo : insn);
                     default -> FpExec.execute(h, insn, rd, rs1, rs2);
                 }
-                h.pc = next;
+                pc = next;
             } catch (TrapException t) {
                 h.pc = pc;
                 h.takeTrap(t.cause, t.tval);
+                pc = h.pc;
             }
             if (h.endBatch) {
                 h.endBatch = false;
                 break;
             }
         }
+        h.pc = pc;
+        h.instret = instretBase + n;
         return n;
     }
 
