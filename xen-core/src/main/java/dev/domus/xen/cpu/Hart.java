@@ -144,6 +144,10 @@ public final class Hart {
     private final long[] tlbTag = new long[TLB_SIZE];
     private final long[] tlbPage = new long[TLB_SIZE];
     private final int[] tlbFlags = new int[TLB_SIZE];
+    /** Page-table level the entry came from (0 = 4 KiB page, 1 = 2 MiB, 2 = 1 GiB). */
+    private final byte[] tlbLevel = new byte[TLB_SIZE];
+    /** Superpage-derived entries inserted since the last full flush (bounds the work of address flushes). */
+    private int superpageEntries;
     /** Per-access-type fast-path permission checks: (flags & mask) == match; recomputed by {@link #mmuModeChanged}. */
     private int loadMask;
     private int loadMatch;
@@ -450,11 +454,37 @@ public final class Hart {
         endBatch = true;
     }
 
-    void sfenceVma(int insn) {
+    void sfenceVma(int insn, long va, boolean allAddresses) {
         if (priv == PRIV_U || (priv == PRIV_S && (mstatus & MSTATUS_TVM) != 0)) {
             throw illegal(insn);
         }
-        flushTlb();
+        if (allAddresses) {
+            flushTlb();
+        } else {
+            flushTlbPage(va);
+        }
+    }
+
+    /**
+     * SFENCE.VMA with an address: drops the entry for that 4 KiB page and every entry that came from a superpage
+     * covering it (the TLB caches superpages as 4 KiB pieces). Far cheaper than a full flush, which Linux would
+     * otherwise trigger on every page-table update.
+     */
+    void flushTlbPage(long va) {
+        long vpn = va >>> 12;
+        int i = (int) vpn & TLB_MASK;
+        if (tlbTag[i] == vpn) {
+            tlbTag[i] = -1;
+        }
+        if (superpageEntries > 0) {
+            for (int j = 0; j < TLB_SIZE; j++) {
+                int level = tlbLevel[j];
+                if (level > 0 && tlbTag[j] != -1 && (tlbTag[j] >>> (9 * level)) == (vpn >>> (9 * level))) {
+                    tlbTag[j] = -1;
+                }
+            }
+        }
+        fetchVpage = -1;
     }
 
     /** Handles TLB shootdowns and fence.i requests posted by other harts. */
@@ -833,6 +863,7 @@ public final class Hart {
     /** Drops every cached translation (satp write, SFENCE.VMA, remote shootdown). */
     public void flushTlb() {
         java.util.Arrays.fill(tlbTag, -1L);
+        superpageEntries = 0;
         fetchVpage = -1;
     }
 
@@ -971,6 +1002,10 @@ public final class Hart {
             tlbTag[i] = vpn;
             tlbPage[i] = pagePa;
             tlbFlags[i] = (int) newPte & 0xff;
+            tlbLevel[i] = (byte) level;
+            if (level > 0) {
+                superpageEntries++;
+            }
             return pagePa | (va & 0xfff);
         }
     }

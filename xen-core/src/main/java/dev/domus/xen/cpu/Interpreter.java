@@ -175,7 +175,7 @@ public final class Interpreter implements CpuEngine {
                         next = h.pc;
                     }
                     case WFI -> h.wfi(insn);
-                    case SFENCE_VMA -> h.sfenceVma(insn);
+                    case SFENCE_VMA -> h.sfenceVma(insn, x[rs1], rs1 == 0);
                     case MUL -> setX(x, rd, x[rs1] * x[rs2]);
                     case MULH -> setX(x, rd, Math.multiplyHigh(x[rs1], x[rs2]));
                     case MULHSU -> {
