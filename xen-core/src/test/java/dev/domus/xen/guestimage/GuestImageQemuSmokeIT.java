@@ -7,6 +7,12 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,9 +22,14 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -136,6 +147,42 @@ class GuestImageQemuSmokeIT {
         }
     }
 
+    @Test
+    void controlChannelPoweroffShutsDownAnInteractiveGuest(TestInfo info, @TempDir Path temp) throws Exception {
+        // QEMU's virt machine has one UART, so the channel is the virtio serial port named "domus.ctl" (init's
+        // fallback when there is no ttyS1). This test is the server; QEMU connects when it starts.
+        Path socket = temp.resolve("ctl.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socket));
+            List<String> command = qemuCommand("console=ttyS0",
+                    "-initrd", imageDir.resolve("initramfs.cpio.gz").toString(),
+                    "-chardev", "socket,id=ctl,path=" + socket,
+                    "-device", "virtio-serial-device",
+                    "-device", "virtserialport,chardev=ctl,name=domus.ctl");
+            try (GuestConsole guest = GuestConsole.start(command, consoleLog(info));
+                    SocketChannel channel = acceptWithin(server, Duration.ofSeconds(30))) {
+                LineCollector control = guest.collect("control channel", Channels.newInputStream(channel));
+                guest.awaitLine(control, "DOMUS-CTL-READY"::equals, "control channel ready line");
+                guest.awaitLine(READY::equals, "ready marker " + READY + " (interactive shell, no domus.run64)");
+                channel.write(ByteBuffer.wrap("poweroff\n".getBytes(StandardCharsets.US_ASCII)));
+                guest.awaitLine(control, "DOMUS-CTL-ACK poweroff"::equals, "acknowledgement of poweroff");
+                guest.awaitCleanExit();
+            }
+        }
+    }
+
+    private static SocketChannel acceptWithin(ServerSocketChannel server, Duration timeout) throws Exception {
+        try (ExecutorService executor = Executors.newSingleThreadExecutor()) {
+            Future<SocketChannel> accepted = executor.submit(server::accept);
+            try {
+                return accepted.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                server.close(); // unblocks accept()
+                return fail("QEMU did not connect to the control socket within " + timeout);
+            }
+        }
+    }
+
     private static List<String> qemuCommand(String append, String... extra) {
         List<String> command = new ArrayList<>(List.of(qemuBinary(),
                 "-M", "virt", "-smp", "2", "-m", "256M", "-nographic", "-no-reboot",
@@ -198,35 +245,28 @@ class GuestImageQemuSmokeIT {
     }
 
     /**
-     * A QEMU process whose serial console (stdio) is collected line by line on a reader thread; tests wait on
-     * conditions over the collected lines with a deadline that covers the whole boot, never on fixed sleeps.
+     * Lines read from a stream (QEMU's stdio console, the control socket) on a reader thread. Waiters block on a
+     * condition until a matching line arrives, the stream ends or the shared deadline passes: no fixed sleeps.
      */
-    private static final class GuestConsole implements AutoCloseable {
-        private final Process process;
-        private final Path logFile;
+    private static final class LineCollector {
+        private final String name;
         private final long deadlineNanos;
         private final ReentrantLock lock = new ReentrantLock();
         private final Condition changed = lock.newCondition();
         private final List<String> lines = new ArrayList<>();
         private final StringBuilder partial = new StringBuilder();
-        private boolean eof;
         private final Thread reader;
+        private boolean eof;
 
-        private GuestConsole(Process process, Path logFile) {
-            this.process = process;
-            this.logFile = logFile;
-            this.deadlineNanos = System.nanoTime() + BOOT_TIMEOUT.toNanos();
-            this.reader = Thread.ofPlatform().daemon().name("qemu-console").start(this::pump);
+        LineCollector(String name, InputStream in, long deadlineNanos) {
+            this.name = name;
+            this.deadlineNanos = deadlineNanos;
+            this.reader = Thread.ofPlatform().daemon().name("lines-" + name).start(() -> pump(in));
         }
 
-        static GuestConsole start(List<String> command, Path logFile) throws IOException {
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-            return new GuestConsole(process, logFile);
-        }
-
-        private void pump() {
+        private void pump(InputStream in) {
             byte[] buffer = new byte[4096];
-            try (InputStream in = process.getInputStream()) {
+            try (in) {
                 int n;
                 while ((n = in.read(buffer)) >= 0) {
                     String chunk = new String(buffer, 0, n, StandardCharsets.ISO_8859_1);
@@ -247,7 +287,7 @@ class GuestImageQemuSmokeIT {
                     }
                 }
             } catch (IOException e) {
-                // The process was destroyed; what was read so far is kept for the report.
+                // The peer went away (process destroyed, socket closed): keep what was read for the report.
             } finally {
                 lock.lock();
                 try {
@@ -271,12 +311,9 @@ class GuestImageQemuSmokeIT {
             return line.substring(0, end);
         }
 
-        /** Waits for a console line matching {@code predicate}; returns its index. */
-        int awaitLine(Predicate<String> predicate, String what) throws InterruptedException {
-            return awaitLineAfter(-1, predicate, what);
-        }
-
-        int awaitLineAfter(int after, Predicate<String> predicate, String what) throws InterruptedException {
+        /** Index of the first line after {@code after} matching {@code predicate}; else calls {@code fail}. */
+        int awaitLineAfter(int after, Predicate<String> predicate, String what, Consumer<String> fail)
+                throws InterruptedException {
             lock.lock();
             try {
                 int next = after + 1;
@@ -288,27 +325,16 @@ class GuestImageQemuSmokeIT {
                     }
                     long left = deadlineNanos - System.nanoTime();
                     if (eof) {
-                        failWithConsole("QEMU exited before the console showed: " + what);
+                        fail.accept(name + " ended before it showed: " + what);
+                    } else if (left <= 0) {
+                        fail.accept("timed out after " + BOOT_TIMEOUT.toSeconds() + " s waiting on " + name + " for: "
+                                + what);
+                    } else {
+                        changed.awaitNanos(left);
                     }
-                    if (left <= 0) {
-                        failWithConsole("timed out after " + BOOT_TIMEOUT.toSeconds() + " s waiting for: " + what);
-                    }
-                    changed.awaitNanos(left);
                 }
             } finally {
                 lock.unlock();
-            }
-        }
-
-        /** Waits for QEMU to exit by itself (guest power-off) with status 0 before the boot deadline. */
-        void awaitCleanExit() throws InterruptedException {
-            long left = deadlineNanos - System.nanoTime();
-            if (!process.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS)) {
-                failWithConsole("QEMU did not exit (guest power-off) within " + BOOT_TIMEOUT.toSeconds() + " s");
-            }
-            reader.join(Duration.ofSeconds(10));
-            if (process.exitValue() != 0) {
-                failWithConsole("QEMU exited with status " + process.exitValue() + ", expected 0 (clean power-off)");
             }
         }
 
@@ -321,9 +347,69 @@ class GuestImageQemuSmokeIT {
             }
         }
 
+        void join() throws InterruptedException {
+            reader.join(Duration.ofSeconds(10));
+        }
+    }
+
+    /** A QEMU process with its serial console (stdio) collected line by line; one deadline covers the boot. */
+    private static final class GuestConsole implements AutoCloseable {
+        private final Process process;
+        private final Path logFile;
+        private final long deadlineNanos;
+        private final LineCollector console;
+
+        private GuestConsole(Process process, Path logFile) {
+            this.process = process;
+            this.logFile = logFile;
+            this.deadlineNanos = System.nanoTime() + BOOT_TIMEOUT.toNanos();
+            this.console = new LineCollector("guest console", process.getInputStream(), deadlineNanos);
+        }
+
+        static GuestConsole start(List<String> command, Path logFile) throws IOException {
+            Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            return new GuestConsole(process, logFile);
+        }
+
+        /** Waits for a console line matching {@code predicate}; returns its index. */
+        int awaitLine(Predicate<String> predicate, String what) throws InterruptedException {
+            return awaitLineAfter(-1, predicate, what);
+        }
+
+        int awaitLineAfter(int after, Predicate<String> predicate, String what) throws InterruptedException {
+            return console.awaitLineAfter(after, predicate, what, this::failWithConsole);
+        }
+
+        /** Reads another stream (e.g. the control socket) against the same boot deadline. */
+        LineCollector collect(String name, InputStream in) {
+            return new LineCollector(name, in, deadlineNanos);
+        }
+
+        int awaitLine(LineCollector other, Predicate<String> predicate, String what) throws InterruptedException {
+            return other.awaitLineAfter(-1, predicate, what,
+                message -> failWithConsole(message + "\n----- " + other.name + " -----\n"
+                            + String.join("\n", other.lines())));
+        }
+
+        /** Waits for QEMU to exit by itself (guest power-off) with status 0 before the boot deadline. */
+        void awaitCleanExit() throws InterruptedException {
+            long left = deadlineNanos - System.nanoTime();
+            if (!process.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS)) {
+                failWithConsole("QEMU did not exit (guest power-off) within " + BOOT_TIMEOUT.toSeconds() + " s");
+            }
+            console.join();
+            if (process.exitValue() != 0) {
+                failWithConsole("QEMU exited with status " + process.exitValue() + ", expected 0 (clean power-off)");
+            }
+        }
+
+        List<String> lines() {
+            return console.lines();
+        }
+
         private void failWithConsole(String message) {
-            String console = String.join("\n", lines());
-            fail(message + "\n----- guest console (" + logFile + ") -----\n" + console + "\n----- end of console -----");
+            fail(message + "\n----- guest console (" + logFile + ") -----\n" + String.join("\n", lines())
+                    + "\n----- end of console -----");
         }
 
         @Override
@@ -332,7 +418,7 @@ class GuestImageQemuSmokeIT {
                 process.destroyForcibly();
                 process.waitFor(10, TimeUnit.SECONDS);
             }
-            reader.join(Duration.ofSeconds(10));
+            console.join();
             try {
                 Files.write(logFile, lines());
             } catch (IOException e) {
