@@ -105,6 +105,59 @@ class XlBootIT {
         assertThat(list).doesNotContain(NAME);
     }
 
+    /** Writes a config for the test domain running {@code script}, with the given lifecycle policy. */
+    private Path config(String script, String onCrash) throws Exception {
+        env.put("DOMUS_RUN_DIR", tmp.resolve("run").toString());
+        env.put("DOMUS_GUEST_DIR", guestDir());
+        DomainConfig demo = DomainConfig.load(repo.resolve("deploy/xl/demo.cfg"), env);
+        String run64 = Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8));
+        Path cfg = tmp.resolve(NAME + ".cfg");
+        Files.writeString(cfg, "name = '" + NAME + "'\nmemory = 256\nvcpus = 1\n"
+                + "kernel = '" + demo.kernel() + "'\n"
+                + demo.ramdisk().map(r -> "ramdisk = '" + r + "'\n").orElse("")
+                + "extra = 'console=ttyS0 domus.run64=" + run64 + "'\n"
+                + "on_poweroff = 'destroy'\non_reboot = 'destroy'\non_crash = '" + onCrash + "'\n");
+        return cfg;
+    }
+
+    private static final String PANIC = "echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger\n";
+
+    @Test
+    void crashWithPreservePolicyKeepsTheDomainInStateCrashed() throws Exception {
+        Path cfg = config(PANIC, "preserve");
+        Result create = xl(Duration.ofMinutes(10), "create", cfg.toString());
+        assertThat(create.status).as("xl create: %s", create.err).isZero();
+        Instant deadline = Instant.now().plus(TIMEOUT);
+        String list;
+        do {
+            list = xl(Duration.ofMinutes(1), "list").out;
+        } while (!list.contains("----c-") && Instant.now().isBefore(deadline));
+        assertThat(list).as("xl list").contains(NAME).contains("----c-");
+        Result destroy = xl(Duration.ofMinutes(1), "destroy", NAME);
+        assertThat(destroy.status).as("xl destroy: %s", destroy.err).isZero();
+    }
+
+    @Test
+    void crashWithRestartPolicyBootsTheDomainAgain() throws Exception {
+        Path cfg = config(PANIC, "restart");
+        Result create = xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
+        assertThat(create.status).as("xl create: %s", create.err).isZero();
+        Process console = start("console", NAME);
+        Capture out = Capture.of(console.getInputStream());
+        Capture err = Capture.of(console.getErrorStream());
+        assertThat(err.awaitContains("Connected to domain '" + NAME + "'", Duration.ofMinutes(2))).isTrue();
+        assertThat(xl(Duration.ofMinutes(2), "unpause", NAME).status).isZero();
+        assertThat(out.awaitContains("Kernel panic", TIMEOUT)).as("first boot panics:%n%s", out).isTrue();
+        // After the restart the fresh guest prints its boot banner and ready marker a second time.
+        Instant deadline = Instant.now().plus(TIMEOUT);
+        while (out.toString().split("DOMUS-GUEST-READY", -1).length < 3 && Instant.now().isBefore(deadline)) {
+            out.awaitContains("\u0000never", Duration.ofSeconds(2));
+        }
+        assertThat(out.toString().split("DOMUS-GUEST-READY", -1).length - 1).as("ready markers:%n%s", out)
+                .isGreaterThanOrEqualTo(2);
+        assertThat(xl(Duration.ofMinutes(1), "destroy", NAME).status).isZero();
+    }
+
     /** The guest image directory: $DOMUS_GUEST_DIR, else what deploy/guest/build reports (building it if needed). */
     private String guestDir() throws Exception {
         String fromEnv = System.getenv("DOMUS_GUEST_DIR");
