@@ -68,13 +68,7 @@ START
 2:
   j pass
 
-.align 4
-trap_entry:
-  csrr s1, mcause
-  bne s1, s0, fail
-  li t0, 0x1800; csrs mstatus, t0
-  csrw mepc, s4
-  mret
+EXPECT_TRAP_HANDLER
 END
 .data
 fbuf: .word 0x40490fdb, 0

@@ -76,15 +76,7 @@ smode:
   li t6, 0x0102030405060708; bne t1, t6, fail
   j pass
 
-.align 4
-trap_entry:
-  csrr s1, mcause
-  csrr s2, mtval
-  csrr s3, mepc
-  bne s1, s0, fail
-  li t0, 0x1800; csrs mstatus, t0
-  csrw mepc, s4
-  mret
+EXPECT_TRAP_HANDLER
 END
 .data
 .align 12

@@ -90,15 +90,7 @@ s_handler:
   ecall                               /* from S to M: cause 9 */
   j fail
 
-.align 4
-trap_entry:
-  csrr s1, mcause
-  csrr s2, mtval
-  csrr s3, mepc
-  bne s1, s0, fail
-  li t0, 0x1800; csrs mstatus, t0     /* return to M */
-  csrw mepc, s4
-  mret
+EXPECT_TRAP_HANDLER
 
 END
 .data

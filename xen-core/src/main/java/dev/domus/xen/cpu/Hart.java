@@ -891,39 +891,25 @@ public final class Hart {
 
     /** Translates a data address for a load; returns the physical address or throws a page fault. */
     long translateLoad(long va) {
-        if (!dataTranslated) {
-            return va;
-        }
-        long vpn = va >>> 12;
-        int i = (int) vpn & TLB_MASK;
-        if (tlbTag[i] == vpn && (tlbFlags[i] & loadMask) == loadMatch) {
-            return tlbPage[i] | (va & 0xfff);
-        }
-        return walk(va, ACC_LOAD);
+        return dataTranslated ? translate(va, loadMask, loadMatch, ACC_LOAD) : va;
     }
 
     long translateStore(long va) {
-        if (!dataTranslated) {
-            return va;
-        }
-        long vpn = va >>> 12;
-        int i = (int) vpn & TLB_MASK;
-        if (tlbTag[i] == vpn && (tlbFlags[i] & storeMask) == storeMatch) {
-            return tlbPage[i] | (va & 0xfff);
-        }
-        return walk(va, ACC_STORE);
+        return dataTranslated ? translate(va, storeMask, storeMatch, ACC_STORE) : va;
     }
 
     long translateFetch(long va) {
-        if (!fetchTranslated) {
-            return va;
-        }
+        return fetchTranslated ? translate(va, fetchMask, fetchMatch, ACC_FETCH) : va;
+    }
+
+    /** TLB lookup with the access type's fast-path permission check; a miss or a failed check walks the tables. */
+    private long translate(long va, int mask, int match, int acc) {
         long vpn = va >>> 12;
         int i = (int) vpn & TLB_MASK;
-        if (tlbTag[i] == vpn && (tlbFlags[i] & fetchMask) == fetchMatch) {
+        if (tlbTag[i] == vpn && (tlbFlags[i] & mask) == match) {
             return tlbPage[i] | (va & 0xfff);
         }
-        return walk(va, ACC_FETCH);
+        return walk(va, acc);
     }
 
     private int pageFaultCause(int acc) {

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.cpu;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
 /**
  * The reference execution engine: fetch, decode through {@link Decoder}/{@link Rvc}, execute, one instruction at a
  * time. Synchronous exceptions arrive as the hart's preallocated {@link TrapException} and are taken at the
@@ -10,6 +13,9 @@ public final class Interpreter implements CpuEngine {
     @Override
     public int execute(Hart h, int budget) {
         final long[] x = h.x;
+        // Locals, not fields: the JIT does not trust instance finals, and re-loading h.ram.segment's fields on
+        // every fetch costs more than the fetch itself.
+        final MemorySegment code = h.ram.segment();
         int n = 0;
         long pc = h.pc;
         long instretBase = h.instret;
@@ -26,7 +32,7 @@ public final class Interpreter implements CpuEngine {
                 long pageOff = pc & 0xfff;
                 if ((pc >>> 12) == h.fetchVpage || h.refillFetchPage(pc)) {
                     if (pageOff <= 0xffc) {
-                        word = h.ram.loadInt(h.fetchRamOffset + pageOff);
+                        word = code.get(ValueLayout.JAVA_INT_UNALIGNED, h.fetchRamOffset + pageOff);
                         lo = word & 0xffff;
                     } else {
                         lo = h.ram.loadShort(h.fetchRamOffset + pageOff) & 0xffff;
