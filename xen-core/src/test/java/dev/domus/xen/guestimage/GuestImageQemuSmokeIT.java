@@ -193,6 +193,21 @@ class GuestImageQemuSmokeIT {
     }
 
     @Test
+    void sysrqTriggerPanicsTheKernel(TestInfo info) throws Exception {
+        // MAGIC_SYSRQ is in the kernel so tests of the Domus machine can provoke a guest crash (on_crash paths).
+        List<String> command = qemuCommand(
+                "console=ttyS0 domus.run64=" + base64("echo c > /proc/sysrq-trigger"),
+                "-initrd", imageDir.resolve("initramfs.cpio.gz").toString());
+
+        try (GuestConsole guest = GuestConsole.start(command, consoleLog(info))) {
+            guest.awaitLine(READY::equals, "ready marker " + READY);
+            guest.awaitLine(line -> line.contains("Kernel panic - not syncing: sysrq triggered crash"),
+                    "kernel panic from the sysrq trigger");
+            // PANIC_TIMEOUT=0: the guest stays halted; closing the console stops QEMU.
+        }
+    }
+
+    @Test
     void controlChannelPoweroffShutsDownAnInteractiveGuest(TestInfo info, @TempDir Path temp) throws Exception {
         // QEMU's virt machine has one UART, so the channel is the virtio serial port named "domus.ctl" (init's
         // fallback when there is no ttyS1). This test is the server; QEMU connects when it starts.
