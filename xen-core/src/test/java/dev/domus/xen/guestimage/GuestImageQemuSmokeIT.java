@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -41,6 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
  * and root disk under QEMU's {@code virt} machine and checks the init contract (ready marker, {@code domus.run64},
  * {@code DOMUS-RUN-EXIT}, clean power-off). QEMU is only the test-time reference the Domus machine is compared to;
  * without it this test fails rather than skips, so a CI machine cannot silently lose the coverage.
+ * {@code -Ddomus.guest.dir=<dir>} boots an already built output directory instead of running the build.
  */
 class GuestImageQemuSmokeIT {
 
@@ -59,6 +62,15 @@ class GuestImageQemuSmokeIT {
         Files.createDirectories(logDir);
         qemuBinary(); // fail fast, before a possibly long image build
 
+        String prebuilt = System.getProperty("domus.guest.dir", "");
+        imageDir = prebuilt.isBlank() ? buildWithScript() : Path.of(prebuilt);
+        for (String name : List.of("Image", "initramfs.cpio.gz", "rootfs.ext4", "manifest.txt")) {
+            assertThat(imageDir.resolve(name)).as("build output " + name).isRegularFile();
+        }
+    }
+
+    /** Runs {@code deploy/guest/build --print-dir}: a cache hit returns at once, a first build takes minutes. */
+    private static Path buildWithScript() throws Exception {
         Path build = repoRoot.resolve("deploy/guest/build");
         assertThat(build).as("guest image build script").isExecutable();
         Path stdout = logDir.resolve("build.stdout");
@@ -80,10 +92,7 @@ class GuestImageQemuSmokeIT {
         }
         List<String> lines = Files.readAllLines(stdout);
         assertThat(lines).as("stdout of --print-dir must be exactly the output directory").hasSize(1);
-        imageDir = Path.of(lines.getFirst());
-        for (String name : List.of("Image", "initramfs.cpio.gz", "rootfs.ext4", "manifest.txt")) {
-            assertThat(imageDir.resolve(name)).as("build output " + name).isRegularFile();
-        }
+        return Path.of(lines.getFirst());
     }
 
     @Test
@@ -127,10 +136,46 @@ class GuestImageQemuSmokeIT {
             guest.awaitCleanExit();
         }
 
-        Process fsck = new ProcessBuilder(tool("e2fsck"), "-fn", disk.toString()).redirectErrorStream(true).start();
-        String fsckOutput = new String(fsck.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(fsck.waitFor(60, TimeUnit.SECONDS)).as("e2fsck finished").isTrue();
-        assertThat(fsck.exitValue()).as("e2fsck -fn after a clean guest power-off:\n" + fsckOutput).isZero();
+        ToolResult fsck = runTool(Duration.ofSeconds(60), tool("e2fsck"), "-fn", disk.toString());
+        assertThat(fsck.exitCode()).as("e2fsck -fn after a clean guest power-off:\n" + fsck.output()).isZero();
+    }
+
+    @Test
+    void rootDiskAcceptsSshWithKeyAndNetworkFromCommandLine(TestInfo info, @TempDir Path temp) throws Exception {
+        Path disk = temp.resolve("rootfs.ext4");
+        Files.copy(imageDir.resolve("rootfs.ext4"), disk, StandardCopyOption.COPY_ATTRIBUTES);
+        Path key = temp.resolve("id_ed25519");
+        runTool(Duration.ofSeconds(30), tool("ssh-keygen"), "-q", "-t", "ed25519", "-N", "", "-C", "smoke-it",
+                "-f", key.toString());
+        String publicKey = Files.readString(temp.resolve("id_ed25519.pub")).strip();
+        int port = freeLocalPort();
+        // QEMU user networking: the guest is 10.0.2.15/24 behind 10.0.2.2; host port -> guest 22.
+        List<String> command = qemuCommand(
+                "console=ttyS0 root=/dev/vda rw domus.hostname=smoke domus.ip=10.0.2.15/24 domus.gw=10.0.2.2"
+                        + " domus.sshkey64=" + base64(publicKey),
+                "-drive", "file=" + disk + ",format=raw,if=none,id=hd0",
+                "-device", "virtio-blk-device,drive=hd0",
+                "-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:" + port + "-:22",
+                "-device", "virtio-net-device,netdev=n0");
+
+        try (GuestConsole guest = GuestConsole.start(command, consoleLog(info))) {
+            guest.awaitLine(READY::equals, "ready marker " + READY);
+            List<String> ssh = List.of(tool("ssh"), "-i", key.toString(), "-p", Integer.toString(port),
+                    "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+                    "-o", "ConnectTimeout=30", "-o", "LogLevel=ERROR", "root@127.0.0.1");
+            List<String> hello = new ArrayList<>(ssh);
+            hello.add("echo ssh-ok uid=$(id -u) host=$(hostname) route=$(ip route | grep -c 'default via 10.0.2.2')");
+            ToolResult result = runTool(Duration.ofSeconds(90), hello.toArray(String[]::new));
+            assertThat(result.output()).as("ssh into the guest with the key from domus.sshkey64 (exit %d)",
+                    result.exitCode()).contains("ssh-ok uid=0 host=smoke route=1");
+
+            List<String> poweroff = new ArrayList<>(ssh);
+            poweroff.add("poweroff");
+            runTool(Duration.ofSeconds(60), poweroff.toArray(String[]::new)); // the session dies with the guest
+            guest.awaitCleanExit();
+        }
+        ToolResult fsck = runTool(Duration.ofSeconds(60), tool("e2fsck"), "-fn", disk.toString());
+        assertThat(fsck.exitCode()).as("e2fsck -fn after power-off over ssh:\n" + fsck.output()).isZero();
     }
 
     @Test
@@ -144,6 +189,21 @@ class GuestImageQemuSmokeIT {
             guest.awaitLine("before-poweroff"::equals, "script output before poweroff");
             guest.awaitCleanExit();
             assertThat(guest.lines()).as("the script must be ended by the shutdown").doesNotContain("not-reached");
+        }
+    }
+
+    @Test
+    void sysrqTriggerPanicsTheKernel(TestInfo info) throws Exception {
+        // MAGIC_SYSRQ is in the kernel so tests of the Domus machine can provoke a guest crash (on_crash paths).
+        List<String> command = qemuCommand(
+                "console=ttyS0 domus.run64=" + base64("echo c > /proc/sysrq-trigger"),
+                "-initrd", imageDir.resolve("initramfs.cpio.gz").toString());
+
+        try (GuestConsole guest = GuestConsole.start(command, consoleLog(info))) {
+            guest.awaitLine(READY::equals, "ready marker " + READY);
+            guest.awaitLine(line -> line.contains("Kernel panic - not syncing: sysrq triggered crash"),
+                    "kernel panic from the sysrq trigger");
+            // PANIC_TIMEOUT=0: the guest stays halted; closing the console stops QEMU.
         }
     }
 
@@ -168,6 +228,34 @@ class GuestImageQemuSmokeIT {
                 guest.awaitLine(control, "DOMUS-CTL-ACK poweroff"::equals, "acknowledgement of poweroff");
                 guest.awaitCleanExit();
             }
+        }
+    }
+
+    private record ToolResult(int exitCode, String output) {
+    }
+
+    /** Runs a host tool with stdin closed, collecting stdout+stderr; fails the test on timeout. */
+    private static ToolResult runTool(Duration timeout, String... command) throws Exception {
+        Path output = Files.createTempFile(logDir, "tool", ".out");
+        try {
+            Process process = new ProcessBuilder(command)
+                    .redirectErrorStream(true)
+                    .redirectOutput(output.toFile())
+                    .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                    .start();
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly();
+                fail(String.join(" ", command) + " did not finish within " + timeout + ":\n" + Files.readString(output));
+            }
+            return new ToolResult(process.exitValue(), Files.readString(output));
+        } finally {
+            Files.deleteIfExists(output);
+        }
+    }
+
+    private static int freeLocalPort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
         }
     }
 
@@ -208,7 +296,8 @@ class GuestImageQemuSmokeIT {
     }
 
     private static String tool(String name) {
-        return findOnPath(name).orElseGet(() -> fail(name + " not found on PATH, /usr/sbin or /sbin (Debian package e2fsprogs)"));
+        return findOnPath(name).orElseGet(() -> fail(name + " not found on PATH, /usr/sbin or /sbin"
+                + " (Debian packages: e2fsck = e2fsprogs, ssh and ssh-keygen = openssh-client)"));
     }
 
     private static Optional<String> findOnPath(String name) {
