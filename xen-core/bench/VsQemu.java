@@ -19,8 +19,8 @@ import java.util.concurrent.TimeUnit;
  */
 public final class VsQemu {
     private static final String WORKLOAD = String.join("\n",
-            "i=0; : > /tmp/d",
-            "while [ $(wc -c < /tmp/d) -lt 67108864 ]; do cat /bin/busybox >> /tmp/d; done",
+            "n=$((67108864 / $(stat -c %s /bin/busybox) + 1)); : > /tmp/d",
+            "while [ $n -gt 0 ]; do cat /bin/busybox >> /tmp/d; n=$((n-1)); done",
             "head -c 67108864 /tmp/d > /tmp/d64; head -c 33554432 /tmp/d > /tmp/d32; rm /tmp/d",
             "echo BENCH sha-start", "sha256sum /tmp/d64", "echo BENCH sha-end",
             "echo BENCH gzip-start", "gzip -6 -c /tmp/d32 > /dev/null", "echo BENCH gzip-end", "");
