@@ -232,7 +232,9 @@ public final class Hart {
                 | (1L << Causes.STORE_MISALIGNED) | (1L << Causes.STORE_ACCESS) | (1L << Causes.ECALL_U)
                 | (1L << Causes.INSN_PAGE_FAULT) | (1L << Causes.LOAD_PAGE_FAULT)
                 | (1L << Causes.STORE_PAGE_FAULT);
-        mcounteren = 7;
+        // Like OpenSBI: counters readable from S and, through scounteren, from U (the vDSO and rdtime need it).
+        mcounteren = 0xffffffffL;
+        scounteren = 0xffffffffL;
         menvcfg = MENVCFG_STCE;
         mie = 0;
         stimecmp = -1L;
