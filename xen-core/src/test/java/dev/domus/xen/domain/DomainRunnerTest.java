@@ -172,6 +172,7 @@ class DomainRunnerTest {
         DomainConfig cfg = config("demo", "");
         start(cfg, false);
         FakeMachine m = nextMachine();
+        awaitCalls(m, "start");
         assertThat(m.calls).containsExactly("start");
         assertThat(m.config).isEqualTo(cfg.toMachineConfig());
 
@@ -235,6 +236,15 @@ class DomainRunnerTest {
                 .hasMessage("domain 'demo' does not exist");
     }
 
+    /** Waits until the fake machine has seen {@code call}; the runner calls it from its own threads. */
+    private static void awaitCalls(FakeMachine m, String call) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!m.calls.contains(call) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        assertThat(m.calls).as("calls on the fake machine").contains(call);
+    }
+
     @Test
     void rebootRestartsWithAFreshMachine() throws Exception {
         start(config("demo", ""), false);
@@ -246,8 +256,10 @@ class DomainRunnerTest {
         first.exit(new ExitReason.Reboot());
         assertThat(nextEvent(c)).isInstanceOf(DomainEvent.Reboot.class);
         FakeMachine second = nextMachine();
+        // The runner creates the new machine before it starts it (and closes the old one): wait, don't race.
+        awaitCalls(second, "start");
+        awaitCalls(first, "close");
         assertThat(second.calls).containsExactly("start");
-        assertThat(first.calls).contains("close");
         DomainInfo info = c.info();
         assertThat(info.state()).isEqualTo(DomainState.RUNNING);
         assertThat(info.restarts()).isEqualTo(1);
