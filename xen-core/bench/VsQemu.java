@@ -36,8 +36,22 @@ public final class VsQemu {
         String image = guest.resolve("Image").toString();
         String initrd = guest.resolve("initramfs.cpio.gz").toString();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> xen = List.of(java, "--enable-native-access=ALL-UNNAMED", "-cp", jar, "dev.domus.xen.cli.Boot",
-                "--kernel", image, "--initrd", initrd, "--memory", "512", "--vcpus", "1", "--append", cmd);
+        // Domain runners start with a JDK AOT cache recorded by an earlier run (DomainLauncher); do the same here:
+        // one unmeasured training boot records it, the measured runs use it.
+        Path aot = Path.of(jar).toAbsolutePath().resolveSibling("bench.aot");
+        Files.deleteIfExists(aot);
+        String ready = "console=ttyS0 domus.run64=" + Base64.getEncoder().encodeToString("true\n".getBytes(StandardCharsets.UTF_8));
+        Process train = new ProcessBuilder(java, "-XX:AOTCacheOutput=" + aot, "--enable-native-access=ALL-UNNAMED",
+                "-cp", jar, "dev.domus.xen.cli.Boot", "--kernel", image, "--initrd", initrd, "--append", ready)
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+        train.waitFor(300, TimeUnit.SECONDS);
+        System.out.println("AOT cache for xen-core: " + (Files.isRegularFile(aot) ? aot : "not recorded (runs without)"));
+        List<String> xen = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
+        if (Files.isRegularFile(aot)) {
+            xen.add("-XX:AOTCache=" + aot);
+        }
+        xen.addAll(List.of("-cp", jar, "dev.domus.xen.cli.Boot",
+                "--kernel", image, "--initrd", initrd, "--memory", "512", "--vcpus", "1", "--append", cmd));
         List<String> qemu = List.of("qemu-system-riscv64", "-M", "virt", "-m", "512", "-smp", "1", "-nographic",
                 "-bios", "default", "-kernel", image, "-initrd", initrd, "-append", cmd);
         List<Run> xr = new ArrayList<>();
