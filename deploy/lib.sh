@@ -45,3 +45,25 @@ ensure_packages() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
     || die "apt-get install failed for: ${missing[*]}"
 }
+
+# The guest image is built from Debian *source* packages (busybox, dropbear): make sure apt has a deb-src entry
+# for the suites the machine already uses (deb822 format, idempotent), then refresh the source index if needed.
+ensure_deb_src() {
+  if [ -n "$(apt-cache showsrc --only-source busybox 2>/dev/null)" ]; then
+    return 0
+  fi
+  [ "$(id -u)" -eq 0 ] || die "no deb-src entry for Debian sources; as root add one (Types: deb-src) and run apt-get update"
+  local f=/etc/apt/sources.list.d/domus-deb-src.sources
+  if [ ! -f "$f" ]; then
+    say "adding a deb-src entry for bookworm ($f)"
+    cat > "$f" <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null || die "apt-get update failed"
+  [ -n "$(apt-cache showsrc --only-source busybox 2>/dev/null)" ] || die "still no Debian source records after adding $f"
+}
