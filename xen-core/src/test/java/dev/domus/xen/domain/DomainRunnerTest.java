@@ -370,6 +370,10 @@ class DomainRunnerTest {
         FakeMachine m = nextMachine();
         ConsoleClient c = console("demo");
         c.finishInput(); // like `xl console < /dev/null`: keeps receiving output
+        // connect() returns once the kernel accepted the connection; the runner registers the client a moment later.
+        // Seeing a first line proves it is registered, so closing the runner below cannot race the accept.
+        m.print("ATTACHED\n");
+        assertThat(readUntil(c, "ATTACHED\n")).isEqualTo("ATTACHED\n");
         m.print("DOMUS-RUN-EXIT=0\n");
         m.exit(new ExitReason.PowerOff(0));
         assertThat(r.awaitExit(WAIT.toMillis())).contains(DomainRunner.EXIT_POWEROFF);
