@@ -130,7 +130,8 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         this.clint = new Clint(this, clock);
         this.plic = new Plic(this);
         this.console = new Uart16550Device("uart0", plic.line(Uart16550Device.CONSOLE_IRQ), consoleOut);
-        this.control = new Uart16550Device("uart1-control", plic.line(Uart16550Device.CONTROL_IRQ), b -> { });
+        this.control = new Uart16550Device("uart1-control", plic.line(Uart16550Device.CONTROL_IRQ),
+                controlChannel::guestByte);
         PowerEvents power = new PowerEvents() {
             @Override
             public void powerOff(int code) {
@@ -289,9 +290,50 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
 
     @Override
     public void requestShutdown(boolean reboot) {
-        byte[] msg = (reboot ? "reboot\n" : "poweroff\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
-        control.receive(msg, 0, msg.length);
+        controlChannel.request(reboot ? "reboot" : "poweroff");
     }
+
+    /**
+     * The host side of the Domus control channel (second UART). The guest announces its reader with a
+     * {@code DOMUS-CTL-READY} line when it opens the port; a request made earlier would be lost (the 8250 driver
+     * clears the FIFOs on open), so it is held and delivered on that line. Requests are idempotent lines.
+     */
+    private final class ControlChannel {
+        private final StringBuilder line = new StringBuilder();
+        private boolean ready;
+        private String pending;
+
+        synchronized void guestByte(int b) {
+            if (b == '\n') {
+                String l = line.toString().trim();
+                line.setLength(0);
+                if (l.equals("DOMUS-CTL-READY")) {
+                    ready = true;
+                    if (pending != null) {
+                        send(pending);
+                    }
+                } else if (l.startsWith("DOMUS-CTL-ACK")) {
+                    pending = null;
+                }
+            } else if (line.length() < 256) {
+                line.append((char) (b & 0xff));
+            }
+        }
+
+        synchronized void request(String command) {
+            pending = command;
+            if (ready) {
+                send(command);
+            }
+        }
+
+        private void send(String command) {
+            byte[] msg = (command + "\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+            control.receive(msg, 0, msg.length);
+        }
+    }
+
+    private final ControlChannel controlChannel = new ControlChannel();
 
     @Override
     public void destroy() {

@@ -134,6 +134,17 @@ class LinuxBootIT {
     }
 
     @Test
+    void shutdownRequestedDuringBootIsDeliveredOnceTheGuestListens() throws Exception {
+        Console c = new Console();
+        try (Machine m = boot(1, "echo WAITING; sleep 600\n", c)) {
+            m.requestShutdown(false); // long before the guest's control reader opens its port
+            Optional<ExitReason> exit = m.awaitExit(TIMEOUT);
+            assertThat(exit).as("console:%n%s", c).contains(new ExitReason.PowerOff(0));
+            assertThat(c.toString()).contains("DOMUS-GUEST-READY");
+        }
+    }
+
+    @Test
     void pauseStopsTheGuestAndResumeContinues() throws Exception {
         Console c = new Console();
         try (Machine m = boot(1, "i=0; while [ $i -lt 3 ]; do echo TICK-$i; i=$((i+1)); sleep 1; done\n", c)) {
