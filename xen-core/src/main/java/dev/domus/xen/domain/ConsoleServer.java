@@ -134,16 +134,7 @@ final class ConsoleServer implements AutoCloseable {
             }
             closed = true;
         }
-        try {
-            server.close();
-        } catch (IOException ignored) {
-            // best effort
-        }
-        try {
-            Files.deleteIfExists(path);
-        } catch (IOException e) {
-            Log.warn("console_socket_not_removed", "path", path, "error", e.getMessage());
-        }
+        RunDir.closeListener(server, path, "console_socket_not_removed");
         for (Outbox c : clients) {
             c.closeAfterFlush();
         }

@@ -261,16 +261,7 @@ final class ControlServer implements AutoCloseable {
             return;
         }
         closed = true;
-        try {
-            server.close();
-        } catch (IOException ignored) {
-            // best effort
-        }
-        try {
-            Files.deleteIfExists(path);
-        } catch (IOException e) {
-            Log.warn("control_socket_not_removed", "path", path, "error", e.getMessage());
-        }
+        RunDir.closeListener(server, path, "control_socket_not_removed");
         for (Conn c : conns) {
             try {
                 // A command that ended the domain (destroy) is still sending its reply: let it finish.

@@ -241,4 +241,18 @@ public final class RunDir {
     public String toString() {
         return dir.toString();
     }
+
+    /** Closes a listening socket and removes its file; failures are logged, never thrown (used on shutdown). */
+    static void closeListener(java.nio.channels.ServerSocketChannel server, Path path, String event) {
+        try {
+            server.close();
+        } catch (java.io.IOException ignored) {
+            // best effort
+        }
+        try {
+            java.nio.file.Files.deleteIfExists(path);
+        } catch (java.io.IOException e) {
+            Log.warn(event, "path", path, "error", e.getMessage());
+        }
+    }
 }
