@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.domain;
 
+import dev.domus.xen.boot.KernelHeader;
 import dev.domus.xen.api.MachineConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -194,7 +195,7 @@ final class ConfigParser {
         if (key.equals("kernel")) {
             Optional<String> problem;
             try {
-                problem = KernelImage.problem(p);
+                problem = KernelHeader.problem(p);
             } catch (IOException e) {
                 throw error(value.line(), "cannot read kernel " + p + ": " + DomainConfig.describe(e));
             }

@@ -2,13 +2,10 @@
 package dev.domus.xen.domain;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
@@ -41,13 +38,7 @@ final class ConsoleServer implements AutoCloseable {
 
     /** Binds the socket; the file must not exist. */
     static ConsoleServer open(Path path, Consumer<byte[]> input) throws IOException {
-        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        try {
-            ch.bind(UnixDomainSocketAddress.of(path));
-        } catch (IOException e) {
-            ch.close();
-            throw e;
-        }
+        ServerSocketChannel ch = RunDir.bindListener(path);
         return new ConsoleServer(path, ch, input);
     }
 

@@ -2,13 +2,10 @@
 package dev.domus.xen.domain;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -62,13 +59,7 @@ final class ControlServer implements AutoCloseable {
 
     /** Binds the socket; the file must not exist. */
     static ControlServer open(Path path, Domain domain) throws IOException {
-        ServerSocketChannel ch = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-        try {
-            ch.bind(UnixDomainSocketAddress.of(path));
-        } catch (IOException e) {
-            ch.close();
-            throw e;
-        }
+        ServerSocketChannel ch = RunDir.bindListener(path);
         return new ControlServer(path, ch, domain);
     }
 

@@ -242,6 +242,18 @@ public final class RunDir {
         return dir.toString();
     }
 
+    /** Binds a listening Unix domain socket at {@code path} (the file must not exist). */
+    static java.nio.channels.ServerSocketChannel bindListener(Path path) throws IOException {
+        var ch = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX);
+        try {
+            ch.bind(java.net.UnixDomainSocketAddress.of(path));
+        } catch (IOException e) {
+            ch.close();
+            throw e;
+        }
+        return ch;
+    }
+
     /** Closes a listening socket and removes its file; failures are logged, never thrown (used on shutdown). */
     static void closeListener(java.nio.channels.ServerSocketChannel server, Path path, String event) {
         try {

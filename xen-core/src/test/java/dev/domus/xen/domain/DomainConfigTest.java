@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.domain;
 
+import dev.domus.xen.boot.KernelHeader;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -218,7 +219,7 @@ class DomainConfigTest {
     void checksKernelHeaders(String label, byte[] content, Optional<String> problem) throws IOException {
         Path f = dir.resolve(label);
         Files.write(f, content);
-        Optional<String> found = KernelImage.problem(f);
+        Optional<String> found = KernelHeader.problem(f);
         assertThat(found.isPresent()).isEqualTo(problem.isPresent());
         problem.ifPresent(p -> assertThat(found.orElseThrow()).startsWith(p));
     }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-package dev.domus.xen.domain;
+package dev.domus.xen.boot;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,28 +9,34 @@ import java.util.Optional;
 
 /**
  * Recognises what the machine can boot: a RISC-V Linux {@code Image} (header magic {@code "RISCV\0\0\0"} at
- * offset 48 and {@code "RSC\x05"} at 56) or a little-endian ELF64 with {@code e_machine == EM_RISCV}.
+ * offset 48 and {@code "RSC\x05"} at 56) or a little-endian ELF64 with {@code e_machine == EM_RISCV}. The one
+ * place that judges a kernel file: the domain layer asks before it starts a runner, the boot loader before it loads.
  */
-final class KernelImage {
+public final class KernelHeader {
     static final int HEADER_SIZE = 64;
     static final int EM_RISCV = 243;
     private static final byte[] IMAGE_MAGIC = {'R', 'I', 'S', 'C', 'V', 0, 0, 0};
     private static final byte[] IMAGE_MAGIC2 = {'R', 'S', 'C', 0x05};
     private static final byte[] ARM64_MAGIC = {'A', 'R', 'M', 0x64};
 
-    private KernelImage() { }
+    private KernelHeader() { }
 
     /**
      * Checks the file's header.
      *
      * @return empty when bootable, else what is wrong (completing "kernel FILE ...")
      */
-    static Optional<String> problem(Path file) throws IOException {
+    public static Optional<String> problem(Path file) throws IOException {
         byte[] h = new byte[HEADER_SIZE];
         int n;
         try (InputStream in = Files.newInputStream(file)) {
             n = in.readNBytes(h, 0, h.length);
         }
+        return problem(h, n);
+    }
+
+    /** {@link #problem(Path)} on the first {@code n} (at most {@value #HEADER_SIZE}) bytes of a file. */
+    static Optional<String> problem(byte[] h, int n) {
         if (n >= 4 && h[0] == 0x7f && h[1] == 'E' && h[2] == 'L' && h[3] == 'F') {
             return elfProblem(h, n);
         }
