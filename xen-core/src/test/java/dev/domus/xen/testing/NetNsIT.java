@@ -112,6 +112,17 @@ class NetNsIT {
     }
 
     @Test
+    void disableIpv6ChangesOnlyTheNamespace() throws Exception {
+        Path rootFlag = Path.of("/proc/sys/net/ipv6/conf/all/disable_ipv6");
+        String before = Files.readString(rootFlag).strip();
+        try (NetNs ns = NetNs.create("v6")) {
+            ns.disableIpv6();
+            assertThat(ns.run("cat", rootFlag.toString()).text()).isEqualTo("1");
+            assertThat(Files.readString(rootFlag).strip()).as("caller's namespace untouched").isEqualTo(before);
+        }
+    }
+
+    @Test
     void badLabelsAreRefused() {
         assertThatThrownBy(() -> NetNs.create("has space")).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("label");

@@ -38,6 +38,10 @@ public final class HostLinks {
             throw new IOException("cannot attach " + ifname + " to bridge " + bridge + ": " + bridge
                     + " exists but is not a bridge");
         }
+        if (!linkExists(ifname)) {
+            throw new IOException("cannot attach " + ifname + " to bridge " + bridge + ": interface " + ifname
+                    + " does not exist");
+        }
         ipOrThrow("attach " + ifname + " to bridge " + bridge, "link", "set", "dev", ifname, "master", bridge, "up");
         LOG.log(System.Logger.Level.INFO, "event=link-attach ifname=" + ifname + " bridge=" + bridge);
     }
@@ -61,6 +65,24 @@ public final class HostLinks {
             throw new IllegalArgumentException("mtu must be 68..65535, got " + mtu);
         }
         ipOrThrow("set mtu of " + ifname, "link", "set", "dev", ifname, "mtu", Integer.toString(mtu));
+    }
+
+    /**
+     * {@code ip link set dev <ifname> address <mac>}. A domain runner gives its tap a fixed high address such as
+     * {@code fe:ff:ff:ff:ff:ff} (what Xen's vif scripts do): a Linux bridge takes the lowest port address as its
+     * own, so a random tap address could change the bridge's MAC whenever a domain starts or stops.
+     *
+     * @throws IllegalArgumentException unless {@code mac} is six hex octets separated by colons and unicast
+     */
+    public static void setMac(String ifname, String mac) throws IOException {
+        LinkNames.check("interface name", ifname);
+        if (mac == null || !mac.matches("[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}")) {
+            throw new IllegalArgumentException("mac must look like 52:54:00:12:34:56, got " + mac);
+        }
+        if ((Integer.parseInt(mac.substring(0, 2), 16) & 1) != 0) {
+            throw new IllegalArgumentException("mac must be unicast (low bit of the first octet clear), got " + mac);
+        }
+        ipOrThrow("set address of " + ifname, "link", "set", "dev", ifname, "address", mac);
     }
 
     /** The bridge an interface is attached to, if any. */

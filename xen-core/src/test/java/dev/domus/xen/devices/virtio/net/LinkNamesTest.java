@@ -43,5 +43,9 @@ class LinkNamesTest {
         assertThatThrownBy(() -> HostLinks.setMtu("tap0", 67)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("mtu must be 68..65535, got 67");
         assertThatThrownBy(() -> HostLinks.linkExists("")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> HostLinks.setMac("tap0", "01:00:5e:00:00:01"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("unicast");
+        assertThatThrownBy(() -> HostLinks.setMac("tap0", "fe:ff:ff:ff:ff")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("mac must look like");
     }
 }

@@ -32,6 +32,7 @@ class TapNetnsIT {
                     + " is already attached to another descriptor)");
             assertThat(out.get("missing")).contains("nosuchbr0").contains("does not exist").contains(tap);
             assertThat(out.get("notbridge")).contains(tap + " exists but is not a bridge");
+            assertThat(out.get("missing-tap")).contains("interface nosuchtap0 does not exist");
             assertThat(out.get("mtu-missing")).contains("nosuchbr0").contains("ip link set dev nosuchbr0 mtu 1400");
             assertThat(out.get("notatap")).startsWith("TUNSETIFF br0: Invalid argument (EINVAL)");
         }
@@ -46,6 +47,8 @@ class TapNetnsIT {
             assertThat(out).containsEntry("master-a", "br0").containsEntry("master-b", "br0")
                     .containsEntry("a2b", "1000").containsEntry("b2a", "1000")
                     .containsEntry("master-a-after-detach", "none");
+            assertThat(out.get("link-a")).contains("mtu 1400").contains("link/ether fe:ff:ff:ff:ff:ff")
+                    .contains("master br0");
             assertThat(ns.ip("-o", "link").out()).as("taps gone with the probe").doesNotContain(" pa", " pb");
         }
     }

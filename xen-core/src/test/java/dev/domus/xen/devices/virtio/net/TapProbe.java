@@ -51,6 +51,12 @@ public final class TapProbe {
                 System.out.println("notbridge: " + e.getMessage());
             }
             try {
+                HostLinks.attachToBridge("nosuchtap0", bridge);
+                System.out.println("missing-tap: attached");
+            } catch (IOException e) {
+                System.out.println("missing-tap: " + e.getMessage());
+            }
+            try {
                 HostLinks.setMtu("nosuchbr0", 1400);
                 System.out.println("mtu-missing: set");
             } catch (IOException e) {
@@ -71,6 +77,8 @@ public final class TapProbe {
             HostLinks.attachToBridge(a.name(), bridge);
             HostLinks.attachToBridge(b.name(), bridge);
             HostLinks.setMtu(a.name(), 1400);
+            HostLinks.setMac(a.name(), "fe:ff:ff:ff:ff:ff");
+            System.out.println("link-a: " + HostLinks.ip("-o", "link", "show", "dev", a.name()).out().strip());
             System.out.println("master-a: " + HostLinks.masterOf(a.name()).orElse("none"));
             System.out.println("master-b: " + HostLinks.masterOf(b.name()).orElse("none"));
             byte[] macA = Frames.mac("52:54:00:00:02:0a");
