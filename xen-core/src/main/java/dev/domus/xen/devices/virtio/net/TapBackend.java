@@ -107,7 +107,10 @@ public final class TapBackend implements NetBackend {
             MemorySegment errno = Libc.newErrnoSlot(arena);
             fd = Libc.open(errno, arena.allocateFrom("/dev/net/tun"), Libc.O_RDWR | Libc.O_NONBLOCK | Libc.O_CLOEXEC);
             if (fd < 0) {
-                throw Libc.failure("open /dev/net/tun for tap " + ifname, errno);
+                int e = Libc.errno(errno);
+                throw new IOException("open /dev/net/tun for tap " + ifname + ": " + Libc.describe(e)
+                        + (e == 2 || e == 19 ? " (no tun driver: modprobe tun, or pass /dev/net/tun into the container)"
+                        : ""));
             }
             MemorySegment ifr = ifreq(arena, ifname);
             ifr.set(ValueLayout.JAVA_SHORT, Libc.IFR_FLAGS_OFFSET, (short) (Libc.IFF_TAP | Libc.IFF_NO_PI));
