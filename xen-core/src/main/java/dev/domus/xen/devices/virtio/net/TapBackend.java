@@ -26,6 +26,8 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the last descriptor closes (a domain runner that dies leaves no tap behind). A persistent tap created beforehand
  * ({@code ip tuntap add mode tap}) is attached to and survives. Moving the interface to another network namespace
  * ({@code ip link set <tap> netns <ns>}) keeps this descriptor working; the kernel takes the link down on the move.
+ * If the interface is deleted under the backend ({@code ip link del}), {@code send} and {@code receive} throw
+ * {@link IOException} ("read from tap X: File descriptor in bad state (EBADFD)") rather than hang.
  *
  * <p><b>Threading.</b> One thread may send while another receives; concurrent senders (or receivers) serialize.
  * {@link #close()} is idempotent, callable from any thread, and wakes a blocked {@link #receive} through an

@@ -386,6 +386,23 @@ class TapBackendIT {
     }
 
     @Test
+    void aTapDeletedUnderTheBackendFailsClearlyInsteadOfHanging() throws Exception {
+        try (NetNs ns = NetNs.create("del")) {
+            ns.disableIpv6();
+            String name = tapName('d');
+            try (TapBackend tap = openIn(ns, name)) {
+                ns.ip("link", "del", "dev", name);
+                assertThatThrownBy(() -> tap.receive(ByteBuffer.allocate(2048), 60_000))
+                        .isInstanceOf(IOException.class)
+                        .hasMessage("read from tap " + name + ": File descriptor in bad state (EBADFD)");
+                assertThatThrownBy(() -> tap.send(Frames.testFrame(GUEST_MAC, GUEST_MAC, 1, 64)))
+                        .isInstanceOf(IOException.class)
+                        .hasMessage("write to tap " + name + ": File descriptor in bad state (EBADFD)");
+            }
+        }
+    }
+
+    @Test
     void receiveWithZeroTimeoutReturnsAtOnceWhenNothingIsQueued() throws Exception {
         try (NetNs ns = NetNs.create("zero")) {
             ns.disableIpv6();
