@@ -239,6 +239,11 @@ public final class KafkaService implements AutoCloseable {
         return log();
     }
 
+    /** Whether the broker JVM is running (false after close, or if it died). */
+    public synchronized boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
     /** Process id of the running broker JVM. */
     public synchronized long pid() {
         return process.pid();

@@ -231,6 +231,11 @@ public final class KeycloakService implements AutoCloseable {
         return port;
     }
 
+    /** Whether the server process is running (false after close, or if it died). */
+    public boolean isAlive() {
+        return process.isAlive();
+    }
+
     public long pid() {
         return process.pid();
     }

@@ -28,12 +28,14 @@ public final class PostgresService implements AutoCloseable {
     private static final Pattern DB_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
     private final EmbeddedPostgres pg;
+    private final Path data;
     private final int port;
     private final Path log;
     private final Duration startedIn;
 
-    private PostgresService(EmbeddedPostgres pg, int port, Path log, Duration startedIn) {
+    private PostgresService(EmbeddedPostgres pg, Path data, int port, Path log, Duration startedIn) {
         this.pg = pg;
+        this.data = data;
         this.port = port;
         this.log = log;
         this.startedIn = startedIn;
@@ -71,7 +73,7 @@ public final class PostgresService implements AutoCloseable {
                     "did not start on " + Ports.HOST + ":" + port + ": " + e.getMessage() + " (log " + log + ")",
                     ChildProcess.tail(log, 30), e);
         }
-        PostgresService s = new PostgresService(pg, port, log, Duration.ofNanos(System.nanoTime() - t0));
+        PostgresService s = new PostgresService(pg, data, port, log, Duration.ofNanos(System.nanoTime() - t0));
         try {
             s.selectOne();
         } catch (SQLException e) {
@@ -120,6 +122,21 @@ public final class PostgresService implements AutoCloseable {
 
     public Path logFile() {
         return log;
+    }
+
+    /** The postmaster's pid (first line of {@code postmaster.pid}), if it is running. */
+    public java.util.OptionalLong pid() {
+        try {
+            java.util.List<String> lines = Files.readAllLines(data.resolve("postmaster.pid"));
+            if (lines.isEmpty()) {
+                return java.util.OptionalLong.empty();
+            }
+            long pid = Long.parseLong(lines.getFirst().strip());
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isPresent()
+                    ? java.util.OptionalLong.of(pid) : java.util.OptionalLong.empty();
+        } catch (IOException | NumberFormatException e) {
+            return java.util.OptionalLong.empty();
+        }
     }
 
     /** A new connection to database {@code name} as the superuser. */
