@@ -157,10 +157,17 @@ public final class KafkaService implements AutoCloseable {
         return cmd;
     }
 
-    private static String newClusterId() {
-        UUID u = UUID.randomUUID();
-        ByteBuffer b = ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+    /** 22 characters of base64url; never starting with '-', which the format tool would read as an option. */
+    static String newClusterId() {
+        while (true) {
+            UUID u = UUID.randomUUID();
+            ByteBuffer b = ByteBuffer.allocate(16).putLong(u.getMostSignificantBits())
+                    .putLong(u.getLeastSignificantBits());
+            String id = Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+            if (id.charAt(0) != '-') {
+                return id;
+            }
+        }
     }
 
     private void launch() {
