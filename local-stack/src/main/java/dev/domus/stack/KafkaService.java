@@ -43,6 +43,8 @@ public final class KafkaService implements AutoCloseable {
     private ChildProcess process;
     private Duration startedIn;
     private boolean closed;
+    /** Set on a view of the JVM-wide broker owned by another class loader (see {@link #shared}). */
+    private javax.management.ObjectName remote;
 
     private KafkaService(StackOptions options, Path libs, int port, int controllerPort) {
         this.options = options;
@@ -78,6 +80,32 @@ public final class KafkaService implements AutoCloseable {
             k.close();
             throw e;
         }
+        return k;
+    }
+
+    /**
+     * The JVM-wide broker: started with {@code options} on first use, shared by every class loader of this JVM
+     * (each Quarkus test profile has its own); its shutdown hook stops it. {@link #close()} of a view owned by
+     * another loader leaves the broker running.
+     */
+    public static KafkaService shared(java.util.function.Supplier<StackOptions> options) {
+        return JvmShared.getOrStart(SERVICE, () -> start(options.get()), k -> new JvmShared.Published(
+                Map.<String, java.util.function.Supplier<Object>>of(
+                        "bootstrapServers", k::bootstrapServers,
+                        "stateDir", () -> k.options.stateDir().toString(),
+                        "pid", () -> k.pid(),
+                        "alive", () -> k.isAlive(),
+                        "startedInMillis", () -> k.startedIn().toMillis()),
+                Map.of("restart", k::restart)), KafkaService::attach);
+    }
+
+    private static KafkaService attach(javax.management.ObjectName name) {
+        String bootstrap = (String) JvmShared.get(name, "bootstrapServers");
+        int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+        StackOptions o = StackOptions.in(Path.of((String) JvmShared.get(name, "stateDir"))).withPort(port);
+        KafkaService k = new KafkaService(o, Distributions.kafkaLibs(), port, -1);
+        k.remote = name;
+        k.admin = k.newAdmin();
         return k;
     }
 
@@ -239,6 +267,9 @@ public final class KafkaService implements AutoCloseable {
 
     /** Time of the last (re)start until the broker answered metadata. */
     public synchronized Duration startedIn() {
+        if (remote != null) {
+            return Duration.ofMillis((Long) JvmShared.get(remote, "startedInMillis"));
+        }
         return startedIn;
     }
 
@@ -248,11 +279,17 @@ public final class KafkaService implements AutoCloseable {
 
     /** Whether the broker JVM is running (false after close, or if it died). */
     public synchronized boolean isAlive() {
+        if (remote != null) {
+            return !closed && (Boolean) JvmShared.get(remote, "alive");
+        }
         return process != null && process.isAlive();
     }
 
     /** Process id of the running broker JVM. */
     public synchronized long pid() {
+        if (remote != null) {
+            return (Long) JvmShared.get(remote, "pid");
+        }
         return process.pid();
     }
 
@@ -291,6 +328,10 @@ public final class KafkaService implements AutoCloseable {
     public synchronized void restart() {
         if (closed) {
             throw new IllegalStateException("kafka service is closed");
+        }
+        if (remote != null) {
+            JvmShared.invoke(remote, "restart");
+            return;
         }
         closeAdmin();
         process.close(STOP_GRACE);

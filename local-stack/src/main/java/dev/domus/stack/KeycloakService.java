@@ -39,15 +39,47 @@ public final class KeycloakService implements AutoCloseable {
     private static final ReentrantLock PREPARE_LOCK = new ReentrantLock();
 
     private final KeycloakRealm realm;
+    private final Path realmFile;
     private final int port;
+    /** Null on a view of the JVM-wide server owned by another class loader (then {@link #remote} is set). */
     private final ChildProcess process;
+    private final javax.management.ObjectName remote;
+    private final Path log;
     private final Duration startedIn;
 
-    private KeycloakService(KeycloakRealm realm, int port, ChildProcess process, Duration startedIn) {
+    private KeycloakService(KeycloakRealm realm, Path realmFile, int port, ChildProcess process,
+                            javax.management.ObjectName remote, Path log, Duration startedIn) {
         this.realm = realm;
+        this.realmFile = realmFile;
         this.port = port;
         this.process = process;
+        this.remote = remote;
+        this.log = log;
         this.startedIn = startedIn;
+    }
+
+    /**
+     * The JVM-wide server: started with {@code options} and {@code realmJson} on first use (later callers get
+     * that server whatever realm they name), shared by every class loader of this JVM (each Quarkus test profile
+     * has its own); its shutdown hook stops it. {@link #close()} of a view owned by another loader does nothing.
+     */
+    public static KeycloakService shared(java.util.function.Supplier<StackOptions> options, Path realmJson) {
+        return JvmShared.getOrStart(SERVICE, () -> start(options.get(), realmJson), k -> new JvmShared.Published(
+                Map.<String, java.util.function.Supplier<Object>>of(
+                        "port", () -> k.port,
+                        "realmFile", () -> k.realmFile.toString(),
+                        "logFile", () -> k.log.toString(),
+                        "pid", () -> k.pid(),
+                        "alive", () -> k.isAlive(),
+                        "startedInMillis", () -> k.startedIn.toMillis()),
+                Map.of()), KeycloakService::attach);
+    }
+
+    private static KeycloakService attach(javax.management.ObjectName name) {
+        Path realmFile = Path.of((String) JvmShared.get(name, "realmFile"));
+        return new KeycloakService(KeycloakRealm.read(realmFile), realmFile, (Integer) JvmShared.get(name, "port"),
+                null, name, Path.of((String) JvmShared.get(name, "logFile")),
+                Duration.ofMillis((Long) JvmShared.get(name, "startedInMillis")));
     }
 
     /** Starts Keycloak with {@code realmJson} imported and waits for the realm's OpenID configuration. */
@@ -68,15 +100,17 @@ public final class KeycloakService implements AutoCloseable {
                 "--http-host=" + Ports.HOST, "--http-port=" + port,
                 "--http-management-port=" + Ports.free()));
         cmd.addAll(perInstance(state));
-        ChildProcess p = ChildProcess.start(SERVICE, cmd, state, env(home), state.resolve("keycloak.log"));
-        KeycloakService k = new KeycloakService(realm, port, p, Duration.ZERO);
+        Path log = state.resolve("keycloak.log");
+        Path realmFile = realmJson.toAbsolutePath();
+        ChildProcess p = ChildProcess.start(SERVICE, cmd, state, env(home), log);
+        KeycloakService k = new KeycloakService(realm, realmFile, port, p, null, log, Duration.ZERO);
         try {
             k.awaitReady(t0, o.startTimeout());
         } catch (RuntimeException e) {
             p.close(STOP_GRACE);
             throw e;
         }
-        return new KeycloakService(realm, port, p, Duration.ofNanos(System.nanoTime() - t0));
+        return new KeycloakService(realm, realmFile, port, p, null, log, Duration.ofNanos(System.nanoTime() - t0));
     }
 
     /** Where an instance keeps its database, transaction log and temp files (never in the shared home). */
@@ -239,15 +273,15 @@ public final class KeycloakService implements AutoCloseable {
 
     /** Whether the server process is running (false after close, or if it died). */
     public boolean isAlive() {
-        return process.isAlive();
+        return process != null ? process.isAlive() : (Boolean) JvmShared.get(remote, "alive");
     }
 
     public long pid() {
-        return process.pid();
+        return process != null ? process.pid() : (Long) JvmShared.get(remote, "pid");
     }
 
     public Path logFile() {
-        return process.log();
+        return log;
     }
 
     /** Time from {@link #start} until the realm's OpenID configuration was served (incl. one-time preparation). */
@@ -258,7 +292,9 @@ public final class KeycloakService implements AutoCloseable {
     /** Stops the server; the database stays in the state dir. */
     @Override
     public void close() {
-        process.close(STOP_GRACE);
+        if (process != null) {
+            process.close(STOP_GRACE);
+        }
     }
 
     private static void deleteTree(Path dir) throws IOException {

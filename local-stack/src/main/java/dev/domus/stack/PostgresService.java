@@ -42,6 +42,28 @@ public final class PostgresService implements AutoCloseable {
         this.startedIn = startedIn;
     }
 
+    /**
+     * The JVM-wide server: started with {@code options} on first use, shared by every class loader of this JVM
+     * (each Quarkus test profile has its own); its shutdown hook stops it. {@link #close()} of a view owned by
+     * another loader leaves the server running.
+     */
+    public static PostgresService shared(java.util.function.Supplier<StackOptions> options) {
+        return JvmShared.getOrStart(SERVICE, () -> start(options.get()), p -> new JvmShared.Published(
+                java.util.Map.<String, java.util.function.Supplier<Object>>of(
+                        "port", () -> p.port,
+                        "dataDir", () -> p.data.toString(),
+                        "logFile", () -> p.log.toString(),
+                        "startedInMillis", () -> p.startedIn.toMillis()),
+                java.util.Map.of()), PostgresService::attach);
+    }
+
+    private static PostgresService attach(javax.management.ObjectName name) {
+        // pg == null: a view; the owner's loader stops the server.
+        return new PostgresService(null, Path.of((String) JvmShared.get(name, "dataDir")),
+                (Integer) JvmShared.get(name, "port"), Path.of((String) JvmShared.get(name, "logFile")),
+                Duration.ofMillis((Long) JvmShared.get(name, "startedInMillis")));
+    }
+
     /** Starts the server and waits until {@code select 1} answers. */
     public static PostgresService start(StackOptions o) {
         long t0 = System.nanoTime();
@@ -221,6 +243,9 @@ public final class PostgresService implements AutoCloseable {
     /** Stops the server (fast shutdown); the cluster stays in the state dir. */
     @Override
     public void close() {
+        if (pg == null) {
+            return;
+        }
         try {
             pg.close();
         } catch (IOException e) {

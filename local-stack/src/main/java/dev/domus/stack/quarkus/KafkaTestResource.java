@@ -19,10 +19,10 @@ public final class KafkaTestResource implements QuarkusTestResourceLifecycleMana
 
     private String topics = "";
 
-    /** The JVM-wide broker, started on first use and stopped by a shutdown hook. */
+    /** The JVM-wide broker (shared across class loaders), started on first use, stopped by a shutdown hook. */
     public static synchronized KafkaService service() {
         if (shared == null) {
-            shared = KafkaService.start(StackOptions.in(TestStateDirs.forService("kafka")));
+            shared = KafkaService.shared(() -> StackOptions.in(TestStateDirs.forService("kafka")));
         }
         return shared;
     }

@@ -34,14 +34,14 @@ public final class KeycloakTestResource implements QuarkusTestResourceLifecycleM
 
     private Path realmFile;
 
-    /** The JVM-wide server with the Domus realm, started on first use and stopped by a shutdown hook. */
+    /** The JVM-wide server with the Domus realm (shared across class loaders), stopped by a shutdown hook. */
     public static KeycloakService service() {
         return service(bundledRealm());
     }
 
     static synchronized KeycloakService service(Path realm) {
         if (shared == null) {
-            shared = KeycloakService.start(StackOptions.in(TestStateDirs.forService("keycloak")), realm);
+            shared = KeycloakService.shared(() -> StackOptions.in(TestStateDirs.forService("keycloak")), realm);
         }
         return shared;
     }

@@ -18,10 +18,10 @@ public final class PostgresTestResource implements QuarkusTestResourceLifecycleM
 
     private String database = "postgres";
 
-    /** The JVM-wide server, started on first use and stopped by a shutdown hook. */
+    /** The JVM-wide server (shared across class loaders), started on first use, stopped by a shutdown hook. */
     public static synchronized PostgresService service() {
         if (shared == null) {
-            shared = PostgresService.start(StackOptions.in(TestStateDirs.forService("postgres")));
+            shared = PostgresService.shared(() -> StackOptions.in(TestStateDirs.forService("postgres")));
         }
         return shared;
     }

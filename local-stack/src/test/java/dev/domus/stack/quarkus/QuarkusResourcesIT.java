@@ -58,6 +58,8 @@ class QuarkusResourcesIT {
 
     @Test
     void kafkaHandleIsTheBrokerTheAppWasGiven() {
+        System.out.println("default app: kafka " + bootstrap + " pid " + KafkaTestResource.service().pid()
+                + " loader " + KafkaTestResource.class.getClassLoader());
         assertThat(bootstrap).isEqualTo(KafkaTestResource.service().bootstrapServers());
     }
 
