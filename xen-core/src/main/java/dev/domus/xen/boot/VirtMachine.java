@@ -162,7 +162,7 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         this.virtioConsoleInput = console.equals("hvc1");
 
         if (elf == null) {
-            this.virtio = VirtioDevices.assemble(config, ram, bus, plic, consoleOut);
+            this.virtio = VirtioDevices.assemble(config, ram, bus, plic, consoleOut, VirtioDevices.Backends.TAP);
             long entry;
             try {
                 entry = BootLoader.load(ram, images, config, harts.length, virtio.slots());

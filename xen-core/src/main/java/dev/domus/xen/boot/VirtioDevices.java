@@ -3,11 +3,14 @@ package dev.domus.xen.boot;
 
 import dev.domus.xen.api.DiskConfig;
 import dev.domus.xen.api.MachineConfig;
+import dev.domus.xen.api.NicConfig;
 import dev.domus.xen.bus.Bus;
 import dev.domus.xen.devices.irq.Plic;
 import dev.domus.xen.devices.uart.ConsoleSink;
 import dev.domus.xen.devices.virtio.blk.BlkDevice;
 import dev.domus.xen.devices.virtio.console.ConsoleDevice;
+import dev.domus.xen.devices.virtio.net.NetBackend;
+import dev.domus.xen.devices.virtio.net.NetDevice;
 import dev.domus.xen.devices.virtio.rng.RngDevice;
 import dev.domus.xen.devices.virtio.transport.VirtioDevice;
 import dev.domus.xen.devices.virtio.transport.VirtioMmio;
@@ -24,6 +27,17 @@ import java.util.List;
  * the order Linux probes and names them), then NICs, then the console and the RNG, which every Linux machine has.
  */
 final class VirtioDevices implements AutoCloseable {
+    /** Opens the host side of a NIC: the tap in the domain runner, a fake in tests. */
+    @FunctionalInterface
+    interface Backends {
+        NetBackend open(NicConfig nic) throws IOException;
+
+        /** Until the tap backend exists in this build, NICs are refused with a clear message. */
+        Backends TAP = nic -> {
+            throw new IOException("the tap backend is not part of this build");
+        };
+    }
+
     private final List<VirtioSlot> slots = new ArrayList<>();
     private final List<VirtioDevice> devices = new ArrayList<>();
     private ConsoleDevice console;
@@ -32,7 +46,8 @@ final class VirtioDevices implements AutoCloseable {
     }
 
     /** Opens every backend and maps the transports; on failure releases what was opened and throws. */
-    static VirtioDevices assemble(MachineConfig config, GuestMemory ram, Bus bus, Plic plic, ConsoleSink consoleOut) {
+    static VirtioDevices assemble(MachineConfig config, GuestMemory ram, Bus bus, Plic plic, ConsoleSink consoleOut,
+                                  Backends backends) {
         VirtioDevices v = new VirtioDevices();
         try {
             for (DiskConfig d : config.disks()) {
@@ -47,8 +62,14 @@ final class VirtioDevices implements AutoCloseable {
                             + e.getMessage(), e);
                 }
             }
-            if (!config.nics().isEmpty()) {
-                throw new BootException("virtio-net is not available in this build");
+            for (NicConfig nic : config.nics()) {
+                NetBackend backend;
+                try {
+                    backend = backends.open(nic);
+                } catch (IOException e) {
+                    throw new BootException("vif " + nic.ifname() + ": " + e.getMessage(), e);
+                }
+                v.add(new NetDevice(nic.macBytes(), backend), ram, bus, plic);
             }
             v.console = new ConsoleDevice(consoleOut);
             v.add(v.console, ram, bus, plic);
