@@ -7,6 +7,10 @@ import java.nio.ByteBuffer;
 /**
  * Host side of a virtual NIC: moves whole Ethernet frames (no virtio-net header).
  *
+ * <p>Buffers follow the NIO channel convention: {@code send} consumes the frame (its position moves to its limit),
+ * {@code receive} advances {@code dst}'s position by the returned length. A received frame longer than
+ * {@code dst.remaining()} is dropped and counted, never truncated.
+ *
  * <p>Threading: one thread may call {@link #send} while another calls {@link #receive}; {@link #close} may be
  * called from any thread, any number of times, and wakes a blocked {@code receive}.
  */
