@@ -9,8 +9,10 @@ import dev.domus.xen.devices.irq.Plic;
 import dev.domus.xen.devices.uart.ConsoleSink;
 import dev.domus.xen.devices.virtio.blk.BlkDevice;
 import dev.domus.xen.devices.virtio.console.ConsoleDevice;
+import dev.domus.xen.devices.virtio.net.HostLinks;
 import dev.domus.xen.devices.virtio.net.NetBackend;
 import dev.domus.xen.devices.virtio.net.NetDevice;
+import dev.domus.xen.devices.virtio.net.TapBackend;
 import dev.domus.xen.devices.virtio.rng.RngDevice;
 import dev.domus.xen.devices.virtio.transport.VirtioDevice;
 import dev.domus.xen.devices.virtio.transport.VirtioMmio;
@@ -32,9 +34,21 @@ final class VirtioDevices implements AutoCloseable {
     interface Backends {
         NetBackend open(NicConfig nic) throws IOException;
 
-        /** Until the tap backend exists in this build, NICs are refused with a clear message. */
+        /**
+         * A tap named after the vif in the calling process's network namespace (the domain runner's), attached to
+         * the configured bridge; closed again if the attach fails.
+         */
         Backends TAP = nic -> {
-            throw new IOException("the tap backend is not part of this build");
+            TapBackend tap = TapBackend.open(nic.ifname());
+            try {
+                if (nic.bridge().isPresent()) {
+                    HostLinks.attachToBridge(nic.ifname(), nic.bridge().get());
+                }
+            } catch (IOException | RuntimeException e) {
+                tap.close();
+                throw e;
+            }
+            return tap;
         };
     }
 

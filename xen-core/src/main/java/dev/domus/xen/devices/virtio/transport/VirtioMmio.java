@@ -87,6 +87,8 @@ public final class VirtioMmio implements MmioDevice {
     private int interruptStatus;
     private int configGeneration;
     private boolean active;
+    /** Exceptions other than guest protocol violations that were contained: bugs, counted for tests and logs. */
+    private long internalErrors;
 
     public VirtioMmio(VirtioDevice device, GuestMemory ram, IrqLine irq) {
         this.device = device;
@@ -314,6 +316,7 @@ public final class VirtioMmio implements MmioDevice {
     }
 
     private void contain(String what, RuntimeException e) {
+        internalErrors++;
         LOG.log(Level.WARNING, "event=virtio-device-error device=" + device.name() + " during=\"" + what + "\"", e);
         fail("internal error during " + what + ": " + e);
     }
@@ -325,6 +328,11 @@ public final class VirtioMmio implements MmioDevice {
 
     private void updateIrq() {
         irq.set(interruptStatus != 0);
+    }
+
+    /** Number of contained internal errors (anything but a {@link VirtqueueException}); zero unless there is a bug. */
+    public synchronized long internalErrors() {
+        return internalErrors;
     }
 
     /** Transport state for snapshots. */

@@ -72,6 +72,10 @@ public final class TestDriver implements AutoCloseable {
         qsize[q] = size;
         availIdx[q] = 0;
         nextDesc[q] = 0;
+        if (ram.containsRange(avail, 4) && ram.containsRange(used, 4)) {
+            ram.storeInt(avail - RAM_BASE, 0);  // flags + idx
+            ram.storeInt(used - RAM_BASE, 0);
+        }
         reg(VirtioMmio.R_QUEUE_SEL, q);
         reg(VirtioMmio.R_QUEUE_NUM, size);
         reg(VirtioMmio.R_QUEUE_DESC_LOW, desc & 0xffff_ffffL);
