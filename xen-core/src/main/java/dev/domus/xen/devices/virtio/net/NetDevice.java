@@ -17,8 +17,9 @@ import java.util.logging.Logger;
  * virtio-net header (VERSION_1 layout, {@code num_buffers} = 1).
  *
  * <p>Transmit runs on the notifying vCPU thread. Receive runs on a host thread of the device that waits on the
- * backend, holds one frame until the guest posts a receive buffer (the guest's RX notification wakes it) and
- * drops frames while the driver is not running. Malformed transmit buffers are dropped and counted; they never
+ * backend, holds one frame until the guest posts a receive buffer (the guest's RX notification wakes it; the
+ * kernel's tap queue absorbs and then drops what arrives meanwhile, like QEMU's backpressure) and drops frames
+ * while the driver is not running. Malformed transmit buffers are dropped and counted; they never
  * reach the host.
  */
 public final class NetDevice implements VirtioDevice {
@@ -33,8 +34,6 @@ public final class NetDevice implements VirtioDevice {
     static final int F_MAC = 5;
     static final int F_STATUS = 16;
     static final int LINK_UP = 1;
-    /** Longest wait for guest receive buffers before the held frame is dropped (the link stays usable). */
-    private static final long RX_HOLD_NANOS = 200_000_000L;
 
     private final NetBackend backend;
     private final byte[] mac;
@@ -139,7 +138,6 @@ public final class NetDevice implements VirtioDevice {
 
     private void rxLoop() {
         int pending = 0;
-        long heldSince = 0;
         while (!closed) {
             try {
                 if (pending == 0) {
@@ -156,18 +154,12 @@ public final class NetDevice implements VirtioDevice {
                         continue;
                     }
                     pending = n;
-                    heldSince = System.nanoTime();
                 }
                 int r = deliver(pending);
                 if (r != 0) {
                     if (r < 0) {
                         dropped++;
                     }
-                    pending = 0;
-                    continue;
-                }
-                if (System.nanoTime() - heldSince > RX_HOLD_NANOS) {
-                    dropped++;
                     pending = 0;
                     continue;
                 }

@@ -89,6 +89,8 @@ public final class VirtioMmio implements MmioDevice {
     private boolean active;
     /** Exceptions other than guest protocol violations that were contained: bugs, counted for tests and logs. */
     private long internalErrors;
+    private long needsResetCount;
+    private long featureRejects;
 
     public VirtioMmio(VirtioDevice device, GuestMemory ram, IrqLine irq) {
         this.device = device;
@@ -123,19 +125,22 @@ public final class VirtioMmio implements MmioDevice {
 
     @Override
     public synchronized long read(long offset, int width) {
-        int off = (int) offset;
+        try {
+            return readRegister((int) offset, width);
+        } catch (RuntimeException e) {
+            contain("register read 0x" + Long.toHexString(offset), e);
+            return 0;
+        }
+    }
+
+    private long readRegister(int off, int width) {
         if (off >= R_CONFIG) {
-            try {
-                return device.readConfig(off - R_CONFIG, width);
-            } catch (RuntimeException e) {
-                contain("config read", e);
-                return 0;
-            }
+            return device.readConfig(off - R_CONFIG, width);
         }
         if (width != 4) {
             return 0; // the spec requires 32-bit access to the register block
         }
-        Virtqueue q = queueSel < queues.length ? queues[queueSel] : null;
+        Virtqueue q = selectedQueue();
         return switch (off) {
             case R_MAGIC -> MAGIC;
             case R_VERSION -> VERSION;
@@ -171,7 +176,7 @@ public final class VirtioMmio implements MmioDevice {
     }
 
     private void writeRegister(int off, int v) {
-        Virtqueue q = queueSel < queues.length ? queues[queueSel] : null;
+        Virtqueue q = selectedQueue();
         // Queue configuration may only change while the queue is disabled (and before DRIVER_OK).
         boolean qWritable = q != null && !q.ready;
         switch (off) {
@@ -211,6 +216,11 @@ public final class VirtioMmio implements MmioDevice {
             case R_QUEUE_DEVICE_HIGH -> { if (qWritable) { q.used = high(q.used, v); } }
             default -> { }
         }
+    }
+
+    /** The queue QueueSel points at, or null: the guest may select any 32-bit value, negative ones included. */
+    private Virtqueue selectedQueue() {
+        return queueSel >= 0 && queueSel < queues.length ? queues[queueSel] : null;
     }
 
     private static long low(long old, int v) {
@@ -253,8 +263,10 @@ public final class VirtioMmio implements MmioDevice {
             boolean subset = (driverFeatures & ~offered) == 0;
             boolean modern = (driverFeatures & (1L << F_VERSION_1)) != 0;
             if (!subset || !modern) {
-                LOG.info(() -> "event=virtio-features-rejected device=" + device.name() + " driver=0x"
-                        + Long.toHexString(driverFeatures) + " offered=0x" + Long.toHexString(offered));
+                if (++featureRejects <= 10) {
+                    LOG.info(() -> "event=virtio-features-rejected device=" + device.name() + " driver=0x"
+                            + Long.toHexString(driverFeatures) + " offered=0x" + Long.toHexString(offered));
+                }
                 v &= ~STATUS_FEATURES_OK;
             }
         }
@@ -303,7 +315,12 @@ public final class VirtioMmio implements MmioDevice {
 
     private void fail(String reason) {
         if ((status & STATUS_NEEDS_RESET) == 0) {
-            LOG.warning(() -> "event=virtio-needs-reset device=" + device.name() + " reason=\"" + reason + "\"");
+            // A guest can break and reset a device in a loop: log the first few, then one in 1000.
+            long n = ++needsResetCount;
+            if (n <= 10 || n % 1000 == 0) {
+                LOG.warning(() -> "event=virtio-needs-reset device=" + device.name() + " count=" + n + " reason=\""
+                        + reason + "\"");
+            }
             status |= STATUS_NEEDS_RESET;
             for (Virtqueue q : queues) {
                 q.ready = false;

@@ -62,7 +62,7 @@ class NetDeviceTest {
             while (d.usedIdx(NetDevice.RX) == 0 && System.nanoTime() < end) {
                 Thread.onSpinWait();
             }
-            assertThat(d.usedIdx(NetDevice.RX)).isEqualTo(1);
+            assertThat(d.usedIdx(NetDevice.RX)).as("%s needsReset=%s", ((NetDevice) d.mmio.device()).state(), d.needsReset()).isEqualTo(1);
             assertThat(d.usedElem(NetDevice.RX, 0)[1]).isEqualTo(112);
             byte[] got = d.peek(buf, 112);
             assertThat(got[10]).as("num_buffers").isEqualTo((byte) 1);
