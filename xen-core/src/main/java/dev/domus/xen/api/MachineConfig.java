@@ -2,7 +2,10 @@
 package dev.domus.xen.api;
 
 import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Everything needed to assemble and boot one virtual machine. Validated on construction with messages that say
@@ -15,12 +18,22 @@ import java.util.Optional;
  * @param ramdisk       optional initramfs
  * @param cmdline       kernel command line
  * @param cpuCapPercent host CPU cap over all vCPUs in percent of one core (0 = uncapped)
+ * @param disks         virtio-blk disks, in slot order (vda first)
+ * @param nics          virtio-net interfaces, in slot order (eth0 first)
  */
 public record MachineConfig(String name, int memoryMiB, int vcpus, Path kernel, Optional<Path> ramdisk,
-                            String cmdline, int cpuCapPercent) {
+                            String cmdline, int cpuCapPercent, List<DiskConfig> disks, List<NicConfig> nics) {
     public static final int MIN_MEMORY_MIB = 16;
     public static final int MAX_MEMORY_MIB = 65536;
     public static final int MAX_VCPUS = 8;
+    /** virtio-mmio slots for disks and NICs together (two of the eight go to the console and the RNG). */
+    public static final int MAX_DISKS_AND_NICS = 6;
+
+    /** A machine without disks or NICs. */
+    public MachineConfig(String name, int memoryMiB, int vcpus, Path kernel, Optional<Path> ramdisk, String cmdline,
+                         int cpuCapPercent) {
+        this(name, memoryMiB, vcpus, kernel, ramdisk, cmdline, cpuCapPercent, List.of(), List.of());
+    }
 
     public MachineConfig {
         if (name == null || name.isBlank()) {
@@ -40,6 +53,18 @@ public record MachineConfig(String name, int memoryMiB, int vcpus, Path kernel, 
         cmdline = cmdline == null ? "" : cmdline;
         if (cpuCapPercent < 0 || cpuCapPercent > 100 * MAX_VCPUS) {
             throw new IllegalArgumentException("cpu_cap must be 0.." + (100 * MAX_VCPUS) + " %, got " + cpuCapPercent);
+        }
+        disks = List.copyOf(disks == null ? List.of() : disks);
+        nics = List.copyOf(nics == null ? List.of() : nics);
+        if (disks.size() + nics.size() > MAX_DISKS_AND_NICS) {
+            throw new IllegalArgumentException("at most " + MAX_DISKS_AND_NICS + " disks and NICs together, got "
+                    + disks.size() + " disks and " + nics.size() + " NICs");
+        }
+        Set<String> targets = new HashSet<>();
+        for (DiskConfig d : disks) {
+            if (!targets.add(d.target())) {
+                throw new IllegalArgumentException("disk target " + d.target() + " is used twice");
+            }
         }
     }
 }

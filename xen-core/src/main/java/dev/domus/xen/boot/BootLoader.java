@@ -23,7 +23,8 @@ final class BootLoader {
     }
 
     /** Loads kernel, initramfs and device tree; returns the kernel entry address. */
-    static long load(GuestMemory ram, BootImages images, MachineConfig config, int harts) {
+    static long load(GuestMemory ram, BootImages images, MachineConfig config, int harts,
+                     java.util.List<dev.domus.xen.firmware.fdt.VirtioSlot> virtio) {
         KernelImage k = images.kernel();
         long kernelAddr = ram.base() + k.textOffset();
         long kernelEnd = kernelAddr + Math.max(k.imageSize(), k.bytes().length);
@@ -43,7 +44,7 @@ final class BootLoader {
             ram.write(initrdStart - ram.base(), rd, 0, rd.length);
         }
         byte[] fdt = DeviceTrees.virt(harts, ram.base(), ram.size(), config.cmdline(),
-                initrdLen > 0 ? initrdStart : 0, initrdLen > 0 ? initrdStart + initrdLen : 0);
+                initrdLen > 0 ? initrdStart : 0, initrdLen > 0 ? initrdStart + initrdLen : 0, virtio);
         if (fdt.length > FDT_RESERVED) {
             throw new BootException("device tree too large: " + fdt.length + " bytes");
         }

@@ -74,6 +74,8 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     private final ConsoleBuffer consoleOut;
     private final CpuEngine engine = new Interpreter();
     private final boolean sbiConsoleInput;
+    private final boolean virtioConsoleInput;
+    private final VirtioDevices virtio;
     private final ArrayDeque<Byte> sbiInput = new ArrayDeque<>();
 
     private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
@@ -155,14 +157,24 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         bus.map(Plic.BASE, plic);
         bus.map(Uart16550Device.CONSOLE_BASE, console);
         bus.map(Uart16550Device.CONTROL_BASE, control);
-        this.sbiConsoleInput = config.cmdline().contains("console=hvc0");
+        String console = consoleName(config.cmdline());
+        this.sbiConsoleInput = console.equals("hvc0");
+        this.virtioConsoleInput = console.equals("hvc1");
 
         if (elf == null) {
-            long entry = BootLoader.load(ram, images, config, harts.length);
+            this.virtio = VirtioDevices.assemble(config, ram, bus, plic, consoleOut, VirtioDevices.Backends.TAP);
+            long entry;
+            try {
+                entry = BootLoader.load(ram, images, config, harts.length, virtio.slots());
+            } catch (RuntimeException e) {
+                virtio.close();
+                throw e;
+            }
             harts[0].enterSupervisorFromFirmware(entry, 0, BootLoader.fdtAddress(ram));
             hsm.set(0, Sbi.HSM_STARTED);
             this.tohost = 0;
         } else {
+            this.virtio = null;
             for (ElfImage.Segment seg : elf.segments()) {
                 if (!ram.containsRange(seg.address(), seg.memSize())) {
                     throw new BootException(String.format("ELF segment 0x%x+0x%x is outside guest RAM 0x%x+0x%x",
@@ -177,6 +189,22 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
             }
             this.tohost = elf.symbol("tohost").filter(a -> ram.containsRange(a, 8)).orElse(0L);
         }
+    }
+
+    /**
+     * The console the guest kernel was told to use (the last {@code console=} word, without options): host input
+     * goes there. On the Domus kernel {@code hvc0} is the SBI console and {@code hvc1} the virtio console.
+     */
+    static String consoleName(String cmdline) {
+        String name = "ttyS0";
+        for (String word : cmdline.trim().split("\\s+")) {
+            if (word.startsWith("console=")) {
+                String v = word.substring("console=".length());
+                int comma = v.indexOf(',');
+                name = comma < 0 ? v : v.substring(0, comma);
+            }
+        }
+        return name;
     }
 
     /** Bare-metal mode: handles an HTIF request written to tohost (exit code or console byte). */
@@ -272,6 +300,10 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
 
     @Override
     public void consoleInput(byte[] data) {
+        if (virtioConsoleInput && virtio != null) {
+            virtio.console().receive(data, 0, data.length);
+            return;
+        }
         if (sbiConsoleInput) {
             synchronized (sbiInput) {
                 for (byte b : data) {
@@ -389,6 +421,9 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
                 h.wake();
             }
             if (state.get() == State.CREATED) {
+                if (virtio != null) {
+                    virtio.close();
+                }
                 state.set(State.STOPPED);
                 exited.countDown();
                 listener.exited(reason);
@@ -406,6 +441,9 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
             }
         }
         consoleOut.flush();
+        if (virtio != null) {
+            virtio.close();
+        }
         state.set(State.STOPPED);
         ExitReason r = exitReason.get();
         LOG.info(() -> "event=machine-exit domain=" + config.name() + " reason=" + r);

@@ -17,7 +17,8 @@ import java.util.Optional;
 
 /**
  * Boots a kernel in the foreground with the console on stdin/stdout, without a domain runner or control socket:
- * {@code Boot --kernel Image [--initrd F] [--memory MiB] [--vcpus N] [--append CMDLINE]}. For benchmarks and
+ * {@code Boot --kernel Image [--initrd F] [--memory MiB] [--vcpus N] [--append CMDLINE]
+ * [--disk PATH,rw|ro,vdX]... [--vif MAC,TAP[,BRIDGE]]...}. For benchmarks and
  * debugging; domains are run with {@code xl}. Exit status: 0 guest power-off, 3 crash, 4 reboot, 2 bad input.
  */
 public final class Boot {
@@ -34,6 +35,8 @@ public final class Boot {
         int memory = 256;
         int vcpus = 1;
         String append = "console=ttyS0";
+        java.util.List<dev.domus.xen.api.DiskConfig> disks = new java.util.ArrayList<>();
+        java.util.List<dev.domus.xen.api.NicConfig> nics = new java.util.ArrayList<>();
         try {
             for (int i = 0; i < args.length; i++) {
                 switch (args[i]) {
@@ -42,13 +45,30 @@ public final class Boot {
                     case "--memory" -> memory = Integer.parseInt(args[++i]);
                     case "--vcpus" -> vcpus = Integer.parseInt(args[++i]);
                     case "--append" -> append = args[++i];
+                    case "--disk" -> {
+                        String[] d = args[++i].split(",");
+                        if (d.length != 3 || !(d[1].equals("rw") || d[1].equals("ro"))) {
+                            err.println("boot: --disk wants PATH,rw|ro,vdX, got " + args[i]);
+                            return 2;
+                        }
+                        disks.add(new dev.domus.xen.api.DiskConfig(Path.of(d[0]), d[1].equals("ro"), d[2]));
+                    }
+                    case "--vif" -> {
+                        String[] v = args[++i].split(",");
+                        if (v.length < 2 || v.length > 3) {
+                            err.println("boot: --vif wants MAC,TAP[,BRIDGE], got " + args[i]);
+                            return 2;
+                        }
+                        nics.add(new dev.domus.xen.api.NicConfig(v[0], v[1],
+                                v.length == 3 ? Optional.of(v[2]) : Optional.empty()));
+                    }
                     default -> {
                         err.println("boot: unknown argument " + args[i]);
                         return 2;
                     }
                 }
             }
-        } catch (ArrayIndexOutOfBoundsException | NumberFormatException e) {
+        } catch (ArrayIndexOutOfBoundsException | IllegalArgumentException e) {
             err.println("boot: bad arguments: " + e.getMessage());
             return 2;
         }
@@ -58,7 +78,8 @@ public final class Boot {
         }
         Machine m;
         try {
-            MachineConfig cfg = new MachineConfig("boot", memory, vcpus, kernel, initrd, append, 0);
+            MachineConfig cfg = new MachineConfig("boot", memory, vcpus, kernel, initrd, append, 0, disks,
+                    nics);
             m = Machines.create(cfg, new MachineListener() {
                 @Override
                 public void consoleOutput(byte[] data, int off, int len) {

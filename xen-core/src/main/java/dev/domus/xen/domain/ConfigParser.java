@@ -116,9 +116,51 @@ final class ConfigParser {
         if (v.containsKey("ramdisk")) {
             ramdisk = Optional.of(checkedFile("ramdisk", string(v, "ramdisk")));
         }
+        List<String> disks = devices(v, "disk", (entry, i) -> {
+            var d = DeviceSpecs.disk(entry, baseDir);
+            return d.image() + "," + (d.readOnly() ? "ro" : "rw") + "," + d.target();
+        });
+        List<String> vifs = devices(v, "vif", (entry, i) -> {
+            DeviceSpecs.vif(entry, name, i);
+            return entry;
+        });
+        int total = disks.size() + vifs.size();
+        if (total > MachineConfig.MAX_DISKS_AND_NICS) {
+            throw error(v.containsKey("vif") ? v.get("vif").line() : v.get("disk").line(), "at most "
+                    + MachineConfig.MAX_DISKS_AND_NICS + " disks and vifs together, got " + total);
+        }
         return new DomainConfig(source, name, memory, vcpus, kernel, ramdisk, cmdline, cap,
                 action(v, "on_poweroff", LifecycleAction.DESTROY), action(v, "on_reboot", LifecycleAction.RESTART),
-                action(v, "on_crash", LifecycleAction.DESTROY), list(v, "disk"), list(v, "vif"));
+                action(v, "on_crash", LifecycleAction.DESTROY), disks, vifs);
+    }
+
+    /** Validates each entry of a device list, reporting the entry's own line; returns the normalised entries. */
+    private List<String> devices(Map<String, Value> v, String key,
+                                 java.util.function.BiFunction<String, Integer, String> check) {
+        Value val = v.get(key);
+        if (val == null) {
+            return List.of();
+        }
+        if (!(val instanceof Lst l)) {
+            throw error(val.line(), key + " must be a list like [ '...', '...' ], got " + kind(val));
+        }
+        List<String> out = new ArrayList<>();
+        java.util.Set<String> targets = new java.util.HashSet<>();
+        for (Str s : l.items()) {
+            String entry = expand(s);
+            String normalised;
+            try {
+                normalised = check.apply(entry, out.size());
+            } catch (IllegalArgumentException e) {
+                throw error(s.line(), e.getMessage());
+            }
+            if (key.equals("disk") && !targets.add(normalised.substring(normalised.lastIndexOf(',') + 1))) {
+                throw error(s.line(), "disk target " + normalised.substring(normalised.lastIndexOf(',') + 1)
+                        + " is used twice");
+            }
+            out.add(normalised);
+        }
+        return out;
     }
 
     private Str required(Map<String, Value> v, String key) {
@@ -161,21 +203,6 @@ final class ConfigParser {
         Str s = string(v, key);
         return LifecycleAction.fromConfigName(s.text()).orElseThrow(() -> error(s.line(),
                 key + " must be destroy, restart or preserve, got '" + s.text() + "'"));
-    }
-
-    private List<String> list(Map<String, Value> v, String key) {
-        Value val = v.get(key);
-        if (val == null) {
-            return List.of();
-        }
-        if (!(val instanceof Lst l)) {
-            throw error(val.line(), key + " must be a list like [ '...', '...' ], got " + kind(val));
-        }
-        List<String> out = new ArrayList<>();
-        for (Str s : l.items()) {
-            out.add(expand(s));
-        }
-        return out;
     }
 
     private Path checkedFile(String key, Str value) {

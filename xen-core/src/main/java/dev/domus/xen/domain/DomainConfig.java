@@ -29,8 +29,8 @@ import java.util.Optional;
  * @param onPoweroff  action when the guest powers off
  * @param onReboot    action when the guest reboots
  * @param onCrash     action when the guest crashes
- * @param disks       raw {@code disk = [...]} entries, not interpreted yet
- * @param vifs        raw {@code vif = [...]} entries, not interpreted yet
+ * @param disks       validated {@code disk = [...]} entries, normalised to {@code <absolute path>,<rw|ro>,<vdX>}
+ * @param vifs        validated {@code vif = [...]} entries as written (see {@code DeviceSpecs})
  */
 public record DomainConfig(Path source, String name, int memoryMiB, int vcpus, Path kernel, Optional<Path> ramdisk,
                            String cmdline, int cpuCapPercent, LifecycleAction onPoweroff, LifecycleAction onReboot,
@@ -79,7 +79,17 @@ public record DomainConfig(Path source, String name, int memoryMiB, int vcpus, P
 
     /** The machine part of this domain. */
     public MachineConfig toMachineConfig() {
-        return new MachineConfig(name, memoryMiB, vcpus, kernel, ramdisk, cmdline, cpuCapPercent);
+        List<dev.domus.xen.api.DiskConfig> d = new java.util.ArrayList<>();
+        for (String entry : disks) {
+            int a = entry.lastIndexOf(',', entry.lastIndexOf(',') - 1);
+            String[] tail = entry.substring(a + 1).split(",");
+            d.add(new dev.domus.xen.api.DiskConfig(Path.of(entry.substring(0, a)), tail[0].equals("ro"), tail[1]));
+        }
+        List<dev.domus.xen.api.NicConfig> n = new java.util.ArrayList<>();
+        for (int i = 0; i < vifs.size(); i++) {
+            n.add(DeviceSpecs.vif(vifs.get(i), name, i));
+        }
+        return new MachineConfig(name, memoryMiB, vcpus, kernel, ramdisk, cmdline, cpuCapPercent, d, n);
     }
 
     /** The action configured for an exit of the given kind. */

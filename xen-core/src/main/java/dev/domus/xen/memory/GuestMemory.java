@@ -30,6 +30,20 @@ public final class GuestMemory implements AutoCloseable {
     private final long base;
     private final long size;
     private final DirtyLog dirtyLog;
+    /** Told about every write that does not come from a vCPU store (devices, loader); see {@link #deviceWrote}. */
+    private volatile WriteObserver writeObserver = WriteObserver.NONE;
+
+    /**
+     * Observer of writes into RAM that bypass the vCPU store path (DMA by devices, image loading). A translating
+     * CPU engine registers one to drop code it compiled from pages that changed underneath it.
+     */
+    @FunctionalInterface
+    public interface WriteObserver {
+        /** RAM offsets [off, off+len) were written. Called on the writing thread; must be cheap and never throw. */
+        void written(long off, long len);
+
+        WriteObserver NONE = (off, len) -> { };
+    }
 
     private GuestMemory(long base, long size) {
         this.arena = Arena.ofShared();
@@ -63,6 +77,23 @@ public final class GuestMemory implements AutoCloseable {
     public MemorySegment segment() { return ram; }
 
     public DirtyLog dirtyLog() { return dirtyLog; }
+
+    /** Installs the observer of non-vCPU writes ({@link WriteObserver#NONE} to remove it). */
+    public void setWriteObserver(WriteObserver observer) {
+        this.writeObserver = observer == null ? WriteObserver.NONE : observer;
+    }
+
+    /**
+     * The one hook for "a device wrote [off, off+len)": every write into RAM that is not a vCPU store (virtio DMA
+     * through {@link #segment()}, image loading) must end here so the dirty log (migration) and the CPU engine
+     * (cached or compiled code of those pages) see it.
+     */
+    public void deviceWrote(long off, long len) {
+        if (len > 0) {
+            dirtyLog.markRange(off, len);
+            writeObserver.written(off, len);
+        }
+    }
 
     /** True when guest-physical range [paddr, paddr+len) lies entirely in RAM. Overflow-safe. */
     public boolean containsRange(long paddr, long len) {
@@ -105,7 +136,7 @@ public final class GuestMemory implements AutoCloseable {
     /** Copies bytes from a host array into RAM (loader, devices). Caller checked the range. */
     public void write(long off, byte[] src, int srcOff, int len) {
         MemorySegment.copy(src, srcOff, ram, B, off, len);
-        dirtyLog.markRange(off, len);
+        deviceWrote(off, len);
     }
 
     /** Copies bytes from RAM into a host array. Caller checked the range. */

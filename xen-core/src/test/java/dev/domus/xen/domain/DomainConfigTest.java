@@ -5,6 +5,7 @@ import dev.domus.xen.boot.KernelHeader;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.domus.xen.api.DiskConfig;
 import dev.domus.xen.api.MachineConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,6 +33,8 @@ class DomainConfigTest {
         Files.write(dir.resolve("Image"), riscvImage());
         Files.write(dir.resolve("guest/Image"), riscvImage());
         Files.write(dir.resolve("initrd"), new byte[] {1, 2, 3});
+        Files.write(dir.resolve("root.img"), new byte[4096]);
+        Files.write(dir.resolve("guest/data.img"), new byte[4096]);
     }
 
     static byte[] riscvImage() {
@@ -61,9 +64,9 @@ class DomainConfigTest {
                 on_reboot = "destroy"
                 on_crash = 'restart'
                 cpu_cap = 150;
-                disk = [ 'format=raw, vdev=xvda, target=/d/root.img',
+                disk = [ 'root.img,rw,vda',
                          # a comment inside the list
-                         "target=${GUEST}/data.img", ]
+                         "${GUEST}/data.img, ro ,vdb", ]
                 vif = []
                 """);
         assertThat(c.name()).isEqualTo("demo-1.x_y");
@@ -76,12 +79,15 @@ class DomainConfigTest {
         assertThat(c.onReboot()).isEqualTo(LifecycleAction.DESTROY);
         assertThat(c.onCrash()).isEqualTo(LifecycleAction.RESTART);
         assertThat(c.cpuCapPercent()).isEqualTo(150);
-        assertThat(c.disks()).containsExactly("format=raw, vdev=xvda, target=/d/root.img", "target=guest/data.img");
+        Path root = dir.resolve("root.img").toAbsolutePath().normalize();
+        Path data = dir.resolve("guest/data.img").toAbsolutePath().normalize();
+        assertThat(c.disks()).containsExactly(root + ",rw,vda", data + ",ro,vdb");
         assertThat(c.vifs()).isEmpty();
         assertThat(c.source()).isEqualTo(dir.resolve("demo.cfg").toAbsolutePath().normalize());
 
         MachineConfig m = c.toMachineConfig();
-        assertThat(m).isEqualTo(new MachineConfig("demo-1.x_y", 256, 2, c.kernel(), c.ramdisk(), c.cmdline(), 150));
+        assertThat(m).isEqualTo(new MachineConfig("demo-1.x_y", 256, 2, c.kernel(), c.ramdisk(), c.cmdline(), 150,
+                List.of(new DiskConfig(root, false, "vda"), new DiskConfig(data, true, "vdb")), List.of()));
     }
 
     @Test
@@ -100,10 +106,10 @@ class DomainConfigTest {
 
     @Test
     void cmdlineIsAnAliasOfExtraAndEnvIsExpandedAnywhereInAString() throws IOException {
-        DomainConfig c = load("name='d'\nkernel='${GUEST}/Image'\ncmdline='root=${GUEST}x$y'\nvif=['mac=1']");
+        DomainConfig c = load("name='d'\nkernel='${GUEST}/Image'\ncmdline='root=${GUEST}x$y'\nvif=['mac=52:54:00:12:34:56']");
         assertThat(c.cmdline()).isEqualTo("root=guestx$y");
         assertThat(c.kernel()).isEqualTo(dir.resolve("guest/Image").toAbsolutePath().normalize());
-        assertThat(c.vifs()).containsExactly("mac=1");
+        assertThat(c.vifs()).containsExactly("mac=52:54:00:12:34:56");
     }
 
     @Test
@@ -226,8 +232,44 @@ class DomainConfigTest {
 
     @Test
     void listsMayBeEmptySpanLinesAndEndWithAComma() throws IOException {
-        DomainConfig c = load("name='d'\nkernel='Image'\ndisk = [\n\n 'a' ,\n\n 'b',\n\n]\nvif=[ ]");
-        assertThat(c.disks()).isEqualTo(List.of("a", "b"));
+        DomainConfig c = load("name='d'\nkernel='Image'\ndisk = [\n\n 'root.img,rw,vda' ,\n\n 'guest/data.img,ro,vdb',\n\n]\nvif=[ ]");
+        assertThat(c.disks()).hasSize(2);
         assertThat(c.vifs()).isEmpty();
+    }
+
+    @Test
+    void diskEntriesAreCheckedWithTheirLine() throws IOException {
+        assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img,rw,vda',\n  'nope.img,rw,vdb' ]"))
+                .isInstanceOf(DomainException.class)
+                .hasMessageEndingWith("demo.cfg:4: disk vdb image " + dir.resolve("nope.img") + " does not exist");
+        assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img,rx,vda' ]"))
+                .hasMessageEndingWith(":3: disk mode must be rw or ro, got 'rx'");
+        assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img,rw,sda' ]"))
+                .hasMessageEndingWith(":3: disk target must be vda..vdz, got 'sda'");
+        assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img' ]"))
+                .hasMessageContaining(":3: disk entry must be '<path>,<rw|ro>,<vdX>'");
+        assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img,rw,vda', 'guest/data.img,ro,vda' ]"))
+                .hasMessageEndingWith(":3: disk target vda is used twice");
+    }
+
+    @Test
+    void vifDefaultsAreStableAndValidated() throws IOException {
+        DomainConfig c = load("name='web1'\nkernel='Image'\nvif = [ 'bridge=br0', 'mac=52:54:00:AA:bb:01,vifname=tap-web1' ]");
+        MachineConfig m = c.toMachineConfig();
+        assertThat(m.nics()).hasSize(2);
+        assertThat(m.nics().get(0).bridge()).contains("br0");
+        assertThat(m.nics().get(0).mac()).matches("02(:[0-9a-f]{2}){5}");
+        assertThat(m.nics().get(0).ifname()).matches("vif[0-9a-f]{8}\\.0");
+        assertThat(m.nics().get(0)).isEqualTo(load("name='web1'\nkernel='Image'\nvif=['bridge=br0']")
+                .toMachineConfig().nics().get(0));
+        assertThat(m.nics().get(1).mac()).isEqualTo("52:54:00:aa:bb:01");
+        assertThat(m.nics().get(1).ifname()).isEqualTo("tap-web1");
+        assertThat(m.nics().get(1).bridge()).isEmpty();
+        assertThatThrownBy(() -> load("name='d'\nkernel='Image'\nvif = [ 'mac=01:00:00:00:00:01' ]"))
+                .hasMessageEndingWith(":3: mac 01:00:00:00:00:01 is a multicast address");
+        assertThatThrownBy(() -> load("name='d'\nkernel='Image'\nvif = [ 'vifname=this-name-is-too-long' ]"))
+                .hasMessageContaining(":3: vifname must be 1..15");
+        assertThatThrownBy(() -> load("name='d'\nkernel='Image'\nvif = [ 'model=e1000' ]"))
+                .hasMessageContaining(":3: unknown vif key 'model'");
     }
 }

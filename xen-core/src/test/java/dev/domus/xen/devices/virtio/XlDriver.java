@@ -1,0 +1,163 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.devices.virtio;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Drives the real {@code bin/xl} for the virtio integration tests, optionally inside a network namespace
+ * ({@code ip netns exec <ns>}, so the domain runners it starts live there too), and captures output.
+ */
+final class XlDriver implements AutoCloseable {
+    final Path repo = repoRoot();
+    final Map<String, String> env = new HashMap<>();
+    private final List<String> prefix;
+    private final List<Process> started = new ArrayList<>();
+    private final List<String> domains = new ArrayList<>();
+
+    XlDriver(Path runDir, String netns) {
+        env.put("DOMUS_RUN_DIR", runDir.toString());
+        prefix = netns == null ? List.of() : List.of("ip", "netns", "exec", netns);
+    }
+
+    static Path repoRoot() {
+        String prop = System.getProperty("domus.repo.root");
+        Path p = prop != null ? Path.of(prop).toAbsolutePath() : Path.of("").toAbsolutePath();
+        while (p != null && !Files.isExecutable(p.resolve("bin/xl"))) {
+            p = p.getParent();
+        }
+        if (p == null) {
+            throw new IllegalStateException("cannot find bin/xl above " + Path.of("").toAbsolutePath());
+        }
+        return p;
+    }
+
+    /** The guest image directory: $DOMUS_GUEST_DIR, else {@code deploy/guest/build --print-dir}. */
+    static Path guestDir() throws Exception {
+        String fromEnv = System.getenv("DOMUS_GUEST_DIR");
+        if (fromEnv != null && !fromEnv.isEmpty()) {
+            return Path.of(fromEnv);
+        }
+        Path build = repoRoot().resolve("deploy/guest/build");
+        Result dir = run(Duration.ofMinutes(40), List.of(build.toString(), "--print-dir"), Map.of(), null);
+        assertThat(dir.status).as("deploy/guest/build --print-dir: %s", dir.err).isZero();
+        return Path.of(dir.out.strip());
+    }
+
+    record Result(int status, String out, String err) { }
+
+    /** Remembers a domain to destroy on close. */
+    void owns(String domain) {
+        domains.add(domain);
+    }
+
+    Result xl(Duration timeout, String... args) throws Exception {
+        return run(timeout, command(args), env, started);
+    }
+
+    /** Starts {@code xl args} with stdin piped (console input). */
+    Process start(String... args) throws IOException {
+        ProcessBuilder pb = new ProcessBuilder(command(args)).directory(repo.toFile());
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        started.add(p);
+        return p;
+    }
+
+    private List<String> command(String... args) {
+        List<String> cmd = new ArrayList<>(prefix);
+        cmd.add(repo.resolve("bin/xl").toString());
+        cmd.addAll(List.of(args));
+        return cmd;
+    }
+
+    static Result run(Duration timeout, List<String> cmd, Map<String, String> env, List<Process> track)
+            throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(repoRoot().toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        if (track != null) {
+            track.add(p);
+        }
+        Capture out = Capture.of(p.getInputStream());
+        Capture err = Capture.of(p.getErrorStream());
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(cmd + " did not finish within " + timeout + "; stderr: " + err);
+        }
+        out.thread.join();
+        err.thread.join();
+        if (track != null) {
+            track.remove(p);
+        }
+        return new Result(p.exitValue(), out.toString(), err.toString());
+    }
+
+    @Override
+    public void close() throws Exception {
+        for (String d : domains) {
+            xl(Duration.ofSeconds(60), "destroy", d); // usually already gone
+        }
+        for (Process p : started) {
+            p.destroyForcibly();
+        }
+    }
+
+    /** Collects a stream on a thread and lets the test wait for a substring. */
+    static final class Capture {
+        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        private Thread thread;
+
+        static Capture of(InputStream in) {
+            Capture c = new Capture();
+            c.thread = Thread.ofPlatform().daemon().start(() -> {
+                byte[] b = new byte[4096];
+                try {
+                    int n;
+                    while ((n = in.read(b)) > 0) {
+                        synchronized (c) {
+                            c.buf.write(b, 0, n);
+                            c.notifyAll();
+                        }
+                    }
+                } catch (IOException e) {
+                    // process gone
+                }
+                synchronized (c) {
+                    c.notifyAll();
+                }
+            });
+            return c;
+        }
+
+        synchronized boolean awaitContains(String s, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!toString().contains(s)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || !thread.isAlive()) {
+                    return toString().contains(s);
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, 1_000_000_000L));
+            }
+            return true;
+        }
+
+        @Override
+        public synchronized String toString() {
+            return buf.toString(StandardCharsets.UTF_8);
+        }
+    }
+}
