@@ -15,9 +15,10 @@ import java.util.Optional;
  * @param ramdisk       optional initramfs
  * @param cmdline       kernel command line
  * @param cpuCapPercent host CPU cap over all vCPUs in percent of one core (0 = uncapped)
+ * @param cpuEngine     the CPU engine
  */
 public record MachineConfig(String name, int memoryMiB, int vcpus, Path kernel, Optional<Path> ramdisk,
-                            String cmdline, int cpuCapPercent) {
+                            String cmdline, int cpuCapPercent, CpuEngineKind cpuEngine) {
     public static final int MIN_MEMORY_MIB = 16;
     public static final int MAX_MEMORY_MIB = 65536;
     public static final int MAX_VCPUS = 8;
@@ -41,5 +42,12 @@ public record MachineConfig(String name, int memoryMiB, int vcpus, Path kernel, 
         if (cpuCapPercent < 0 || cpuCapPercent > 100 * MAX_VCPUS) {
             throw new IllegalArgumentException("cpu_cap must be 0.." + (100 * MAX_VCPUS) + " %, got " + cpuCapPercent);
         }
+        cpuEngine = cpuEngine == null ? CpuEngineKind.defaultKind() : cpuEngine;
+    }
+
+    /** A machine on the default CPU engine ({@link CpuEngineKind#defaultKind()}). */
+    public MachineConfig(String name, int memoryMiB, int vcpus, Path kernel, Optional<Path> ramdisk, String cmdline,
+                         int cpuCapPercent) {
+        this(name, memoryMiB, vcpus, kernel, ramdisk, cmdline, cpuCapPercent, null);
     }
 }

@@ -30,6 +30,12 @@ public final class GuestMemory implements AutoCloseable {
     private final long base;
     private final long size;
     private final DirtyLog dirtyLog;
+    /**
+     * Per page: bit 0 = a translating CPU engine holds code translated from this page; bits 1.. = a generation
+     * bumped by every write to such a page. A store checks only bit 0 of its page (one array load), so RAM without
+     * translations pays almost nothing; translations compare the whole word to detect that they went stale.
+     */
+    private final int[] codePages;
 
     private GuestMemory(long base, long size) {
         this.arena = Arena.ofShared();
@@ -37,6 +43,7 @@ public final class GuestMemory implements AutoCloseable {
         this.base = base;
         this.size = size;
         this.dirtyLog = new DirtyLog(size >>> PAGE_SHIFT);
+        this.codePages = new int[(int) (size >>> PAGE_SHIFT)];
     }
 
     /**
@@ -59,10 +66,19 @@ public final class GuestMemory implements AutoCloseable {
 
     public long size() { return size; }
 
-    /** The raw segment, for bulk copies (image loading, snapshots, virtio buffers). */
+    /**
+     * The raw segment, for bulk copies (image loading, snapshots, virtio buffers). Writers that bypass the store
+     * methods must call {@link #wrote(long, long)} so translated code from those pages is dropped.
+     */
     public MemorySegment segment() { return ram; }
 
     public DirtyLog dirtyLog() { return dirtyLog; }
+
+    /** Reports a write through {@link #segment()} to [off, off+len): marks it dirty and invalidates code there. */
+    public void wrote(long off, long len) {
+        dirtyLog.markRange(off, len);
+        watchRange(off, len);
+    }
 
     /** True when guest-physical range [paddr, paddr+len) lies entirely in RAM. Overflow-safe. */
     public boolean containsRange(long paddr, long len) {
@@ -75,16 +91,85 @@ public final class GuestMemory implements AutoCloseable {
     public int loadInt(long off) { return ram.get(I, off); }
     public long loadLong(long off) { return ram.get(L, off); }
 
-    public void storeByte(long off, byte v) { ram.set(B, off, v); dirtyLog.mark(off); }
-    public void storeShort(long off, short v) { ram.set(S, off, v); dirtyLog.mark(off); dirtyLog.mark(off + 1); }
-    public void storeInt(long off, int v) { ram.set(I, off, v); dirtyLog.mark(off); dirtyLog.mark(off + 3); }
-    public void storeLong(long off, long v) { ram.set(L, off, v); dirtyLog.mark(off); dirtyLog.mark(off + 7); }
+    public void storeByte(long off, byte v) {
+        ram.set(B, off, v);
+        dirtyLog.mark(off);
+        watchWrite(off, off);
+    }
+
+    public void storeShort(long off, short v) {
+        ram.set(S, off, v);
+        dirtyLog.mark(off);
+        dirtyLog.mark(off + 1);
+        watchWrite(off, off + 1);
+    }
+
+    public void storeInt(long off, int v) {
+        ram.set(I, off, v);
+        dirtyLog.mark(off);
+        dirtyLog.mark(off + 3);
+        watchWrite(off, off + 3);
+    }
+
+    public void storeLong(long off, long v) {
+        ram.set(L, off, v);
+        dirtyLog.mark(off);
+        dirtyLog.mark(off + 7);
+        watchWrite(off, off + 7);
+    }
+
+    // ---- code pages (self-modifying code and page reuse under a translating engine) ----
+
+    /**
+     * Declares that code is about to be translated from the page holding {@code off} and returns the page's code
+     * state; a translation stays valid while {@link #codeState(long)} returns that same value. Called before the
+     * code bytes are read, with a full fence, so a concurrent writer either sees the flag or the reader sees the
+     * new bytes.
+     */
+    public int watchCode(long off) {
+        int p = (int) (off >>> PAGE_SHIFT);
+        codePages[p] |= 1;
+        VarHandle.fullFence();
+        return codePages[p];
+    }
+
+    /** The code state of page {@code page} (see {@link #watchCode(long)}). */
+    public int codeState(int page) {
+        return codePages[page];
+    }
+
+    private void watchWrite(long first, long last) {
+        int p = (int) (first >>> PAGE_SHIFT);
+        if ((codePages[p] & 1) != 0) {
+            codeWritten(p);
+        }
+        int q = (int) (last >>> PAGE_SHIFT);
+        if (q != p && q < codePages.length && (codePages[q] & 1) != 0) {
+            codeWritten(q);
+        }
+    }
+
+    private void codeWritten(int page) {
+        // Clear the flag and move to a new generation: every translation of this page is now stale.
+        codePages[page] = (codePages[page] + 2) & ~1;
+    }
+
+    private void watchRange(long off, long len) {
+        if (len > 0) {
+            for (long p = off >>> PAGE_SHIFT; p <= (off + len - 1) >>> PAGE_SHIFT && p < codePages.length; p++) {
+                if ((codePages[(int) p] & 1) != 0) {
+                    codeWritten((int) p);
+                }
+            }
+        }
+    }
 
     /** Atomic 32-bit compare-and-exchange at an aligned offset; returns the witness value. */
     public int compareAndExchangeInt(long off, int expected, int value) {
         int w = (int) INT_ATOMIC.compareAndExchange(ram, off, expected, value);
         if (w == expected) {
             dirtyLog.mark(off);
+            watchWrite(off, off);
         }
         return w;
     }
@@ -94,6 +179,7 @@ public final class GuestMemory implements AutoCloseable {
         long w = (long) LONG_ATOMIC.compareAndExchange(ram, off, expected, value);
         if (w == expected) {
             dirtyLog.mark(off);
+            watchWrite(off, off);
         }
         return w;
     }
@@ -106,6 +192,7 @@ public final class GuestMemory implements AutoCloseable {
     public void write(long off, byte[] src, int srcOff, int len) {
         MemorySegment.copy(src, srcOff, ram, B, off, len);
         dirtyLog.markRange(off, len);
+        watchRange(off, len);
     }
 
     /** Copies bytes from RAM into a host array. Caller checked the range. */
