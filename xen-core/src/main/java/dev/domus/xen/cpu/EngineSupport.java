@@ -65,6 +65,22 @@ public final class EngineSupport {
     }
 
     /**
+     * Executes the one instruction at {@code pc} in the interpreter from inside a translated region (CSRs, atomics,
+     * FP, fences), the region's registers already written back. {@code n} is the region's instruction count so far,
+     * this instruction included: instret reads see the exact value, and writes to minstret survive the region
+     * adding {@code n} at its end.
+     *
+     * @return true when execution simply falls through to the next instruction, so the region may go on
+     */
+    public static boolean stepInRegion(Hart h, long pc, int n, int len) {
+        h.pc = pc;
+        h.instret += n - 1;
+        Interpreter.run(h, 1, false);
+        h.instret -= n;
+        return h.pc == pc + len && !h.endBatch;
+    }
+
+    /**
      * Called by generated code that caught {@code e} while executing the instruction at {@code pc} (registers
      * already written back): takes the trap exactly as the interpreter would. Anything but a guest trap is a bug
      * in the emulator and propagates.

@@ -59,6 +59,8 @@ final class Translator {
             ConstantDescs.CD_long);
     private static final MethodTypeDesc MTD_SETPC = MethodTypeDesc.of(ConstantDescs.CD_void, CD_HART,
             ConstantDescs.CD_long);
+    private static final MethodTypeDesc MTD_STEP = MethodTypeDesc.of(ConstantDescs.CD_boolean, CD_HART,
+            ConstantDescs.CD_long, ConstantDescs.CD_int, ConstantDescs.CD_int);
     private static final MethodTypeDesc MTD_TRAPPED = MethodTypeDesc.of(ConstantDescs.CD_void, CD_HART, CD_RTE,
             ConstantDescs.CD_long);
 
@@ -82,6 +84,10 @@ final class Translator {
     private final int[] offs = new int[MAX_INSNS + 1];
     private final byte[] lens = new byte[MAX_INSNS];
     private int count;
+    // per emitRun
+    private Label exitKeepPc;
+    private int usedRegs;
+    private int writtenMask;
 
     Translator(MethodHandles.Lookup lookup) {
         this.lookup = lookup;
@@ -146,7 +152,7 @@ final class Translator {
                 }
             }
             Op op = Decoder.decode(insn);
-            if (!translatable(op)) {
+            if (!translatable(op) && !steppable(op)) {
                 break;
             }
             insns[count] = insn;
@@ -155,7 +161,7 @@ final class Translator {
             offs[count] = (int) (pos - startOff);
             count++;
             pos += len;
-            if (op == Op.JAL || op == Op.JALR) {
+            if (op == Op.JAL || op == Op.JALR || op == Op.FENCE_I || op == Op.SFENCE_VMA) {
                 break;
             }
         }
@@ -172,6 +178,17 @@ final class Translator {
                  MUL, MULH, MULHSU, MULHU, DIV, DIVU, REM, REMU, MULW, DIVW, DIVUW, REMW, REMUW,
                  FENCE -> true;
             default -> false;
+        };
+    }
+
+    /**
+     * Instructions the region hands to the interpreter one at a time without leaving (CSRs, atomics, F/D, fences);
+     * the rest (ECALL, EBREAK, xRET, WFI, illegal) always leave the region and end it before them.
+     */
+    private static boolean steppable(Op op) {
+        return switch (op) {
+            case ECALL, EBREAK, SRET, MRET, WFI, ILLEGAL -> false;
+            default -> true;
         };
     }
 
@@ -235,6 +252,9 @@ final class Translator {
             int rs1 = (insn >>> 15) & 31;
             int rs2 = (insn >>> 20) & 31;
             Op op = ops[i];
+            if (!translatable(op)) {
+                continue; // stepped: works on x[] after a full write-back, reloads everything afterwards
+            }
             boolean hasRd = !isBranch(op) && !isStore(op) && op != Op.FENCE;
             boolean hasRs1 = op != Op.LUI && op != Op.AUIPC && op != Op.JAL && op != Op.FENCE;
             boolean hasRs2 = isBranch(op) || isStore(op) || ((insn & 0x7f) == 0x33) || ((insn & 0x7f) == 0x3b);
@@ -264,6 +284,9 @@ final class Translator {
             labels[i] = cb.newLabel();
         }
         Label exit = cb.newLabel();
+        exitKeepPc = cb.newLabel();
+        usedRegs = used;
+        writtenMask = writtenRegs;
         Label tryStart = cb.newLabel();
         Label tryEnd = cb.newLabel();
         Label handler = cb.newLabel();
@@ -301,7 +324,8 @@ final class Translator {
             }
             emitInsn(cb, i, labels, exit, stubs);
         }
-        if (ops[count - 1] != Op.JAL && ops[count - 1] != Op.JALR) {
+        if (ops[count - 1] != Op.JAL && ops[count - 1] != Op.JALR && ops[count - 1] != Op.FENCE_I
+                && ops[count - 1] != Op.SFENCE_VMA) {
             setNext(cb, offs[count]);
             cb.goto_(exit);
         }
@@ -315,6 +339,10 @@ final class Translator {
         cb.aload(L_H).lload(L_NEXT).invokestatic(CD_SUPPORT, "setPc", MTD_SETPC);
         cb.iload(L_N).ireturn();
 
+        // After a stepped instruction that did not fall through: registers and pc are already in the hart.
+        cb.labelBinding(exitKeepPc);
+        cb.iload(L_N).ireturn();
+
         cb.labelBinding(handler);
         cb.astore(L_EXC);
         writeBack(cb, writtenRegs);
@@ -325,7 +353,7 @@ final class Translator {
     }
 
     private static boolean endsRun(Op op) {
-        return isBranch(op) || isMemory(op) || op == Op.JAL || op == Op.JALR;
+        return isBranch(op) || isMemory(op) || op == Op.JAL || op == Op.JALR || !translatable(op);
     }
 
     private static boolean isStore(Op op) {
@@ -377,6 +405,10 @@ final class Translator {
         int rs1 = (insn >>> 15) & 31;
         int rs2 = (insn >>> 20) & 31;
         long immI = insn >> 20;
+        if (!translatable(op)) {
+            emitStep(cb, i);
+            return;
+        }
         if (rd == 0 && !isBranch(op) && !isMemory(op) && op != Op.JAL && op != Op.JALR && op != Op.FENCE) {
             return; // ALU op writing x0: a hint, no effect
         }
@@ -601,6 +633,28 @@ final class Translator {
                 write(cb, rd);
             }
             default -> throw new IllegalStateException("not translatable: " + op);
+        }
+    }
+
+    /** Hands instruction i to the interpreter: write back, step, reload; leave unless it simply fell through. */
+    private void emitStep(CodeBuilder cb, int i) {
+        writeBack(cb, writtenMask);
+        cb.aload(L_H).lload(L_PC);
+        if (offs[i] != 0) {
+            cb.loadConstant((long) offs[i]).ladd();
+        }
+        cb.iload(L_N).loadConstant((int) lens[i]).invokestatic(CD_SUPPORT, "stepInRegion", MTD_STEP);
+        for (int r = 1; r < 32; r++) {
+            if ((usedRegs & (1 << r)) != 0) {
+                cb.aload(L_X).loadConstant(r).laload().lstore(slot(r));
+            }
+        }
+        Op op = ops[i];
+        if (op == Op.FENCE_I || op == Op.SFENCE_VMA) {
+            // Translation or code may have changed: leave even when it fell through.
+            cb.pop().goto_(exitKeepPc);
+        } else {
+            cb.ifeq(exitKeepPc);
         }
     }
 
