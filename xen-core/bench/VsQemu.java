@@ -46,33 +46,47 @@ public final class VsQemu {
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         train.waitFor(300, TimeUnit.SECONDS);
         System.out.println("AOT cache for xen-core: " + (Files.isRegularFile(aot) ? aot : "not recorded (runs without)"));
-        List<String> xen = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED"));
-        if (Files.isRegularFile(aot)) {
-            xen.add("-XX:AOTCache=" + aot);
+        // xen-core CPU engines to compare (each against the same QEMU runs): "jit,interpreter" by default.
+        List<String> engines = List.of((args.length > 3 ? args[3] : "jit,interpreter").split(","));
+        Map<String, List<String>> xen = new java.util.LinkedHashMap<>();
+        for (String engine : engines) {
+            List<String> c = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
+                    "-Ddomus.cpu.engine=" + engine));
+            if (Files.isRegularFile(aot)) {
+                c.add("-XX:AOTCache=" + aot);
+            }
+            c.addAll(List.of("-cp", jar, "dev.domus.xen.cli.Boot",
+                    "--kernel", image, "--initrd", initrd, "--memory", "512", "--vcpus", "1", "--append", cmd));
+            xen.put(engine, c);
         }
-        xen.addAll(List.of("-cp", jar, "dev.domus.xen.cli.Boot",
-                "--kernel", image, "--initrd", initrd, "--memory", "512", "--vcpus", "1", "--append", cmd));
         List<String> qemu = List.of("qemu-system-riscv64", "-M", "virt", "-m", "512", "-smp", "1", "-nographic",
                 "-bios", "default", "-kernel", image, "-initrd", initrd, "-append", cmd);
-        List<Run> xr = new ArrayList<>();
+        Map<String, List<Run>> xr = new java.util.LinkedHashMap<>();
         List<Run> qr = new ArrayList<>();
         for (int r = 1; r <= rounds; r++) {
             Run q = run("qemu", qemu);
-            Run x = run("xen-core", xen);
             qr.add(q);
-            xr.add(x);
-            System.out.printf("round %d: xen-core ready %.2fs sha %.2fs gzip %.2fs | qemu ready %.2fs sha %.2fs gzip %.2fs%n",
-                    r, x.readyS, x.shaS, x.gzipS, q.readyS, q.shaS, q.gzipS);
+            System.out.printf("round %d: qemu ready %.2fs sha %.2fs gzip %.2fs%n", r, q.readyS, q.shaS, q.gzipS);
+            for (var e : xen.entrySet()) {
+                Run x = run("xen-core/" + e.getKey(), e.getValue());
+                xr.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(x);
+                System.out.printf("round %d: xen-core %s ready %.2fs sha %.2fs gzip %.2fs%n",
+                        r, e.getKey(), x.readyS, x.shaS, x.gzipS);
+            }
         }
-        System.out.println();
-        System.out.printf("%-28s %12s %12s %8s%n", "median over " + rounds + " rounds", "xen-core", "qemu-tcg", "ratio");
-        row("boot to ready marker (s)", xr.stream().mapToDouble(Run::readyS).toArray(),
-                qr.stream().mapToDouble(Run::readyS).toArray());
-        row("sha256sum 64 MiB (s)", xr.stream().mapToDouble(Run::shaS).toArray(),
-                qr.stream().mapToDouble(Run::shaS).toArray());
-        row("gzip -6 32 MiB (s)", xr.stream().mapToDouble(Run::gzipS).toArray(),
-                qr.stream().mapToDouble(Run::gzipS).toArray());
-        idle(java, jar, image, initrd);
+        for (var e : xr.entrySet()) {
+            List<Run> x = e.getValue();
+            System.out.println();
+            System.out.printf("%-28s %12s %12s %8s%n", "median over " + rounds + " rounds", "xen/" + e.getKey(),
+                    "qemu-tcg", "ratio");
+            row("boot to ready marker (s)", x.stream().mapToDouble(Run::readyS).toArray(),
+                    qr.stream().mapToDouble(Run::readyS).toArray());
+            row("sha256sum 64 MiB (s)", x.stream().mapToDouble(Run::shaS).toArray(),
+                    qr.stream().mapToDouble(Run::shaS).toArray());
+            row("gzip -6 32 MiB (s)", x.stream().mapToDouble(Run::gzipS).toArray(),
+                    qr.stream().mapToDouble(Run::gzipS).toArray());
+        }
+        idle(java, jar, image, initrd, engines.get(0));
     }
 
     private static void row(String name, double[] x, double[] q) {
@@ -122,10 +136,11 @@ public final class VsQemu {
     }
 
     /** Host RSS and CPU use of an idle xen-core domain (guest sleeping in its shell). */
-    private static void idle(String java, String jar, String image, String initrd) throws Exception {
+    private static void idle(String java, String jar, String image, String initrd, String engine) throws Exception {
         String script = "echo BENCH idle-start; sleep 12; echo BENCH idle-end\n";
         String cmd = "console=ttyS0 domus.run64=" + Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8));
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-cp", jar, "dev.domus.xen.cli.Boot",
+        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Ddomus.cpu.engine=" + engine,
+                "-cp", jar, "dev.domus.xen.cli.Boot",
                 "--kernel", image, "--initrd", initrd, "--memory", "256", "--append", cmd).redirectErrorStream(true).start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
@@ -140,7 +155,7 @@ public final class VsQemu {
             long c1 = cpuTicks(p.pid());
             double wall = (System.nanoTime() - w0) / 1e9;
             long rssKb = rssKb(p.pid());
-            System.out.printf("%nidle domain (256 MiB guest, 1 vCPU): host RSS %d MiB, host CPU %.1f%% of one core%n",
+            System.out.printf("%nidle domain (" + engine + ", 256 MiB guest, 1 vCPU): host RSS %d MiB, host CPU %.1f%% of one core%n",
                     rssKb / 1024, 100.0 * (c1 - c0) / 100.0 / wall);
             for (String line; (line = r.readLine()) != null; ) {
                 if (line.contains("DOMUS-RUN-EXIT")) {

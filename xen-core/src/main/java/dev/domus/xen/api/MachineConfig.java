@@ -20,19 +20,27 @@ import java.util.Set;
  * @param cpuCapPercent host CPU cap over all vCPUs in percent of one core (0 = uncapped)
  * @param disks         virtio-blk disks, in slot order (vda first)
  * @param nics          virtio-net interfaces, in slot order (eth0 first)
+ * @param cpuEngine     the CPU engine
  */
 public record MachineConfig(String name, int memoryMiB, int vcpus, Path kernel, Optional<Path> ramdisk,
-                            String cmdline, int cpuCapPercent, List<DiskConfig> disks, List<NicConfig> nics) {
+                            String cmdline, int cpuCapPercent, List<DiskConfig> disks, List<NicConfig> nics,
+                            CpuEngineKind cpuEngine) {
     public static final int MIN_MEMORY_MIB = 16;
     public static final int MAX_MEMORY_MIB = 65536;
     public static final int MAX_VCPUS = 8;
     /** virtio-mmio slots for disks and NICs together (two of the eight go to the console and the RNG). */
     public static final int MAX_DISKS_AND_NICS = 6;
 
-    /** A machine without disks or NICs. */
+    /** A machine without disks or NICs on the default CPU engine. */
     public MachineConfig(String name, int memoryMiB, int vcpus, Path kernel, Optional<Path> ramdisk, String cmdline,
                          int cpuCapPercent) {
-        this(name, memoryMiB, vcpus, kernel, ramdisk, cmdline, cpuCapPercent, List.of(), List.of());
+        this(name, memoryMiB, vcpus, kernel, ramdisk, cmdline, cpuCapPercent, List.of(), List.of(), null);
+    }
+
+    /** A machine with disks and NICs on the default CPU engine ({@link CpuEngineKind#defaultKind()}). */
+    public MachineConfig(String name, int memoryMiB, int vcpus, Path kernel, Optional<Path> ramdisk, String cmdline,
+                         int cpuCapPercent, List<DiskConfig> disks, List<NicConfig> nics) {
+        this(name, memoryMiB, vcpus, kernel, ramdisk, cmdline, cpuCapPercent, disks, nics, null);
     }
 
     public MachineConfig {
@@ -66,5 +74,6 @@ public record MachineConfig(String name, int memoryMiB, int vcpus, Path kernel, 
                 throw new IllegalArgumentException("disk target " + d.target() + " is used twice");
             }
         }
+        cpuEngine = cpuEngine == null ? CpuEngineKind.defaultKind() : cpuEngine;
     }
 }

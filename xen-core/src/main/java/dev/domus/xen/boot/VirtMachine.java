@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.boot;
 
+import dev.domus.xen.api.CpuEngineKind;
 import dev.domus.xen.api.ExitReason;
 import dev.domus.xen.api.Machine;
 import dev.domus.xen.api.MachineConfig;
@@ -10,6 +11,7 @@ import dev.domus.xen.bus.Bus;
 import dev.domus.xen.cpu.CpuEngine;
 import dev.domus.xen.cpu.Hart;
 import dev.domus.xen.cpu.Interpreter;
+import dev.domus.xen.cpu.jit.JitEngine;
 import dev.domus.xen.devices.irq.Clint;
 import dev.domus.xen.devices.irq.HartInterrupts;
 import dev.domus.xen.devices.irq.MachineClock;
@@ -72,7 +74,7 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     private final Uart16550Device console;
     private final Uart16550Device control;
     private final ConsoleBuffer consoleOut;
-    private final CpuEngine engine = new Interpreter();
+    private final CpuEngine engine;
     private final boolean sbiConsoleInput;
     private final boolean virtioConsoleInput;
     private final VirtioDevices virtio;
@@ -116,6 +118,8 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         this.startAddr = new long[n];
         this.startOpaque = new long[n];
         this.bareMetal = elf;
+        // One engine for all harts: the JIT keeps its translation caches per hart.
+        this.engine = config.cpuEngine() == CpuEngineKind.JIT ? new JitEngine() : new Interpreter();
         this.capNanosPerWindow = config.cpuCapPercent() == 0 ? 0
                 : CAP_WINDOW_NANOS * config.cpuCapPercent() / 100 / n;
         this.capWindowStart = new long[n];

@@ -159,6 +159,9 @@ public final class Hart {
     private boolean dataTranslated;
     private int dataPriv;
 
+    /** Per-hart state of the execution engine (the JIT's translation cache); owned by the vCPU thread. */
+    Object engineData;
+
     // ---- fetch page cache: the engine reads instructions straight from RAM while pc stays on one page ----
     long fetchVpage = -1;
     long fetchRamOffset;

@@ -12,6 +12,17 @@ import java.lang.foreign.ValueLayout;
 public final class Interpreter implements CpuEngine {
     @Override
     public int execute(Hart h, int budget) {
+        int n = run(h, budget, false);
+        h.endBatch = false;
+        return n;
+    }
+
+    /**
+     * The interpreter loop. With {@code stopAtJump} it also returns after the first instruction that does not fall
+     * through (taken branch, jump, trap, xRET), so a translating engine can resume at the next block entry; it
+     * never clears {@link Hart#endBatch} (the caller does).
+     */
+    static int run(Hart h, int budget, boolean stopAtJump) {
         final long[] x = h.x;
         // Locals, not fields: the JIT does not trust instance finals, and re-loading h.ram.segment's fields on
         // every fetch costs more than the fetch itself.
@@ -20,6 +31,7 @@ public final class Interpreter implements CpuEngine {
         long pc = h.pc;
         long instretBase = h.instret;
         while (n < budget) {
+            long seq = -1;
             try {
                 int insn;
                 int len;
@@ -54,6 +66,7 @@ public final class Interpreter implements CpuEngine {
                 }
                 n++;
                 long next = pc + len;
+                seq = next;
                 final int rd = (insn >>> 7) & 31;
                 final int rs1 = (insn >>> 15) & 31;
                 final int rs2 = (insn >>> 20) & 31;
@@ -239,8 +252,7 @@ public final class Interpreter implements CpuEngine {
                 h.takeTrap(t.cause, t.tval);
                 pc = h.pc;
             }
-            if (h.endBatch) {
-                h.endBatch = false;
+            if (h.endBatch || (stopAtJump && pc != seq)) {
                 break;
             }
         }

@@ -2,6 +2,7 @@
 package dev.domus.xen.domain;
 
 import dev.domus.xen.boot.KernelHeader;
+import dev.domus.xen.api.CpuEngineKind;
 import dev.domus.xen.api.MachineConfig;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -24,7 +25,8 @@ final class ConfigParser {
 
     /** The keys we accept; anything else is reported so typos never pass silently. */
     private static final List<String> KEYS = List.of("name", "memory", "vcpus", "kernel", "ramdisk", "extra",
-            "cmdline", "on_poweroff", "on_reboot", "on_crash", "cpu_cap", "disk", "vif");
+            "cmdline", "on_poweroff", "on_reboot", "on_crash", "cpu_cap", "disk", "vif",
+            "cpu_engine");
 
     private sealed interface Value {
         int line();
@@ -129,9 +131,18 @@ final class ConfigParser {
             throw error(v.containsKey("vif") ? v.get("vif").line() : v.get("disk").line(), "at most "
                     + MachineConfig.MAX_DISKS_AND_NICS + " disks and vifs together, got " + total);
         }
+        Optional<CpuEngineKind> engine = Optional.empty();
+        if (v.containsKey("cpu_engine")) {
+            Str e = string(v, "cpu_engine");
+            try {
+                engine = Optional.of(CpuEngineKind.parse(e.text()));
+            } catch (IllegalArgumentException ex) {
+                throw error(e.line(), ex.getMessage());
+            }
+        }
         return new DomainConfig(source, name, memory, vcpus, kernel, ramdisk, cmdline, cap,
                 action(v, "on_poweroff", LifecycleAction.DESTROY), action(v, "on_reboot", LifecycleAction.RESTART),
-                action(v, "on_crash", LifecycleAction.DESTROY), disks, vifs);
+                action(v, "on_crash", LifecycleAction.DESTROY), disks, vifs, engine);
     }
 
     /** Validates each entry of a device list, reporting the entry's own line; returns the normalised entries. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.domain;
 
+import dev.domus.xen.api.CpuEngineKind;
 import dev.domus.xen.api.ExitReason;
 import dev.domus.xen.api.MachineConfig;
 import java.io.IOException;
@@ -31,10 +32,12 @@ import java.util.Optional;
  * @param onCrash     action when the guest crashes
  * @param disks       validated {@code disk = [...]} entries, normalised to {@code <absolute path>,<rw|ro>,<vdX>}
  * @param vifs        validated {@code vif = [...]} entries as written (see {@code DeviceSpecs})
+ * @param cpuEngine   {@code cpu_engine}, when set (else the process default, see {@link CpuEngineKind})
  */
 public record DomainConfig(Path source, String name, int memoryMiB, int vcpus, Path kernel, Optional<Path> ramdisk,
                            String cmdline, int cpuCapPercent, LifecycleAction onPoweroff, LifecycleAction onReboot,
-                           LifecycleAction onCrash, List<String> disks, List<String> vifs) {
+                           LifecycleAction onCrash, List<String> disks, List<String> vifs,
+                           Optional<CpuEngineKind> cpuEngine) {
     /** Default guest RAM when {@code memory} is not set. */
     public static final int DEFAULT_MEMORY_MIB = 128;
     /** Allowed domain names; they become file names in the run directory. */
@@ -51,6 +54,7 @@ public record DomainConfig(Path source, String name, int memoryMiB, int vcpus, P
         cmdline = cmdline == null ? "" : cmdline;
         disks = List.copyOf(disks == null ? List.of() : disks);
         vifs = List.copyOf(vifs == null ? List.of() : vifs);
+        cpuEngine = cpuEngine == null ? Optional.empty() : cpuEngine;
     }
 
     /** Loads and validates {@code file}, expanding {@code ${VAR}} from the process environment. */
@@ -89,7 +93,8 @@ public record DomainConfig(Path source, String name, int memoryMiB, int vcpus, P
         for (int i = 0; i < vifs.size(); i++) {
             n.add(DeviceSpecs.vif(vifs.get(i), name, i));
         }
-        return new MachineConfig(name, memoryMiB, vcpus, kernel, ramdisk, cmdline, cpuCapPercent, d, n);
+        return new MachineConfig(name, memoryMiB, vcpus, kernel, ramdisk, cmdline, cpuCapPercent, d, n,
+                cpuEngine.orElseGet(CpuEngineKind::defaultKind));
     }
 
     /** The action configured for an exit of the given kind. */

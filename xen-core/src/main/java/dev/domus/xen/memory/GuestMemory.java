@@ -30,20 +30,12 @@ public final class GuestMemory implements AutoCloseable {
     private final long base;
     private final long size;
     private final DirtyLog dirtyLog;
-    /** Told about every write that does not come from a vCPU store (devices, loader); see {@link #deviceWrote}. */
-    private volatile WriteObserver writeObserver = WriteObserver.NONE;
-
     /**
-     * Observer of writes into RAM that bypass the vCPU store path (DMA by devices, image loading). A translating
-     * CPU engine registers one to drop code it compiled from pages that changed underneath it.
+     * Per page: bit 0 = a translating CPU engine holds code translated from this page; bits 1.. = a generation
+     * bumped by every write to such a page. A store checks only bit 0 of its page (one array load), so RAM without
+     * translations pays almost nothing; translations compare the whole word to detect that they went stale.
      */
-    @FunctionalInterface
-    public interface WriteObserver {
-        /** RAM offsets [off, off+len) were written. Called on the writing thread; must be cheap and never throw. */
-        void written(long off, long len);
-
-        WriteObserver NONE = (off, len) -> { };
-    }
+    private final int[] codePages;
 
     private GuestMemory(long base, long size) {
         this.arena = Arena.ofShared();
@@ -51,6 +43,7 @@ public final class GuestMemory implements AutoCloseable {
         this.base = base;
         this.size = size;
         this.dirtyLog = new DirtyLog(size >>> PAGE_SHIFT);
+        this.codePages = new int[(int) (size >>> PAGE_SHIFT)];
     }
 
     /**
@@ -73,25 +66,23 @@ public final class GuestMemory implements AutoCloseable {
 
     public long size() { return size; }
 
-    /** The raw segment, for bulk copies (image loading, snapshots, virtio buffers). */
+    /**
+     * The raw segment, for bulk copies (image loading, snapshots, virtio buffers). Writers that bypass the store
+     * methods must call {@link #deviceWrote(long, long)} so translated code from those pages is dropped.
+     */
     public MemorySegment segment() { return ram; }
 
     public DirtyLog dirtyLog() { return dirtyLog; }
 
-    /** Installs the observer of non-vCPU writes ({@link WriteObserver#NONE} to remove it). */
-    public void setWriteObserver(WriteObserver observer) {
-        this.writeObserver = observer == null ? WriteObserver.NONE : observer;
-    }
-
     /**
-     * The one hook for "a device wrote [off, off+len)": every write into RAM that is not a vCPU store (virtio DMA
-     * through {@link #segment()}, image loading) must end here so the dirty log (migration) and the CPU engine
-     * (cached or compiled code of those pages) see it.
+     * The one hook for "something other than a vCPU store wrote [off, off+len)": every write into RAM through
+     * {@link #segment()} (virtio DMA, image loading) must end here so the dirty log (migration) sees it and code
+     * a translating CPU engine compiled from those pages is invalidated.
      */
     public void deviceWrote(long off, long len) {
         if (len > 0) {
             dirtyLog.markRange(off, len);
-            writeObserver.written(off, len);
+            watchRange(off, len);
         }
     }
 
@@ -106,16 +97,85 @@ public final class GuestMemory implements AutoCloseable {
     public int loadInt(long off) { return ram.get(I, off); }
     public long loadLong(long off) { return ram.get(L, off); }
 
-    public void storeByte(long off, byte v) { ram.set(B, off, v); dirtyLog.mark(off); }
-    public void storeShort(long off, short v) { ram.set(S, off, v); dirtyLog.mark(off); dirtyLog.mark(off + 1); }
-    public void storeInt(long off, int v) { ram.set(I, off, v); dirtyLog.mark(off); dirtyLog.mark(off + 3); }
-    public void storeLong(long off, long v) { ram.set(L, off, v); dirtyLog.mark(off); dirtyLog.mark(off + 7); }
+    public void storeByte(long off, byte v) {
+        ram.set(B, off, v);
+        dirtyLog.mark(off);
+        watchWrite(off, off);
+    }
+
+    public void storeShort(long off, short v) {
+        ram.set(S, off, v);
+        dirtyLog.mark(off);
+        dirtyLog.mark(off + 1);
+        watchWrite(off, off + 1);
+    }
+
+    public void storeInt(long off, int v) {
+        ram.set(I, off, v);
+        dirtyLog.mark(off);
+        dirtyLog.mark(off + 3);
+        watchWrite(off, off + 3);
+    }
+
+    public void storeLong(long off, long v) {
+        ram.set(L, off, v);
+        dirtyLog.mark(off);
+        dirtyLog.mark(off + 7);
+        watchWrite(off, off + 7);
+    }
+
+    // ---- code pages (self-modifying code and page reuse under a translating engine) ----
+
+    /**
+     * Declares that code is about to be translated from the page holding {@code off} and returns the page's code
+     * state; a translation stays valid while {@link #codeState(long)} returns that same value. Called before the
+     * code bytes are read, with a full fence, so a concurrent writer either sees the flag or the reader sees the
+     * new bytes.
+     */
+    public int watchCode(long off) {
+        int p = (int) (off >>> PAGE_SHIFT);
+        codePages[p] |= 1;
+        VarHandle.fullFence();
+        return codePages[p];
+    }
+
+    /** The code state of page {@code page} (see {@link #watchCode(long)}). */
+    public int codeState(int page) {
+        return codePages[page];
+    }
+
+    private void watchWrite(long first, long last) {
+        int p = (int) (first >>> PAGE_SHIFT);
+        if ((codePages[p] & 1) != 0) {
+            codeWritten(p);
+        }
+        int q = (int) (last >>> PAGE_SHIFT);
+        if (q != p && q < codePages.length && (codePages[q] & 1) != 0) {
+            codeWritten(q);
+        }
+    }
+
+    private void codeWritten(int page) {
+        // Clear the flag and move to a new generation: every translation of this page is now stale.
+        codePages[page] = (codePages[page] + 2) & ~1;
+    }
+
+    private void watchRange(long off, long len) {
+        if (len > 0) {
+            for (long p = off >>> PAGE_SHIFT; p <= (off + len - 1) >>> PAGE_SHIFT && p < codePages.length; p++) {
+                if ((codePages[(int) p] & 1) != 0) {
+                    codeWritten((int) p);
+                }
+            }
+        }
+    }
 
     /** Atomic 32-bit compare-and-exchange at an aligned offset; returns the witness value. */
     public int compareAndExchangeInt(long off, int expected, int value) {
         int w = (int) INT_ATOMIC.compareAndExchange(ram, off, expected, value);
         if (w == expected) {
             dirtyLog.mark(off);
+            watchWrite(off, off);
         }
         return w;
     }
@@ -125,6 +185,7 @@ public final class GuestMemory implements AutoCloseable {
         long w = (long) LONG_ATOMIC.compareAndExchange(ram, off, expected, value);
         if (w == expected) {
             dirtyLog.mark(off);
+            watchWrite(off, off);
         }
         return w;
     }

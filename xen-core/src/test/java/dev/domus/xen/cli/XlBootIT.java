@@ -76,7 +76,7 @@ class XlBootIT {
                 + "kernel = '" + demo.kernel() + "'\n"
                 + demo.ramdisk().map(r -> "ramdisk = '" + r + "'\n").orElse("")
                 + "extra = 'console=ttyS0 earlycon=sbi domus.run64=" + run64 + "'\n"
-                + "on_poweroff = 'destroy'\non_reboot = 'destroy'\non_crash = 'destroy'\n");
+                + "on_poweroff = 'destroy'\non_reboot = 'destroy'\non_crash = 'destroy'\n" + engineLine());
 
         Result create = xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
         assertThat(create.status).as("xl create: %s", create.err).isZero();
@@ -116,8 +116,13 @@ class XlBootIT {
                 + "kernel = '" + demo.kernel() + "'\n"
                 + demo.ramdisk().map(r -> "ramdisk = '" + r + "'\n").orElse("")
                 + "extra = 'console=ttyS0 domus.run64=" + run64 + "'\n"
-                + "on_poweroff = 'destroy'\non_reboot = 'destroy'\non_crash = '" + onCrash + "'\n");
+                + "on_poweroff = 'destroy'\non_reboot = 'destroy'\non_crash = '" + onCrash + "'\n" + engineLine());
         return cfg;
+    }
+
+    /** The CPU engine under test ({@code -Dit.cpu.engine}) as an xl.cfg line, so the domain runner uses it too. */
+    private static String engineLine() {
+        return "cpu_engine = '" + dev.domus.xen.api.CpuEngineKind.defaultKind().configName() + "'\n";
     }
 
     private static final String PANIC = "echo 1 > /proc/sys/kernel/sysrq; echo c > /proc/sysrq-trigger\n";

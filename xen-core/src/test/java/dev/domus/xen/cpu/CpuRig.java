@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.cpu;
 
+import dev.domus.xen.api.CpuEngineKind;
 import dev.domus.xen.bus.Bus;
+import dev.domus.xen.cpu.jit.JitEngine;
 import dev.domus.xen.devices.irq.MachineClock;
 import dev.domus.xen.memory.GuestMemory;
 
@@ -10,11 +12,16 @@ final class CpuRig {
     static final long RAM = 0x8000_0000L;
     final GuestMemory mem = GuestMemory.allocate(RAM, 1 << 20);
     final Hart h = new Hart(0, mem, new Bus(), new MachineClock());
-    final Interpreter engine = new Interpreter();
+    /** The engine under test: {@code -Ddomus.cpu.engine=jit} runs every CPU suite on the JIT (translating at once). */
+    final CpuEngine engine = engine();
 
     CpuRig() {
         h.reset(Hart.PRIV_M, RAM);
         h.mstatus |= 1L << 13; // FS = initial
+    }
+
+    static CpuEngine engine() {
+        return CpuEngineKind.defaultKind() == CpuEngineKind.JIT ? new JitEngine(0) : new Interpreter();
     }
 
     /** Places {@code insn} (32-bit, or 16-bit when its low bits are not 11) at pc and executes it. */

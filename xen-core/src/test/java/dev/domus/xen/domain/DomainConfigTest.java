@@ -102,6 +102,16 @@ class DomainConfigTest {
         assertThat(c.onReboot()).isEqualTo(LifecycleAction.RESTART);
         assertThat(c.onCrash()).isEqualTo(LifecycleAction.DESTROY);
         assertThat(c.disks()).isEmpty();
+        assertThat(c.cpuEngine()).isEmpty();
+    }
+
+    @Test
+    void cpuEngineSelectsTheEngineOfTheMachine() throws IOException {
+        DomainConfig jit = load("name='d'\nkernel='Image'\ncpu_engine = 'jit'\n");
+        assertThat(jit.cpuEngine()).contains(dev.domus.xen.api.CpuEngineKind.JIT);
+        assertThat(jit.toMachineConfig().cpuEngine()).isEqualTo(dev.domus.xen.api.CpuEngineKind.JIT);
+        DomainConfig interp = load("name='d'\nkernel='Image'\ncpu_engine = 'interpreter'\n");
+        assertThat(interp.toMachineConfig().cpuEngine()).isEqualTo(dev.domus.xen.api.CpuEngineKind.INTERPRETER);
     }
 
     @Test
@@ -167,7 +177,9 @@ class DomainConfigTest {
                 Arguments.of("name='d'\nkernel='guest'\n", ":2: kernel $DIR/guest is not a regular file"),
                 Arguments.of("name='d'\nkernel='initrd'\n", ":2: kernel $DIR/initrd is not a RISC-V Linux Image"
                         + " (no \"RISCV\" magic at offset 48 and \"RSC\\x05\" at 56) nor a RISC-V ELF"),
-                Arguments.of(ok + "ramdisk='nope.cpio'\n", ":3: ramdisk $DIR/nope.cpio does not exist"));
+                Arguments.of(ok + "ramdisk='nope.cpio'\n", ":3: ramdisk $DIR/nope.cpio does not exist"),
+                Arguments.of(ok + "cpu_engine = 'qemu'\n",
+                        ":3: cpu_engine must be \"jit\" or \"interpreter\", got \"qemu\""));
     }
 
     @ParameterizedTest
