@@ -12,6 +12,16 @@ public class AuditContext {
     private UUID projectId;
     private String resourceType;
     private String resourceId;
+    private String code;
+
+    /** The problem code of a failed call. */
+    public void failed(String code) {
+        this.code = code;
+    }
+
+    public Optional<String> code() {
+        return Optional.ofNullable(code);
+    }
 
     public void tenant(UUID organizationId, UUID projectId) {
         this.organizationId = organizationId;
