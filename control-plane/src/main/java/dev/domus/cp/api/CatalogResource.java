@@ -18,6 +18,7 @@ import java.util.Optional;
 
 /** Plans, images, regions. */
 @Authenticated
+@jakarta.ws.rs.Path("")
 public class CatalogResource implements CatalogApi {
     @Inject
     CurrentCaller current;

@@ -17,6 +17,8 @@ import java.util.UUID;
 
 /** Hosts (operators and host agents). */
 @Authenticated
+// Class-level @Path is not inherited from the generated interface: repeat it.
+@jakarta.ws.rs.Path("/v1/hosts")
 public class HostsResource implements HostsApi {
     @Inject
     CurrentCaller current;

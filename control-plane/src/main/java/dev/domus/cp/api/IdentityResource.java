@@ -22,6 +22,7 @@ import java.util.UUID;
 
 /** {@code /v1/me} and {@code /v1/tokens}. */
 @Authenticated
+@jakarta.ws.rs.Path("")
 public class IdentityResource implements IdentityApi {
     @Inject
     CurrentCaller current;

@@ -24,6 +24,7 @@ import java.util.UUID;
 
 /** Organizations, members and projects. */
 @Authenticated
+@jakarta.ws.rs.Path("")
 public class OrganizationsResource implements OrganizationsApi {
     @Inject
     CurrentCaller current;

@@ -15,6 +15,7 @@ import java.util.UUID;
 
 /** Projects and their quotas. */
 @Authenticated
+@jakarta.ws.rs.Path("")
 public class ProjectsResource implements ProjectsApi {
     @Inject
     CurrentCaller current;

@@ -17,6 +17,7 @@ import java.util.UUID;
 
 /** SSH keys. */
 @Authenticated
+@jakarta.ws.rs.Path("")
 public class SshKeysResource implements SshKeysApi {
     @Inject
     CurrentCaller current;

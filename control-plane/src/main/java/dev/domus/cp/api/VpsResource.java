@@ -8,7 +8,6 @@ import dev.domus.api.model.VpsList;
 import dev.domus.api.model.VpsStatus;
 import dev.domus.api.model.VpsUpdate;
 import dev.domus.api.model.VpsWithAction;
-import dev.domus.api.server.ActionsApi;
 import dev.domus.api.server.VpsApi;
 import dev.domus.cp.domain.ActionType;
 import dev.domus.cp.service.Caller;
@@ -23,9 +22,10 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
-/** Servers, their actions, and {@code /v1/actions/{id}}. */
+/** Servers and their actions. */
 @Authenticated
-public class VpsResource implements VpsApi, ActionsApi {
+@jakarta.ws.rs.Path("")
+public class VpsResource implements VpsApi {
     @Inject
     CurrentCaller current;
     @Inject
@@ -96,10 +96,5 @@ public class VpsResource implements VpsApi, ActionsApi {
         var p = vps.listActions(current.get(), vpsId, Page.cursor(pageToken), Page.size(pageSize));
         return Responses.ok(new ActionList().items(p.items().stream().map(Dto::action).toList())
                 .nextPageToken(p.nextPageToken().orElse(null)));
-    }
-
-    @Override
-    public Response getAction(UUID actionId) {
-        return Responses.ok(Dto.action(vps.getAction(current.get(), actionId)));
     }
 }
