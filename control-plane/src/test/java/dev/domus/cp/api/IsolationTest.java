@@ -48,18 +48,18 @@ class IsolationTest {
         String tokenId = alice.req().get("/v1/tokens").then().statusCode(200).extract().path("items[0].id");
 
         Api.Tenant bob = Api.tenant("bob");
-        String org = "/v1/organizations/" + alice.orgId();
+        String orgPath = "/v1/organizations/" + alice.orgId();
         String project = "/v1/projects/" + alice.projectId();
         List<Call> calls = new ArrayList<>(List.of(
-                new Call("GET", org, null),
-                new Call("PATCH", org, Map.of("display_name", "pwned")),
-                new Call("GET", org + "/members", null),
-                new Call("POST", org + "/members", Map.of("email", "bob@example.com", "role", "owner")),
-                new Call("PATCH", org + "/members/" + memberId, Map.of("role", "viewer")),
-                new Call("DELETE", org + "/members/" + memberId, null),
-                new Call("GET", org + "/projects", null),
-                new Call("POST", org + "/projects", Map.of("name", "evil")),
-                new Call("GET", org + "/audit-events", null),
+                new Call("GET", orgPath, null),
+                new Call("PATCH", orgPath, Map.of("display_name", "pwned")),
+                new Call("GET", orgPath + "/members", null),
+                new Call("POST", orgPath + "/members", Map.of("email", "bob@example.com", "role", "owner")),
+                new Call("PATCH", orgPath + "/members/" + memberId, Map.of("role", "viewer")),
+                new Call("DELETE", orgPath + "/members/" + memberId, null),
+                new Call("GET", orgPath + "/projects", null),
+                new Call("POST", orgPath + "/projects", Map.of("name", "evil")),
+                new Call("GET", orgPath + "/audit-events", null),
                 new Call("GET", project, null),
                 new Call("PATCH", project, Map.of("description", "pwned")),
                 new Call("DELETE", project, null),
@@ -104,10 +104,10 @@ class IsolationTest {
             }
         }
         // Nothing changed for alice.
-        alice.req().get(org).then().statusCode(200).body("display_name", org.hamcrest.Matchers.not("pwned"));
+        alice.req().get(orgPath).then().statusCode(200).body("display_name", org.hamcrest.Matchers.not("pwned"));
         alice.req().get("/v1/vps/" + vps).then().statusCode(200).body("name", org.hamcrest.Matchers.equalTo("secret-web"));
         alice.req().get("/v1/ssh-keys/" + keyId).then().statusCode(200);
-        alice.req().get(org + "/members").then().body("items.size()", org.hamcrest.Matchers.equalTo(1));
+        alice.req().get(orgPath + "/members").then().body("items.size()", org.hamcrest.Matchers.equalTo(1));
         alice.req().get("/v1/projects/" + alice.projectId() + "/quotas").then()
                 .body("items.find { it.resource == 'vps' }.limit", org.hamcrest.Matchers.equalTo(3));
         // And bob's own lists do not contain alice's things.
