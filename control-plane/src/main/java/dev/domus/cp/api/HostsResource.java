@@ -23,10 +23,13 @@ public class HostsResource implements HostsApi {
     @Inject
     CurrentCaller current;
     @Inject
+    BodyCheck check;
+    @Inject
     HostService hosts;
 
     @Override
     public Response registerHost(HostRegister b) {
+        check.valid(b);
         HostService.Registered r = hosts.register(current.get(), b.getName(), b.getRegion(), b.getCapacity().getVcpus(),
                 b.getCapacity().getMemoryMb(), b.getCapacity().getDiskGb(), Optional.ofNullable(b.getAgentVersion()));
         return Response.status(r.created() ? 201 : 200).type(MediaType.APPLICATION_JSON_TYPE).entity(Dto.host(r.host()))
@@ -47,6 +50,7 @@ public class HostsResource implements HostsApi {
 
     @Override
     public Response updateHost(UUID hostId, HostUpdate b) {
+        check.valid(b);
         return Responses.ok(Dto.host(hosts.setState(current.get(), hostId, HostState.fromWire(b.getState().toString()))));
     }
 }

@@ -27,6 +27,8 @@ public class IdentityResource implements IdentityApi {
     @Inject
     CurrentCaller current;
     @Inject
+    BodyCheck check;
+    @Inject
     TokenService tokens;
     @Inject
     IdempotencyService idempotency;
@@ -41,6 +43,7 @@ public class IdentityResource implements IdentityApi {
 
     @Override
     public Response createToken(TokenCreate body, String idempotencyKey) {
+        check.valid(body);
         Caller c = current.get();
         Set<Scope> scopes = EnumSet.noneOf(Scope.class);
         body.getScopes().forEach(s -> scopes.add(Scope.fromWire(s.toString())));

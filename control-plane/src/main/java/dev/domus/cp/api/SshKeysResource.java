@@ -22,12 +22,15 @@ public class SshKeysResource implements SshKeysApi {
     @Inject
     CurrentCaller current;
     @Inject
+    BodyCheck check;
+    @Inject
     SshKeyService keys;
     @Inject
     IdempotencyService idempotency;
 
     @Override
     public Response createSshKey(UUID projectId, SshKeyCreate body, String idempotencyKey) {
+        check.valid(body);
         Caller c = current.get();
         return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey),
                 List.of("POST /v1/projects/" + projectId + "/ssh-keys", body),

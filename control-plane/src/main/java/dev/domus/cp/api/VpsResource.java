@@ -29,12 +29,15 @@ public class VpsResource implements VpsApi {
     @Inject
     CurrentCaller current;
     @Inject
+    BodyCheck check;
+    @Inject
     VpsService vps;
     @Inject
     IdempotencyService idempotency;
 
     @Override
     public Response createVps(UUID projectId, VpsCreate b, String idempotencyKey) {
+        check.valid(b);
         Caller c = current.get();
         IdempotencyService.Stored s = idempotency.execute(c, Optional.ofNullable(idempotencyKey),
                 List.of("POST /v1/projects/" + projectId + "/vps", b), () -> {
@@ -71,6 +74,7 @@ public class VpsResource implements VpsApi {
 
     @Override
     public Response updateVps(UUID vpsId, VpsUpdate b) {
+        check.valid(b);
         return Responses.ok(Dto.vps(vps.update(current.get(), vpsId, Optional.ofNullable(b.getName()),
                 Optional.ofNullable(b.getLabels()))));
     }
@@ -82,6 +86,7 @@ public class VpsResource implements VpsApi {
 
     @Override
     public Response runVpsAction(UUID vpsId, ActionRequest b, String idempotencyKey) {
+        check.valid(b);
         Caller c = current.get();
         ActionType type = ActionType.fromWire(b.getType().toString());
         return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey),

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.domus.cp.support.Api;
 import dev.domus.cp.support.StackResources;
 import dev.domus.stack.quarkus.KafkaTestResource;
+import dev.domus.stack.quarkus.KeycloakTestResource;
 import dev.domus.stack.quarkus.PostgresTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.TestResourceScope;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.Test;
         initArgs = @ResourceArg(name = "database", value = "control_plane"))
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL,
         initArgs = @ResourceArg(name = "topics", value = StackResources.TOPICS))
+@WithTestResource(value = KeycloakTestResource.class, scope = TestResourceScope.GLOBAL)
 class IsolationTest {
 
     record Call(String method, String path, Object body) {

@@ -7,6 +7,7 @@ import static org.hamcrest.Matchers.equalTo;
 import dev.domus.cp.support.Api;
 import dev.domus.cp.support.StackResources;
 import dev.domus.stack.quarkus.KafkaTestResource;
+import dev.domus.stack.quarkus.KeycloakTestResource;
 import dev.domus.stack.quarkus.PostgresTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.TestResourceScope;
@@ -30,6 +31,7 @@ import org.junit.jupiter.api.Test;
         initArgs = @ResourceArg(name = "database", value = "control_plane"))
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL,
         initArgs = @ResourceArg(name = "topics", value = StackResources.TOPICS))
+@WithTestResource(value = KeycloakTestResource.class, scope = TestResourceScope.GLOBAL)
 class QuotaRaceTest {
 
     @Test
