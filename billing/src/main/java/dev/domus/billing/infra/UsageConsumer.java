@@ -175,7 +175,7 @@ public class UsageConsumer {
             consumer = null;
             if (crashed) {
                 // Abrupt: no commit, no leave-group wait beyond zero.
-                c.close(Duration.ZERO);
+                c.close(org.apache.kafka.clients.consumer.CloseOptions.timeout(Duration.ZERO));
                 CompletableFuture<Void> f = crashRequest;
                 crashRequest = null;
                 if (f != null) {

@@ -16,6 +16,10 @@ public interface BillingConfig {
     @WithDefault("PT2H")
     Duration closeGrace();
 
+    /** How often the period closer runs (a duration, or {@code off} to disable it). */
+    @WithDefault("PT5M")
+    String closeEvery();
+
     Consumer consumer();
 
     Alerts alerts();
