@@ -89,8 +89,8 @@ public class BillingService {
             try (ResultSet rs = ps.executeQuery()) {
                 if (rs.next()) {
                     long t = rs.getLong(2);
-                    return new Account(org, Currency.getInstance(rs.getString(1).trim()),
-                            rs.wasNull() ? Optional.empty() : Optional.of(t));
+                    Optional<Long> threshold = rs.wasNull() ? Optional.empty() : Optional.of(t);
+                    return new Account(org, Currency.getInstance(rs.getString(1).trim()), threshold);
                 }
             }
             return new Account(org, Currency.getInstance(config.defaultCurrency()), Optional.empty());
