@@ -6,7 +6,9 @@ import com.fasterxml.jackson.annotation.JsonValue;
 
 /** Metered quantities. */
 public enum UsageMetric {
-    VPS_MINUTES("vps_minutes"), TRANSFER_BYTES("transfer_bytes"), SNAPSHOT_GB_HOURS("snapshot_gb_hours");
+    VPS_MINUTES("vps_minutes"), TRANSFER_BYTES("transfer_bytes"), SNAPSHOT_GB_HOURS("snapshot_gb_hours"),
+    /** Block volumes, GB x hours (billing, issue 9). */
+    VOLUME_GB_HOURS("volume_gb_hours");
 
     private final String wire;
 

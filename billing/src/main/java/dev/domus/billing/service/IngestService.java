@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.billing.service;
+
+import dev.domus.api.events.UsageEvent;
+import dev.domus.api.events.VpsLifecycleEvent;
+import io.agroal.api.AgroalDataSource;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Stores a batch of usage and lifecycle events in one transaction. The event id is the primary key and rows are
+ * inserted with {@code ON CONFLICT DO NOTHING}: a replayed or re-delivered event has no second effect. The caller
+ * commits its Kafka offsets only after this returns.
+ */
+@ApplicationScoped
+public class IngestService {
+    private static final String INSERT_USAGE = """
+            INSERT INTO usage_event (event_id, organization_id, project_id, resource_id, metric, quantity, plan,
+                                     vps_state, period_start, period_end)
+            SELECT * FROM unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::bigint[], ?::text[],
+                                 ?::text[], ?::timestamptz[], ?::timestamptz[])
+            ON CONFLICT (event_id) DO NOTHING""";
+    private static final String INSERT_LIFECYCLE = """
+            INSERT INTO vps_lifecycle (event_id, organization_id, project_id, vps_id, kind, plan, occurred_at)
+            SELECT * FROM unnest(?::uuid[], ?::uuid[], ?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::timestamptz[])
+            ON CONFLICT (event_id) DO NOTHING""";
+
+    /** What a batch changed: rows inserted, and duplicates that had no effect. */
+    public record Stored(int usageInserted, int usageDuplicates, int lifecycleInserted, int lifecycleDuplicates) {
+    }
+
+    @Inject
+    AgroalDataSource ds;
+
+    public Stored store(List<UsageEvent> usage, List<VpsLifecycleEvent> lifecycle) {
+        try (Connection c = ds.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                int u = usage.isEmpty() ? 0 : insertUsage(c, usage);
+                int l = lifecycle.isEmpty() ? 0 : insertLifecycle(c, lifecycle);
+                c.commit();
+                return new Stored(u, usage.size() - u, l, lifecycle.size() - l);
+            } catch (SQLException | RuntimeException e) {
+                c.rollback();
+                throw e;
+            } finally {
+                c.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new IllegalStateException("storing a batch failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static int insertUsage(Connection c, List<UsageEvent> batch) throws SQLException {
+        int n = batch.size();
+        UUID[] id = new UUID[n];
+        UUID[] org = new UUID[n];
+        UUID[] project = new UUID[n];
+        UUID[] resource = new UUID[n];
+        String[] metric = new String[n];
+        Long[] quantity = new Long[n];
+        String[] plan = new String[n];
+        String[] state = new String[n];
+        String[] start = new String[n];
+        String[] end = new String[n];
+        for (int i = 0; i < n; i++) {
+            UsageEvent e = batch.get(i);
+            id[i] = e.eventId();
+            org[i] = e.organizationId();
+            project[i] = e.projectId();
+            resource[i] = e.resourceId();
+            metric[i] = e.metric().wire();
+            quantity[i] = e.quantity();
+            plan[i] = e.plan().orElse(null);
+            state[i] = e.vpsState().orElse(null);
+            start[i] = e.periodStart().toString();
+            end[i] = e.periodEnd().toString();
+        }
+        try (PreparedStatement ps = c.prepareStatement(INSERT_USAGE)) {
+            Array[] arrays = {c.createArrayOf("uuid", id), c.createArrayOf("uuid", org),
+                    c.createArrayOf("uuid", project), c.createArrayOf("uuid", resource),
+                    c.createArrayOf("text", metric), c.createArrayOf("bigint", quantity),
+                    c.createArrayOf("text", plan), c.createArrayOf("text", state), c.createArrayOf("text", start),
+                    c.createArrayOf("text", end)};
+            for (int i = 0; i < arrays.length; i++) {
+                ps.setArray(i + 1, arrays[i]);
+            }
+            return ps.executeUpdate();
+        }
+    }
+
+    private static int insertLifecycle(Connection c, List<VpsLifecycleEvent> batch) throws SQLException {
+        int n = batch.size();
+        UUID[] id = new UUID[n];
+        UUID[] org = new UUID[n];
+        UUID[] project = new UUID[n];
+        UUID[] vps = new UUID[n];
+        String[] kind = new String[n];
+        String[] plan = new String[n];
+        String[] at = new String[n];
+        for (int i = 0; i < n; i++) {
+            VpsLifecycleEvent e = batch.get(i);
+            id[i] = e.eventId();
+            org[i] = e.organizationId();
+            project[i] = e.projectId();
+            vps[i] = e.vpsId();
+            kind[i] = e.type().name().toLowerCase(Locale.ROOT);
+            plan[i] = e.plan();
+            at[i] = e.occurredAt().toString();
+        }
+        try (PreparedStatement ps = c.prepareStatement(INSERT_LIFECYCLE)) {
+            Array[] arrays = {c.createArrayOf("uuid", id), c.createArrayOf("uuid", org),
+                    c.createArrayOf("uuid", project), c.createArrayOf("uuid", vps), c.createArrayOf("text", kind),
+                    c.createArrayOf("text", plan), c.createArrayOf("text", at)};
+            for (int i = 0; i < arrays.length; i++) {
+                ps.setArray(i + 1, arrays[i]);
+            }
+            return ps.executeUpdate();
+        }
+    }
+}

@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.billing.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.domus.api.events.EventCodec;
+import dev.domus.api.events.Topics;
+import dev.domus.api.events.UsageEvent;
+import dev.domus.api.events.UsageMetric;
+import dev.domus.billing.TestStreams;
+import dev.domus.billing.infra.UsageConsumer;
+import dev.domus.billing.rating.BillingPeriod;
+import dev.domus.billing.service.BillingService;
+import dev.domus.stack.quarkus.KafkaTestResource;
+import dev.domus.stack.quarkus.PostgresTestResource;
+import io.agroal.api.AgroalDataSource;
+import io.quarkus.test.common.ResourceArg;
+import io.quarkus.test.common.TestResourceScope;
+import io.quarkus.test.common.WithTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import jakarta.inject.Inject;
+import java.math.BigDecimal;
+import java.math.RoundingMode;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.YearMonth;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Random;
+import java.util.UUID;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Benchmark, not a test (run only with {@code -Dtest=BillingBench}, see {@code billing/bench/README.md}): rates
+ * {@code -Dbench.events=N} synthetic usage events end to end through Kafka and PostgreSQL, prints events/s for
+ * producing, consuming (ingest) and rating, and checks every total against sums computed here from the generated
+ * events with their own arithmetic (not the rating engine). 10 % of the events are sent twice.
+ */
+@QuarkusTest
+@WithTestResource(value = PostgresTestResource.class, scope = TestResourceScope.GLOBAL,
+        initArgs = @ResourceArg(name = "database", value = "billing"))
+@WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL,
+        initArgs = @ResourceArg(name = "topics", value = "domus.usage:3,domus.vps-lifecycle:1,domus.usage.dlq:1,domus.billing-alerts:1"))
+class BillingBench {
+    static final BillingPeriod OCT = new BillingPeriod(YearMonth.of(2026, 10));
+    /** Per organization: 2 VPSs (s-1) x 500 hours of vps_minutes + 500 transfer reports = 1500 events. */
+    static final int HOURS = 500;
+    static final int EVENTS_PER_ORG = 3 * HOURS;
+    static final BigDecimal S1_HOURLY = new BigDecimal("0.0060");
+    static final BigDecimal S1_MONTHLY = new BigDecimal("4.00");
+    static final long S1_POOL_BYTES = 1000L * 1_000_000_000L;
+    static final BigDecimal TRANSFER_PER_GB = new BigDecimal("0.01");
+
+    @Inject
+    UsageConsumer consumer;
+
+    @Inject
+    BillingService billing;
+
+    @Inject
+    AgroalDataSource ds;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrap;
+
+    @Test
+    void bench() throws Exception {
+        int requested = Integer.getInteger("bench.events", 1_000_000);
+        int orgs = Math.max(1, requested / EVENTS_PER_ORG);
+        long distinct = (long) orgs * EVENTS_PER_ORG;
+        consumer.stop();
+
+        // Produce: every event once, 10 % of them a second time (a replay the unique key must absorb).
+        Random rnd = new Random(42);
+        List<UUID> orgIds = new ArrayList<>(orgs);
+        long expectedMinor = 0;
+        long expectedBytes = 0;
+        long sent = 0;
+        long t0 = System.nanoTime();
+        try (KafkaProducer<byte[], byte[]> p = TestStreams.producer(bootstrap)) {
+            for (int o = 0; o < orgs; o++) {
+                UUID org = new UUID(0x0b0b_0000_0000_4000L | o, 0x8000_0000_0000_0000L | o);
+                orgIds.add(org);
+                byte[] key = org.toString().getBytes(StandardCharsets.UTF_8);
+                UUID project = UUID.randomUUID();
+                UUID[] vps = {UUID.randomUUID(), UUID.randomUUID()};
+                long orgBytes = 0;
+                for (int h = 0; h < HOURS; h++) {
+                    Instant from = OCT.start().plusSeconds(3600L * h);
+                    Instant to = from.plusSeconds(3600);
+                    long bytes = 4_000_000_000L + rnd.nextInt(2_000_000_000);
+                    UsageEvent[] events = {
+                        event(org, project, vps[0], UsageMetric.VPS_MINUTES, 60, "s-1", from, to),
+                        event(org, project, vps[1], UsageMetric.VPS_MINUTES, 60, "s-1", from, to),
+                        event(org, project, vps[0], UsageMetric.TRANSFER_BYTES, bytes, null, from, to)};
+                    orgBytes += bytes;
+                    for (UsageEvent e : events) {
+                        byte[] v = EventCodec.write(e);
+                        p.send(new ProducerRecord<>(Topics.USAGE, key, v));
+                        sent++;
+                        if (rnd.nextInt(10) == 0) {
+                            p.send(new ProducerRecord<>(Topics.USAGE, key, v));
+                            sent++;
+                        }
+                    }
+                }
+                expectedBytes += orgBytes;
+                expectedMinor += expectedOrgMinor(orgBytes);
+            }
+            p.flush();
+        }
+        double produceSec = (System.nanoTime() - t0) / 1e9;
+
+        // Consume: the billing consumer from a standing start until every distinct event is stored.
+        long t1 = System.nanoTime();
+        consumer.start();
+        long deadline = System.nanoTime() + Duration.ofMinutes(30).toNanos();
+        // The consumer's own counter, not count(*), so that waiting does not load the database.
+        while (consumer.stats().usageInserted() < distinct) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("stored " + stored() + " of " + distinct);
+            }
+            Thread.sleep(200);
+        }
+        TestStreams.awaitCaughtUp(bootstrap, "domus-billing", Duration.ofMinutes(10));
+        double consumeSec = (System.nanoTime() - t1) / 1e9;
+
+        // Rate: every organization's October invoice from the stored usage.
+        long t2 = System.nanoTime();
+        long ratedMinor = 0;
+        for (UUID org : orgIds) {
+            ratedMinor += billing.invoice(org, OCT).rated().totalMinor();
+        }
+        double rateSec = (System.nanoTime() - t2) / 1e9;
+
+        long storedBytes;
+        long storedRows;
+        try (Connection c = ds.getConnection(); ResultSet rs = c.createStatement().executeQuery("""
+                SELECT count(*), coalesce(sum(quantity) FILTER (WHERE metric = 'transfer_bytes'), 0)
+                FROM usage_event WHERE period_start >= '2026-10-01' AND period_start < '2026-11-01'""")) {
+            rs.next();
+            storedRows = rs.getLong(1);
+            storedBytes = rs.getLong(2);
+        }
+        UsageConsumer.Stats st = consumer.stats();
+        System.out.printf("""
+                BENCH billing: organizations=%d distinct_events=%d sent_records=%d (duplicates=%d)
+                BENCH produce: %.1f s, %.0f records/s
+                BENCH consume+store (exactly once, end to end from Kafka): %.1f s, %.0f records/s, %.0f distinct events/s, batches=%d
+                BENCH rate invoices: %.1f s, %.0f events/s, %.1f invoices/s
+                BENCH verify: stored_rows=%d expected=%d transfer_bytes=%d expected=%d total_minor=%d expected=%d duplicates_absorbed=%d
+                """, orgs, distinct, sent, sent - distinct, produceSec, sent / produceSec, consumeSec,
+                sent / consumeSec, distinct / consumeSec, st.batches(), rateSec, distinct / rateSec, orgs / rateSec,
+                storedRows, distinct, storedBytes, expectedBytes, ratedMinor, expectedMinor, st.duplicates());
+        assertThat(storedRows).isEqualTo(distinct);
+        assertThat(storedBytes).isEqualTo(expectedBytes);
+        assertThat(ratedMinor).isEqualTo(expectedMinor);
+        assertThat(st.duplicates()).isEqualTo(sent - distinct);
+    }
+
+    /** The bench's own arithmetic: 2 VPSs x 500 started hours of s-1 (capped), transfer over 2 x 1000 GB. */
+    static long expectedOrgMinor(long bytes) {
+        BigDecimal vps = S1_HOURLY.multiply(BigDecimal.valueOf(HOURS)).min(S1_MONTHLY);
+        long vpsMinor = vps.movePointRight(2).setScale(0, RoundingMode.HALF_UP).longValueExact();
+        long overBytes = Math.max(0, bytes - 2 * S1_POOL_BYTES);
+        long transferMinor = new BigDecimal(overBytes).movePointLeft(9).multiply(TRANSFER_PER_GB).movePointRight(2)
+                .setScale(0, RoundingMode.HALF_UP).longValueExact();
+        return 2 * vpsMinor + transferMinor;
+    }
+
+    static UsageEvent event(UUID org, UUID project, UUID resource, UsageMetric m, long q, String plan, Instant from,
+            Instant to) {
+        return new UsageEvent(1, UsageEvent.idFor(resource, m, from, to), org, project, resource, m, q,
+                Optional.ofNullable(plan), Optional.of("running"), from, to);
+    }
+
+    long stored() throws Exception {
+        try (Connection c = ds.getConnection(); ResultSet rs = c.createStatement().executeQuery(
+                "SELECT count(*) FROM usage_event")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+}
