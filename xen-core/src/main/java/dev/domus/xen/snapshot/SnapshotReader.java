@@ -204,7 +204,6 @@ final class SnapshotReader {
     private static long checkRam(Path file, FileChannel ch, Snapshots.Entry e, MachineConfig config)
             throws IOException {
         long expectSize = (long) config.memoryMiB() << 20;
-        long[] layout = ramLayout(file, ch, e, expectSize);
         CRC32C crc = new CRC32C();
         ByteBuffer buf = ByteBuffer.allocateDirect(CHUNK);
         long pos = e.offset();
@@ -219,7 +218,7 @@ final class SnapshotReader {
         if ((int) crc.getValue() != e.crc()) {
             throw bad(file, "section ram checksum mismatch");
         }
-        return layout[0];
+        return ramLayout(file, ch, e, expectSize)[0];
     }
 
     /** Validates the RAM header and bitmap against the section length; returns {non-zero pages}. */
