@@ -238,7 +238,13 @@ public final class DomainLauncher {
         Thread.ofVirtual().name("handshake-" + name).start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
                     StandardCharsets.UTF_8))) {
-                line.complete(r.readLine());
+                // The JVM's own warnings (unified logging, e.g. about an AOT cache being rewritten by another
+                // runner) also go to stdout: skip them, the handshake line is the first "ready"/"error" line.
+                String l;
+                do {
+                    l = r.readLine();
+                } while (l != null && !l.startsWith("ready ") && !l.startsWith("error "));
+                line.complete(l);
             } catch (IOException e) {
                 line.complete(null);
             }
