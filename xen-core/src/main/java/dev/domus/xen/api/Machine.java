@@ -35,6 +35,21 @@ public interface Machine extends AutoCloseable {
     /** Waits until the machine has stopped; returns the reason, or empty on timeout. */
     Optional<ExitReason> awaitExit(Duration timeout) throws InterruptedException;
 
+    /**
+     * Writes a snapshot of this machine (which must be paused) to {@code file} atomically, with the caller's
+     * {@code domain} record stored alongside; returns the bytes written.
+     *
+     * @throws IllegalStateException when the machine is running
+     */
+    default long save(java.nio.file.Path file, byte[] domain) {
+        throw new UnsupportedOperationException("this machine cannot be saved");
+    }
+
+    /** The per-page dirty log of guest RAM (live migration, checkpoints). */
+    default dev.domus.xen.memory.DirtyLog dirtyLog() {
+        throw new UnsupportedOperationException("this machine has no dirty log");
+    }
+
     /** Point-in-time statistics. */
     MachineInfo info();
 

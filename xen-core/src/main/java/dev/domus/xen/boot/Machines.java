@@ -21,6 +21,18 @@ public final class Machines {
         return new VirtMachine(config, listener, images);
     }
 
+    /**
+     * Rebuilds a machine from a validated snapshot for {@code config} (the snapshot's own, or a compatible one with
+     * other host paths). Kernel and initramfs are not read. Not running until {@link Machine#start()}.
+     *
+     * @throws BootException when the snapshot does not fit the configuration or a device cannot be opened
+     * @throws dev.domus.xen.snapshot.SnapshotException when the RAM section changed since validation
+     */
+    public static Machine restore(MachineConfig config, MachineListener listener,
+                                  dev.domus.xen.snapshot.SnapshotImage snapshot) {
+        return new VirtMachine(config, listener, null, null, snapshot);
+    }
+
     /** A finished bare-metal run: the program's exit code (HTIF tohost) and its signature region. */
     public record BareMetalResult(java.util.Optional<dev.domus.xen.api.ExitReason> exit, byte[] signature,
                                   long instructions) { }

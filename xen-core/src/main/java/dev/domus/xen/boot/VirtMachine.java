@@ -24,6 +24,10 @@ import dev.domus.xen.devices.uart.Uart16550Device;
 import dev.domus.xen.firmware.Sbi;
 import dev.domus.xen.firmware.SbiPlatform;
 import dev.domus.xen.memory.GuestMemory;
+import dev.domus.xen.snapshot.MachineState;
+import dev.domus.xen.snapshot.SnapshotImage;
+import dev.domus.xen.snapshot.Snapshots;
+import dev.domus.xen.snapshot.VcpuState;
 
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
@@ -78,6 +82,7 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     private final boolean sbiConsoleInput;
     private final boolean virtioConsoleInput;
     private final VirtioDevices virtio;
+    private final GoldfishRtcDevice rtc;
     private final ArrayDeque<Byte> sbiInput = new ArrayDeque<>();
 
     private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
@@ -106,6 +111,16 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
      * program in M-mode on every hart with no firmware (ISA conformance tests; HTIF tohost ends the run).
      */
     VirtMachine(MachineConfig config, MachineListener listener, BootImages images, ElfImage elf) {
+        this(config, listener, images, elf, null);
+    }
+
+    /**
+     * With {@code snapshot}, the machine is rebuilt from a validated snapshot instead of booted: devices are
+     * assembled for {@code config} (which must match the snapshot's), then RAM, vCPUs, devices and the clock are
+     * restored. The machine does not run until {@link #start()}.
+     */
+    VirtMachine(MachineConfig config, MachineListener listener, BootImages images, ElfImage elf,
+                SnapshotImage snapshot) {
         this.config = config;
         this.listener = listener;
         long ramSize = (long) config.memoryMiB() << 20;
@@ -155,7 +170,8 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
             }
         };
         bus.map(TEST_BASE, new SifiveTestDevice(power));
-        bus.map(RTC_BASE, new GoldfishRtcDevice(plic.line(RTC_IRQ)));
+        this.rtc = new GoldfishRtcDevice(plic.line(RTC_IRQ));
+        bus.map(RTC_BASE, rtc);
         bus.map(PVPANIC_BASE, new PvPanicDevice(power));
         bus.map(Clint.BASE, clint);
         bus.map(Plic.BASE, plic);
@@ -165,7 +181,17 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         this.sbiConsoleInput = console.equals("hvc0");
         this.virtioConsoleInput = console.equals("hvc1");
 
-        if (elf == null) {
+        if (snapshot != null) {
+            this.virtio = VirtioDevices.assemble(config, ram, bus, plic, consoleOut, VirtioDevices.Backends.TAP);
+            try {
+                applySnapshot(snapshot);
+            } catch (RuntimeException e) {
+                virtio.close();
+                ram.close();
+                throw e;
+            }
+            this.tohost = 0;
+        } else if (elf == null) {
             this.virtio = VirtioDevices.assemble(config, ram, bus, plic, consoleOut, VirtioDevices.Backends.TAP);
             long entry;
             try {
@@ -193,6 +219,71 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
             }
             this.tohost = elf.symbol("tohost").filter(a -> ram.containsRange(a, 8)).orElse(0L);
         }
+    }
+
+    /** Checks that {@code snapshot} fits this machine, then restores RAM, vCPUs, devices and the clock. */
+    private void applySnapshot(SnapshotImage snapshot) {
+        MachineState s = snapshot.state();
+        MachineConfig c = s.config();
+        if (c.memoryMiB() != config.memoryMiB() || c.vcpus() != config.vcpus()
+                || c.disks().size() != config.disks().size() || c.nics().size() != config.nics().size()) {
+            throw new BootException("snapshot was taken of a machine with " + c.memoryMiB() + " MiB, " + c.vcpus()
+                    + " vCPUs, " + c.disks().size() + " disks and " + c.nics().size() + " NICs; this one has "
+                    + config.memoryMiB() + " MiB, " + config.vcpus() + " vCPUs, " + config.disks().size()
+                    + " disks and " + config.nics().size() + " NICs");
+        }
+        virtio.restore(s.virtio());
+        snapshot.loadRam(ram);
+        for (int i = 0; i < harts.length; i++) {
+            VcpuState v = s.vcpus().get(i);
+            harts[i].restoreState(v.hart());
+            startAddr[i] = v.startAddr();
+            startOpaque[i] = v.startOpaque();
+            hsm.set(i, v.hsmState());
+        }
+        try {
+            clint.restore(s.clint());
+            plic.restore(s.plic());
+            console.restore(s.uarts().get(0));
+            control.restore(s.uarts().get(1));
+        } catch (IllegalArgumentException e) {
+            throw new BootException("snapshot device state does not fit: " + e.getMessage(), e);
+        }
+        rtc.restore(s.rtc());
+        clock.setMtime(s.mtime());
+    }
+
+    /**
+     * The state of every vCPU and device; only while paused (or not yet started), so nothing changes underneath.
+     *
+     * @param domain the domain layer's own record, stored opaquely
+     */
+    MachineState captureState(byte[] domain) {
+        State st = state.get();
+        if (st != State.PAUSED && st != State.CREATED) {
+            throw new IllegalStateException("machine " + config.name() + " must be paused to be saved, it is " + st);
+        }
+        java.util.List<VcpuState> vcpus = new java.util.ArrayList<>();
+        for (int i = 0; i < harts.length; i++) {
+            vcpus.add(new VcpuState(harts[i].captureState(), hsm.get(i), startAddr[i], startOpaque[i]));
+        }
+        return new MachineState(config, domain, clock.mtime(), vcpus, clint.state(), plic.state(),
+                java.util.List.of(console.state(), control.state()), rtc.state(),
+                virtio == null ? java.util.List.of() : virtio.capture());
+    }
+
+    @Override
+    public long save(java.nio.file.Path file, byte[] domain) {
+        return Snapshots.write(file, captureState(domain), ram);
+    }
+
+    @Override
+    public dev.domus.xen.memory.DirtyLog dirtyLog() {
+        return ram.dirtyLog();
+    }
+
+    GuestMemory memory() {
+        return ram;
     }
 
     /**

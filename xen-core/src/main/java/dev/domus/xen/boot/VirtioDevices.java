@@ -54,6 +54,7 @@ final class VirtioDevices implements AutoCloseable {
 
     private final List<VirtioSlot> slots = new ArrayList<>();
     private final List<VirtioDevice> devices = new ArrayList<>();
+    private final List<VirtioMmio> transports = new ArrayList<>();
     private ConsoleDevice console;
 
     private VirtioDevices() {
@@ -98,7 +99,9 @@ final class VirtioDevices implements AutoCloseable {
     private void add(VirtioDevice device, GuestMemory ram, Bus bus, Plic plic) {
         devices.add(device);
         VirtioSlot slot = VirtioSlot.standard(slots.size());
-        bus.map(slot.base(), new VirtioMmio(device, ram, plic.line(slot.irq())));
+        VirtioMmio t = new VirtioMmio(device, ram, plic.line(slot.irq()));
+        transports.add(t);
+        bus.map(slot.base(), t);
         slots.add(slot);
     }
 
@@ -108,6 +111,40 @@ final class VirtioDevices implements AutoCloseable {
 
     ConsoleDevice console() {
         return console;
+    }
+
+    /** Every slot's transport and device state, in slot order (machine paused). */
+    List<dev.domus.xen.snapshot.VirtioSlotState> capture() {
+        List<dev.domus.xen.snapshot.VirtioSlotState> out = new ArrayList<>();
+        for (VirtioMmio t : transports) {
+            byte[] extra = t.device() instanceof ConsoleDevice c ? c.state().pendingInput() : new byte[0];
+            out.add(new dev.domus.xen.snapshot.VirtioSlotState(t.device().deviceId(), t.state(), extra));
+        }
+        return out;
+    }
+
+    /** Restores {@link #capture()} output into freshly assembled devices; refuses a slot holding another device. */
+    void restore(List<dev.domus.xen.snapshot.VirtioSlotState> states) {
+        if (states.size() != transports.size()) {
+            throw new BootException("snapshot has " + states.size() + " virtio slots, machine has "
+                    + transports.size());
+        }
+        for (int i = 0; i < states.size(); i++) {
+            var s = states.get(i);
+            VirtioMmio t = transports.get(i);
+            if (s.deviceId() != t.device().deviceId()) {
+                throw new BootException("virtio slot " + i + " holds device id " + t.device().deviceId()
+                        + " but the snapshot has device id " + s.deviceId());
+            }
+            try {
+                t.restore(s.transport());
+            } catch (IllegalArgumentException e) {
+                throw new BootException("virtio slot " + i + ": " + e.getMessage(), e);
+            }
+            if (t.device() instanceof ConsoleDevice c) {
+                c.restore(new dev.domus.xen.devices.virtio.console.ConsoleState(s.device()));
+            }
+        }
     }
 
     @Override

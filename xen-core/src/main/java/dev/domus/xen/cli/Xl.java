@@ -46,6 +46,10 @@ public final class Xl {
                                               -t destroy the domain if it is still up after <secs>
               reboot <dom>                    ask the guest to reboot
               destroy <dom>                   stop the domain immediately
+              save [--checkpoint] <dom> <file>
+                                              write a snapshot; the domain ends, or keeps
+                                              running with --checkpoint
+              restore <file> [-c] [-p]        start a domain from a snapshot where it was saved
               pause <dom>                     stop the vCPUs
               unpause <dom>                   continue the vCPUs
             Host:
@@ -104,6 +108,8 @@ public final class Xl {
                 case "pause" -> simple("pause", rest, DomainClient::pause);
                 case "unpause" -> simple("unpause", rest, DomainClient::unpause);
                 case "info" -> info(rest);
+                case "save" -> save(rest);
+                case "restore" -> restore(rest);
                 case "help", "-h", "--help" -> {
                     out.print(USAGE);
                     yield 0;
@@ -148,6 +154,53 @@ public final class Xl {
         return reportEnd(cfg.name(), launched.process());
     }
 
+    private int save(List<String> args) {
+        Parsed p = Parsed.of("save [--checkpoint] <dom> <file>", args, Set.of("--checkpoint"), Set.of(), 2, 2);
+        String name = resolve(p.positional.get(0));
+        Path file = Path.of(p.positional.get(1)).toAbsolutePath().normalize();
+        boolean checkpoint = p.has("--checkpoint");
+        try (DomainClient c = DomainClient.connect(runDir, name)) {
+            c.setCallTimeout(Duration.ofMinutes(10));
+            Map<String, Object> r = c.save(file, checkpoint);
+            err.println("Domain '" + name + "' " + (checkpoint ? "checkpointed" : "saved") + " to " + file + " ("
+                    + r.get("bytes") + " bytes, paused " + r.get("paused_ms") + " ms)");
+            if (!checkpoint) {
+                try {
+                    c.awaitDisconnect(DESTROY_WAIT);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+        return 0;
+    }
+
+    private int restore(List<String> args) {
+        Parsed p = Parsed.of("restore <file> [-c] [-p]", args, Set.of("-c", "-p"), Set.of(), 1, 1);
+        boolean attach = p.has("-c");
+        boolean paused = p.has("-p");
+        DomainLauncher.Launched launched = new DomainLauncher(runDir, env)
+                .restore(Path.of(p.positional.getFirst()), paused || attach, DomainLauncher.DEFAULT_READY_TIMEOUT);
+        String name = launched.name();
+        err.println("Domain '" + name + "' restored, ID " + launched.pid() + (paused ? " (paused)" : "") + "; log "
+                + runDir.logFile(name));
+        if (!attach) {
+            return 0;
+        }
+        ConsoleSession.End end;
+        try (DomainClient control = DomainClient.connect(runDir, name);
+             ConsoleClient console = ConsoleClient.attach(runDir, name)) {
+            if (!paused) {
+                control.unpause();
+            }
+            end = session(name, console);
+        }
+        if (end == ConsoleSession.End.DETACHED) {
+            return 0;
+        }
+        return reportEnd(name, launched.process());
+    }
+
     private int reportEnd(String name, Process runner) {
         int status;
         try {
@@ -161,6 +214,7 @@ public final class Xl {
             case DomainRunner.EXIT_CRASH -> "crashed";
             case DomainRunner.EXIT_DESTROYED -> "was destroyed";
             case DomainRunner.EXIT_POWEROFF_FAILED -> "powered off with a failure code";
+            case DomainRunner.EXIT_SAVED -> "was saved";
             default -> "ended with runner status " + status;
         };
         if (what != null) {

@@ -255,6 +255,61 @@ public final class Hart {
         mmuModeChanged();
     }
 
+    /** The architectural state for a snapshot; call only while the hart's thread is parked (machine paused). */
+    public HartState captureState() {
+        long[] c = {mstatus, medeleg, mideleg, mie, mtvec, mscratch, mepc, mcause, mtval, mcounteren, mcountinhibit,
+                menvcfg, stvec, sscratch, sepc, scause, stval, scounteren, senvcfg, satp, stimecmp, instret,
+                cycleOffset};
+        return new HartState(pc, priv, x, f, frm, fpu.flags(), c, pmpaddr, pmpcfg, mipHw.get(), seipSoft,
+                waitingForInterrupt);
+    }
+
+    /** Restores {@link #captureState()} output before the hart runs; caches (TLB, fetch page) start empty. */
+    public void restoreState(HartState s) {
+        System.arraycopy(s.x(), 0, x, 0, 32);
+        x[0] = 0;
+        System.arraycopy(s.f(), 0, f, 0, 32);
+        pc = s.pc();
+        priv = s.priv();
+        frm = s.frm();
+        fpu.setFlags(s.fflags());
+        long[] c = s.csrs();
+        int i = 0;
+        mstatus = c[i++];
+        medeleg = c[i++];
+        mideleg = c[i++];
+        mie = c[i++];
+        mtvec = c[i++];
+        mscratch = c[i++];
+        mepc = c[i++];
+        mcause = c[i++];
+        mtval = c[i++];
+        mcounteren = c[i++];
+        mcountinhibit = c[i++];
+        menvcfg = c[i++];
+        stvec = c[i++];
+        sscratch = c[i++];
+        sepc = c[i++];
+        scause = c[i++];
+        stval = c[i++];
+        scounteren = c[i++];
+        senvcfg = c[i++];
+        satp = c[i++];
+        stimecmp = c[i++];
+        instret = c[i++];
+        cycleOffset = c[i];
+        System.arraycopy(s.pmpaddr(), 0, pmpaddr, 0, 64);
+        System.arraycopy(s.pmpcfg(), 0, pmpcfg, 0, 8);
+        mipHw.set(s.mipHw());
+        seipSoft = s.seipSoft();
+        waitingForInterrupt = s.waitingForInterrupt();
+        reservation = -1;
+        fetchVpage = -1;
+        flushTlb();
+        mmuModeChanged();
+        endBatch = true;
+    }
+
     // =====================================================================================================
     // Interrupts
     // =====================================================================================================

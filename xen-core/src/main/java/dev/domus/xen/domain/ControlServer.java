@@ -213,9 +213,41 @@ final class ControlServer implements AutoCloseable {
                 c.subscribed = true;
                 return Json.obj("state", domain.state().wireName());
             }
+            case "save" -> {
+                allowArgs(req, "file", "checkpoint");
+                if (!(req.get("file") instanceof String f) || f.isBlank() || !java.nio.file.Path.of(f).isAbsolute()) {
+                    throw new DomainException(DomainException.BAD_ARGUMENT, "save needs \"file\", an absolute path");
+                }
+                Object cp = req.getOrDefault("checkpoint", Boolean.FALSE);
+                if (!(cp instanceof Boolean checkpoint)) {
+                    throw new DomainException(DomainException.BAD_ARGUMENT, "checkpoint must be true or false");
+                }
+                Domain.SaveResult r = domain.save(java.nio.file.Path.of(f), checkpoint);
+                return Json.obj("file", f, "bytes", r.bytes(), "paused_ms", r.pausedMillis(), "checkpoint",
+                        checkpoint);
+            }
+            case "dirty-log" -> {
+                allowArgs(req, "action");
+                Object a = req.get("action");
+                if (!(a instanceof String action)) {
+                    throw new DomainException(DomainException.BAD_ARGUMENT,
+                            "dirty-log needs \"action\": start, stop or fetch");
+                }
+                switch (action) {
+                    case "start" -> domain.setDirtyLogging(true);
+                    case "stop" -> domain.setDirtyLogging(false);
+                    case "fetch" -> {
+                        boolean on = domain.dirtyLogging();
+                        return Json.obj("enabled", on, "dirty_pages", on ? domain.fetchDirtyPages() : 0L);
+                    }
+                    default -> throw new DomainException(DomainException.BAD_ARGUMENT, "dirty-log action must be"
+                            + " start, stop or fetch, got '" + action + "'");
+                }
+                return Json.obj("enabled", domain.dirtyLogging());
+            }
             case "quit" -> allowArgs(req);
             default -> throw new DomainException(DomainException.UNKNOWN_COMMAND, "unknown command '" + cmd
-                    + "'; known: info, pause, unpause, shutdown, reboot, destroy, subscribe, quit");
+                    + "'; known: info, pause, unpause, shutdown, reboot, destroy, save, dirty-log, subscribe, quit");
         }
         return Json.obj();
     }

@@ -142,6 +142,97 @@ final class Domain {
         }
     }
 
+    /** Outcome of a save: file size and how long the guest was paused for it. */
+    record SaveResult(long bytes, long pausedMillis) { }
+
+    /**
+     * Writes a snapshot to {@code file}. Without {@code checkpoint} the domain then ends (runner status
+     * {@link DomainRunner#EXIT_SAVED}); with it the guest continues. A failed save leaves the domain as it was.
+     */
+    SaveResult save(java.nio.file.Path file, boolean checkpoint) {
+        SaveResult result;
+        synchronized (lock) {
+            requireAlive("save");
+            if (state != DomainState.RUNNING && state != DomainState.PAUSED) {
+                throw new DomainException(DomainException.BAD_STATE, name(), "cannot save domain '" + name()
+                        + "' in state " + state.wireName());
+            }
+            boolean wasRunning = state == DomainState.RUNNING;
+            long t0 = System.nanoTime();
+            if (wasRunning) {
+                machine.pause();
+            }
+            long bytes;
+            try {
+                bytes = machine.save(file, DomainRecord.encode(config));
+            } catch (RuntimeException e) {
+                if (wasRunning) {
+                    machine.resume();
+                }
+                Log.warn("save_failed", "domain", name(), "file", file, "error", e.getMessage());
+                throw new DomainException(DomainException.IO, name(), "cannot save domain '" + name() + "': "
+                        + e.getMessage(), e);
+            }
+            if (checkpoint) {
+                if (wasRunning) {
+                    machine.resume();
+                }
+                result = new SaveResult(bytes, (System.nanoTime() - t0) / 1_000_000);
+                Log.info("checkpoint", "domain", name(), "file", file, "bytes", bytes, "paused_ms",
+                        result.pausedMillis());
+                return result;
+            }
+            result = new SaveResult(bytes, (System.nanoTime() - t0) / 1_000_000);
+            Log.info("saved", "domain", name(), "file", file, "bytes", bytes);
+            cancelShutdownTimer();
+            lastInfo = safeInfo();
+            emit(new DomainEvent.Shutdown(now(), "saved", 0));
+            setState(DomainState.DYING);
+            try {
+                machine.destroy();
+            } catch (RuntimeException e) {
+                Log.warn("machine_destroy_failed", "domain", name(), "error", e.toString());
+            }
+        }
+        thread.execute(() -> finish(DomainRunner.EXIT_SAVED));
+        return result;
+    }
+
+    /** Switches guest RAM dirty logging on (all pages clean) or off; pauses the guest briefly to publish it. */
+    void setDirtyLogging(boolean on) {
+        synchronized (lock) {
+            requireAlive("dirty-log");
+            boolean wasRunning = state == DomainState.RUNNING;
+            if (wasRunning) {
+                machine.pause();
+            }
+            machine.dirtyLog().setEnabled(on);
+            if (wasRunning) {
+                machine.resume();
+            }
+        }
+    }
+
+    /** Pages written since logging started or since the last call; clears them. */
+    long fetchDirtyPages() {
+        synchronized (lock) {
+            requireAlive("dirty-log");
+            dev.domus.xen.memory.DirtyLog log = machine.dirtyLog();
+            long n = 0;
+            for (int w = 0; w < log.words(); w++) {
+                n += Long.bitCount(log.fetchAndClear(w));
+            }
+            return n;
+        }
+    }
+
+    boolean dirtyLogging() {
+        synchronized (lock) {
+            requireAlive("dirty-log");
+            return machine.dirtyLog().enabled();
+        }
+    }
+
     /** Asks the guest to power off; with a timeout the domain is destroyed if it is still up by then. */
     void shutdown(long timeoutSeconds) {
         synchronized (lock) {

@@ -112,6 +112,20 @@ public final class DomainClient implements AutoCloseable {
         call("reboot", Map.of());
     }
 
+    /**
+     * Saves the domain to {@code file} (absolute); without {@code checkpoint} the domain then ends.
+     *
+     * @return the reply: {@code bytes}, {@code paused_ms}
+     */
+    public Map<String, Object> save(java.nio.file.Path file, boolean checkpoint) {
+        return call("save", Map.of("file", file.toAbsolutePath().normalize().toString(), "checkpoint", checkpoint));
+    }
+
+    /** Dirty-page logging: {@code start}, {@code stop} or {@code fetch} (count and clear dirty pages). */
+    public Map<String, Object> dirtyLog(String action) {
+        return call("dirty-log", Map.of("action", action));
+    }
+
     public void destroy() {
         call("destroy", Map.of());
     }

@@ -26,6 +26,8 @@ public class DomainException extends RuntimeException {
     public static final String LAUNCH = "launch";
     /** Talking to the domain runner failed (connection lost, bad reply). */
     public static final String IO = "io";
+    /** A snapshot file is invalid, incomplete, of another version or does not fit its configuration. */
+    public static final String SNAPSHOT = "snapshot";
     /** Anything unexpected on the runner side. */
     public static final String INTERNAL = "internal";
 

@@ -52,6 +52,26 @@ public final class DomainLauncher {
      *                         message, or {@code launch} when it died or hung before the handshake
      */
     public Launched launch(DomainConfig config, boolean paused, Duration readyTimeout) {
+        return launch(config, command(config, paused), readyTimeout);
+    }
+
+    /**
+     * Starts a runner that restores {@code snapshot}. The snapshot is validated here first, so a bad file is
+     * refused with its error before any process starts; the runner validates it again before building the machine.
+     *
+     * @throws DomainException {@code snapshot} for an invalid file, else as {@link #launch}
+     */
+    public Launched restore(java.nio.file.Path snapshot, boolean paused, Duration readyTimeout) {
+        java.nio.file.Path abs = snapshot.toAbsolutePath().normalize();
+        DomainConfig config = DomainRecord.decode(DomainRunner.readSnapshot(abs).state().domain());
+        List<String> cmd = command(config, paused);
+        int at = cmd.indexOf("--config");
+        cmd.set(at, "--restore");
+        cmd.set(at + 1, abs.toString());
+        return launch(config, cmd, readyTimeout);
+    }
+
+    private Launched launch(DomainConfig config, List<String> cmd, Duration readyTimeout) {
         String name = config.name();
         runDir.checkSocketPaths(name);
         runDir.create();
@@ -59,7 +79,6 @@ public final class DomainLauncher {
             throw new DomainException(DomainException.EXISTS, name, "domain '" + name + "' already exists");
         }
         Path log = runDir.logFile(name);
-        List<String> cmd = command(config, paused);
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -219,7 +238,13 @@ public final class DomainLauncher {
         Thread.ofVirtual().name("handshake-" + name).start(() -> {
             try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(),
                     StandardCharsets.UTF_8))) {
-                line.complete(r.readLine());
+                // The JVM's own warnings (unified logging, e.g. about an AOT cache being rewritten by another
+                // runner) also go to stdout: skip them, the handshake line is the first "ready"/"error" line.
+                String l;
+                do {
+                    l = r.readLine();
+                } while (l != null && !l.startsWith("ready ") && !l.startsWith("error "));
+                line.complete(l);
             } catch (IOException e) {
                 line.complete(null);
             }

@@ -2,6 +2,9 @@
 package dev.domus.xen.domain;
 
 import dev.domus.xen.boot.Machines;
+import dev.domus.xen.snapshot.SnapshotException;
+import dev.domus.xen.snapshot.SnapshotImage;
+import dev.domus.xen.snapshot.Snapshots;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -29,6 +32,8 @@ public final class DomainRunner implements AutoCloseable {
     public static final int EXIT_CRASH = 2;
     public static final int EXIT_DESTROYED = 3;
     public static final int EXIT_POWEROFF_FAILED = 4;
+    /** The domain was saved ({@code xl save} without {@code --checkpoint}) and has ended. */
+    public static final int EXIT_SAVED = 5;
 
     private final DomainConfig config;
     private final RunDir runDir;
@@ -195,24 +200,55 @@ public final class DomainRunner implements AutoCloseable {
 
     private static DomainRunner startFromArgs(String[] args) {
         Path cfg = null;
+        Path restore = null;
         Path runDir = null;
         boolean paused = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--config" -> cfg = Path.of(value(args, ++i, "--config"));
+                case "--restore" -> restore = Path.of(value(args, ++i, "--restore"));
                 case "--run-dir" -> runDir = Path.of(value(args, ++i, "--run-dir"));
                 case "--paused" -> paused = true;
                 default -> throw new DomainException(DomainException.BAD_ARGUMENT, "unknown argument '" + args[i]
                         + "'; usage: DomainRunner --config <cfg> [--paused] [--run-dir <dir>]");
             }
         }
+        RunDir dir = runDir == null ? RunDir.fromEnvironment() : RunDir.at(runDir);
+        if (restore != null) {
+            SnapshotImage image = readSnapshot(restore);
+            DomainConfig config = DomainRecord.decode(image.state().domain());
+            return start(config, dir, restoringFactory(image), paused);
+        }
         if (cfg == null) {
             throw new DomainException(DomainException.BAD_ARGUMENT,
-                    "usage: DomainRunner --config <cfg> [--paused] [--run-dir <dir>]");
+                    "usage: DomainRunner (--config <cfg> | --restore <snapshot>) [--paused] [--run-dir <dir>]");
         }
         DomainConfig config = DomainConfig.load(cfg);
-        RunDir dir = runDir == null ? RunDir.fromEnvironment() : RunDir.at(runDir);
         return start(config, dir, Machines::create, paused);
+    }
+
+    /** Reads and fully validates a snapshot; any problem is one {@code snapshot} error and nothing is started. */
+    static SnapshotImage readSnapshot(Path file) {
+        try {
+            return Snapshots.read(file);
+        } catch (SnapshotException e) {
+            throw new DomainException(DomainException.SNAPSHOT, e.getMessage());
+        }
+    }
+
+    /** Restores the snapshot for the first machine; a later restart (reboot) boots the configuration afresh. */
+    static MachineFactory restoringFactory(SnapshotImage image) {
+        AtomicBoolean used = new AtomicBoolean();
+        return (cfg, listener) -> {
+            if (used.compareAndSet(false, true)) {
+                try {
+                    return Machines.restore(cfg, listener, image);
+                } catch (SnapshotException e) {
+                    throw new DomainException(DomainException.SNAPSHOT, e.getMessage());
+                }
+            }
+            return Machines.create(cfg, listener);
+        };
     }
 
     private static String value(String[] args, int i, String flag) {

@@ -45,7 +45,11 @@ public final class DirtyLog {
             int word = (int) (page >>> 6);
             long bit = 1L << (page & 63);
             if ((bits.get(word) & bit) == 0) {
-                bits.getAndUpdate(word, w -> w | bit);
+                // A CAS loop rather than getAndUpdate: no capturing lambda allocated on the store path.
+                long w;
+                do {
+                    w = bits.get(word);
+                } while ((w & bit) == 0 && !bits.weakCompareAndSetVolatile(word, w, w | bit));
             }
         }
     }

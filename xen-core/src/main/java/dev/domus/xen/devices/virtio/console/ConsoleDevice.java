@@ -143,4 +143,14 @@ public final class ConsoleDevice implements VirtioDevice {
         }
         return new ConsoleState(out);
     }
+
+    /** Restores input the guest had not read yet (at most the input limit; the rest is dropped like overflow). */
+    public synchronized void restore(ConsoleState s) {
+        byte[] in = s.pendingInput();
+        inHead = 0;
+        inLen = 0;
+        for (int i = 0; i < in.length && inLen < INPUT_LIMIT; i++) {
+            input[inLen++] = in[i];
+        }
+    }
 }

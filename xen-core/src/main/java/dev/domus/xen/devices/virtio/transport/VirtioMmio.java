@@ -361,6 +361,49 @@ public final class VirtioMmio implements MmioDevice {
         return new VirtioMmioState(status, driverFeatures, interruptStatus, configGeneration, qs);
     }
 
+    /**
+     * Restores {@link #state()} into a freshly created transport (before the vCPUs run): registers, rings, and, when
+     * the driver had set DRIVER_OK, the device model is activated again. Every ring is validated as if the guest had
+     * just enabled it; a state that a guest could not have produced is refused.
+     *
+     * @throws IllegalArgumentException when the state does not fit this device (queue count, ring addresses)
+     */
+    public synchronized void restore(VirtioMmioState s) {
+        if (active) {
+            throw new IllegalStateException(device.name() + ": restore into an active transport");
+        }
+        if (s.queues().size() != queues.length) {
+            throw new IllegalArgumentException(device.name() + ": snapshot has " + s.queues().size()
+                    + " queues, device has " + queues.length);
+        }
+        if ((s.driverFeatures() & ~offered) != 0) {
+            throw new IllegalArgumentException(device.name() + ": snapshot features 0x"
+                    + Long.toHexString(s.driverFeatures()) + " were not offered (0x" + Long.toHexString(offered) + ")");
+        }
+        boolean eventIdx = (s.driverFeatures() & (1L << F_RING_EVENT_IDX)) != 0;
+        boolean indirect = (s.driverFeatures() & (1L << F_RING_INDIRECT_DESC)) != 0;
+        for (int i = 0; i < queues.length; i++) {
+            QueueState q = s.queues().get(i);
+            queues[i].restore(q, eventIdx, indirect);
+            if (q.ready()) {
+                Optional<String> problem = queues[i].validate(maxQueue);
+                if (problem.isPresent()) {
+                    queues[i].clear();
+                    throw new IllegalArgumentException(device.name() + " queue " + i + ": " + problem.get());
+                }
+            }
+        }
+        driverFeatures = s.driverFeatures();
+        status = s.status() & 0xff;
+        interruptStatus = s.interruptStatus() & (INT_USED | INT_CONFIG);
+        configGeneration = s.configGeneration();
+        if ((status & STATUS_DRIVER_OK) != 0 && (status & STATUS_NEEDS_RESET) == 0) {
+            active = true;
+            device.activate(context);
+        }
+        updateIrq();
+    }
+
     private final class Context implements VirtioContext {
         @Override
         public Virtqueue queue(int index) {

@@ -272,6 +272,22 @@ public final class Virtqueue {
         }
     }
 
+    /**
+     * Restores {@link #state()} with the ring features the driver negotiated. Used-buffer notifications the guest
+     * had not seen are carried by the transport's interrupt status, so suppression restarts at the used index.
+     */
+    void restore(QueueState s, boolean withEventIdx, boolean withIndirect) {
+        size = s.size();
+        desc = s.desc();
+        avail = s.avail();
+        used = s.used();
+        start(withEventIdx, withIndirect);
+        lastAvail = s.lastAvail() & 0xffff;
+        usedIdx = s.usedIdx() & 0xffff;
+        signalledUsed = usedIdx;
+        ready = s.ready();
+    }
+
     /** Device-side ring indices, for snapshots. */
     QueueState state() {
         return new QueueState(size, desc, avail, used, ready, lastAvail, usedIdx);

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.snapshot;
+
+import dev.domus.xen.api.MachineConfig;
+import dev.domus.xen.memory.GuestMemory;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * Writes and reads snapshot files (format in {@code xen-core/docs/snapshot-format.md}).
+ *
+ * <p>Layout: a 32-byte header (magic, format version, section count, file length, header CRC32C), a table of
+ * 32-byte section entries (type, instance, record version, offset, length, CRC32C), then the sections. A file is
+ * written to a temporary name next to the target and renamed into place, so a crash never leaves a half snapshot
+ * under the real name.
+ */
+public final class Snapshots {
+    static final byte[] MAGIC = "DOMUSNAP".getBytes(StandardCharsets.US_ASCII);
+    /** Format version this code writes and the only one it reads. */
+    public static final int FORMAT_VERSION = 1;
+    static final int HEADER = 32;
+    static final int ENTRY = 32;
+    static final int MAX_SECTIONS = 64;
+    static final int RAM_HEADER = 24;
+    private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
+    private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[PAGE]);
+
+    private Snapshots() {
+    }
+
+    /** A table entry. */
+    record Entry(SectionType type, int instance, int recordVersion, long offset, long length, int crc) {
+        String label() {
+            return type.label(instance);
+        }
+    }
+
+    /**
+     * Writes {@code state} and the RAM of a paused machine to {@code file} atomically.
+     *
+     * @return bytes written
+     * @throws SnapshotException naming the file and the I/O error
+     */
+    public static long write(Path file, MachineState state, GuestMemory ram) {
+        Path abs = file.toAbsolutePath();
+        Path dir = abs.getParent();
+        Path tmp = null;
+        try {
+            tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
+            long size;
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                size = write(ch, state, ram);
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+            }
+            tmp = null;
+            return size;
+        } catch (IOException e) {
+            throw new SnapshotException("cannot write snapshot " + file + ": " + e, e);
+        } finally {
+            if (tmp != null) {
+                try {
+                    Files.deleteIfExists(tmp);
+                } catch (IOException e) {
+                    // best effort
+                }
+            }
+        }
+    }
+
+    private static long write(FileChannel ch, MachineState s, GuestMemory ram) throws IOException {
+        List<Object[]> small = new ArrayList<>();
+        small.add(new Object[] {SectionType.CONFIG, 0, Codec.config(s.config())});
+        if (s.domain().length > 0) {
+            small.add(new Object[] {SectionType.DOMAIN, 0, s.domain()});
+        }
+        small.add(new Object[] {SectionType.CLOCK, 0, new Codec.Out().i64(s.mtime()).toBytes()});
+        for (int i = 0; i < s.vcpus().size(); i++) {
+            small.add(new Object[] {SectionType.VCPU, i, Codec.vcpu(s.vcpus().get(i))});
+        }
+        small.add(new Object[] {SectionType.CLINT, 0, Codec.clint(s.clint())});
+        small.add(new Object[] {SectionType.PLIC, 0, Codec.plic(s.plic())});
+        for (int i = 0; i < s.uarts().size(); i++) {
+            small.add(new Object[] {SectionType.UART, i, Codec.uart(s.uarts().get(i))});
+        }
+        small.add(new Object[] {SectionType.RTC, 0, Codec.rtc(s.rtc())});
+        for (int i = 0; i < s.virtio().size(); i++) {
+            small.add(new Object[] {SectionType.VIRTIO, i, Codec.virtio(s.virtio().get(i))});
+        }
+        int count = small.size() + 1;
+        long pos = HEADER + (long) count * ENTRY;
+        List<Entry> entries = new ArrayList<>();
+        for (Object[] sec : small) {
+            byte[] body = (byte[]) sec[2];
+            SectionType t = (SectionType) sec[0];
+            writeFully(ch, ByteBuffer.wrap(body), pos);
+            CRC32C crc = new CRC32C();
+            crc.update(body);
+            entries.add(new Entry(t, (Integer) sec[1], t.recordVersion, pos, body.length, (int) crc.getValue()));
+            pos += body.length;
+        }
+        long ramStart = pos;
+        CRC32C crc = new CRC32C();
+        long ramLen = writeRam(ch, ram, pos, crc);
+        entries.add(new Entry(SectionType.RAM, 0, SectionType.RAM.recordVersion, ramStart, ramLen,
+                (int) crc.getValue()));
+        long total = ramStart + ramLen;
+        ByteBuffer head = ByteBuffer.allocate(HEADER + count * ENTRY);
+        head.put(MAGIC).putInt(FORMAT_VERSION).putInt(count).putLong(total).putInt(0).putInt(0);
+        for (Entry e : entries) {
+            head.putShort((short) e.type().id).putShort((short) e.instance()).putInt(e.recordVersion())
+                    .putLong(e.offset()).putLong(e.length()).putInt(e.crc()).putInt(0);
+        }
+        head.putInt(24, headerCrc(head.array()));
+        writeFully(ch, head.flip(), 0);
+        return total;
+    }
+
+    /** CRC32C of the header (with its CRC field taken as zero) and the table. */
+    static int headerCrc(byte[] headAndTable) {
+        CRC32C c = new CRC32C();
+        c.update(headAndTable, 0, 24);
+        c.update(new byte[4]);
+        c.update(headAndTable, 28, headAndTable.length - 28);
+        return (int) c.getValue();
+    }
+
+    /** RAM section: base, size, page size, flags, bitmap of non-zero pages, then those pages in order. */
+    private static long writeRam(FileChannel ch, GuestMemory ram, long pos, CRC32C crc) throws IOException {
+        MemorySegment seg = ram.segment();
+        long pages = ram.size() / PAGE;
+        byte[] bitmap = new byte[(int) ((pages + 7) / 8)];
+        long nonZero = 0;
+        for (long p = 0; p < pages; p++) {
+            if (seg.asSlice(p * PAGE, PAGE).mismatch(ZERO_PAGE) != -1) {
+                bitmap[(int) (p >>> 3)] |= (byte) (1 << (p & 7));
+                nonZero++;
+            }
+        }
+        ByteBuffer h = ByteBuffer.allocate(RAM_HEADER);
+        h.putLong(ram.base()).putLong(ram.size()).putInt(PAGE).putInt(0).flip();
+        crc.update(h.duplicate());
+        long at = pos;
+        at += writeFully(ch, h, at);
+        crc.update(bitmap);
+        at += writeFully(ch, ByteBuffer.wrap(bitmap), at);
+        long p = 0;
+        while (p < pages) {
+            if ((bitmap[(int) (p >>> 3)] & (1 << (p & 7))) == 0) {
+                p++;
+                continue;
+            }
+            long run = p;
+            while (run < pages && run - p < 256 && (bitmap[(int) (run >>> 3)] & (1 << (run & 7))) != 0) {
+                run++;
+            }
+            ByteBuffer data = seg.asSlice(p * PAGE, (run - p) * PAGE).asByteBuffer();
+            crc.update(data.duplicate());
+            at += writeFully(ch, data, at);
+            p = run;
+        }
+        return RAM_HEADER + bitmap.length + nonZero * PAGE;
+    }
+
+    private static long writeFully(FileChannel ch, ByteBuffer b, long pos) throws IOException {
+        long n = 0;
+        while (b.hasRemaining()) {
+            n += ch.write(b, pos + n);
+        }
+        return n;
+    }
+
+    /**
+     * Opens and fully validates a snapshot: header, table, every section's CRC (RAM included, streamed) and every
+     * record. Nothing proportional to a length in the file is allocated before that length was checked.
+     *
+     * @throws SnapshotException one clear message saying what is wrong
+     */
+    public static SnapshotImage read(Path file) {
+        return SnapshotReader.read(file);
+    }
+
+    /** The largest RAM section a machine of {@code config} can have: header, full bitmap, every page present. */
+    static long maxRamSection(MachineConfig config) {
+        long pages = ((long) config.memoryMiB() << 20) / PAGE;
+        return RAM_HEADER + (pages + 7) / 8 + pages * PAGE;
+    }
+}
