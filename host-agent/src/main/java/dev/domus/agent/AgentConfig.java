@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.agent;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.UUID;
+
+/** Every knob of the host agent (prefix {@code domus.agent}). */
+@ConfigMapping(prefix = "domus.agent")
+public interface AgentConfig {
+    /** This host's id in the control plane; host commands are filtered by it. */
+    UUID hostId();
+
+    /** Human-readable host name, reported at registration. */
+    @WithDefault("host-1")
+    String hostName();
+
+    /** Where VPS records, disks and config drives live (survives agent restarts). */
+    @WithDefault("/var/lib/domus/agent")
+    Path stateDir();
+
+    /** Run directory of the domain runners (the {@code xl} level: sockets, pid, lock, log files). */
+    @WithDefault("/run/domus/xl")
+    Path runDir();
+
+    /** Guest image catalog: a directory with one sub-directory per image, or a single image directory. */
+    Path guestDir();
+
+    /** Linux bridge the VPS taps are attached to. */
+    @WithDefault("domusbr0")
+    String bridge();
+
+    /** Create the bridge with {@link #gateway()} as its address when it does not exist. */
+    @WithDefault("true")
+    boolean manageBridge();
+
+    /** Gateway address with prefix on the bridge, e.g. {@code 10.77.0.1/24}; VPS addresses come from this net. */
+    @WithDefault("10.77.0.1/24")
+    String gateway();
+
+    /** First host number of the local pool (used when the control plane does not assign an address). */
+    @WithDefault("10")
+    int poolFirst();
+
+    /** Last host number of the local pool. */
+    @WithDefault("250")
+    int poolLast();
+
+    /** Kernel command-line console for guests. */
+    @WithDefault("console=hvc1")
+    String console();
+
+    /** Crash-restart policy. */
+    Restart restart();
+
+    /** Timeout of a graceful shutdown before the domain is destroyed. */
+    @WithDefault("30s")
+    Duration shutdownTimeout();
+
+    /** Kafka: commands in, events and usage out. */
+    Kafka kafka();
+
+    /** Control plane (registration, desired state); absent = standalone (local API and Kafka only). */
+    Optional<String> controlPlaneUrl();
+
+    /** Reconcile period against the control plane's desired state. */
+    @WithDefault("30s")
+    Duration reconcileInterval();
+
+    /** Keycloak client-credentials for the control plane's internal API. */
+    Oidc oidc();
+
+    interface Restart {
+        /** Most restarts within {@link #window()} before the VPS goes to {@code error}. */
+        @WithDefault("3")
+        int maxRestarts();
+
+        @WithDefault("10m")
+        Duration window();
+
+        /** Delay before the first restart; doubles per restart in the window. */
+        @WithDefault("1s")
+        Duration initialBackoff();
+
+        @WithDefault("30s")
+        Duration maxBackoff();
+    }
+
+    interface Kafka {
+        /** Off: commands only arrive through the local API, events are logged. */
+        @WithDefault("true")
+        boolean enabled();
+
+        @WithDefault("127.0.0.1:9092")
+        String bootstrapServers();
+
+        /** Heartbeat period (host.heartbeat on domus.host-events). */
+        @WithDefault("10s")
+        Duration heartbeatInterval();
+
+        /** Usage period; usage ids are derived from VPS, metric and period, so re-sent usage dedupes. */
+        @WithDefault("60s")
+        Duration usageInterval();
+    }
+
+    interface Oidc {
+        /** Token endpoint, e.g. {@code http://127.0.0.1:8180/realms/domus/protocol/openid-connect/token}. */
+        Optional<String> tokenUrl();
+
+        @WithDefault("domus-host-agent")
+        String clientId();
+
+        Optional<String> clientSecret();
+    }
+}

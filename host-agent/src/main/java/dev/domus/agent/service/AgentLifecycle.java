@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.agent.service;
+
+import dev.domus.agent.AgentConfig;
+import dev.domus.agent.infra.KafkaBus;
+import dev.domus.api.events.HostEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.scheduler.Scheduled;
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import java.time.Instant;
+import org.jboss.logging.Logger;
+
+/** Start-up order (adopt running domains, then take commands) and the periodic heartbeat and usage reports. */
+@ApplicationScoped
+public class AgentLifecycle {
+    private static final Logger LOG = Logger.getLogger(AgentLifecycle.class);
+
+    @Inject
+    AgentConfig config;
+    @Inject
+    DomainSupervisor supervisor;
+    @Inject
+    KafkaBus kafka;
+    @Inject
+    UsageService usage;
+
+    void onStart(@Observes StartupEvent ev) {
+        long t0 = System.nanoTime();
+        supervisor.adoptAll();
+        kafka.start();
+        LOG.infof("event=agent_started host=%s vps=%d ms=%d", config.hostId(), supervisor.list().size(),
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    @Scheduled(every = "${domus.agent.kafka.heartbeat-interval:10s}", delayed = "2s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void heartbeat() {
+        int running = (int) supervisor.list().stream()
+                .filter(v -> v.phase() == dev.domus.agent.domain.VpsPhase.RUNNING).count();
+        kafka.publish(HostEvent.heartbeat(config.hostId(), running));
+    }
+
+    @Scheduled(every = "${domus.agent.kafka.usage-interval:60s}", delayed = "5s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void usage() {
+        usage.collect(Instant.now(), config.kafka().usageInterval()).forEach(kafka::publishUsage);
+    }
+}
