@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.domain;
 
+import dev.domus.xen.api.CpuEngineKind;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -24,7 +25,8 @@ final class DomainRecord {
                 "ramdisk", c.ramdisk().map(Path::toString).orElse(""), "cmdline", c.cmdline(),
                 "cpu_cap", (long) c.cpuCapPercent(), "on_poweroff", c.onPoweroff().configName(),
                 "on_reboot", c.onReboot().configName(), "on_crash", c.onCrash().configName(),
-                "disks", new ArrayList<Object>(c.disks()), "vifs", new ArrayList<Object>(c.vifs()));
+                "disks", new ArrayList<Object>(c.disks()), "vifs", new ArrayList<Object>(c.vifs()),
+                "cpu_engine", c.cpuEngine().map(CpuEngineKind::configName).orElse(""));
         return Json.write(m).getBytes(StandardCharsets.UTF_8);
     }
 
@@ -50,10 +52,19 @@ final class DomainRecord {
                     (int) num(m, "vcpus"), Path.of(str(m, "kernel")),
                     rd.isEmpty() ? Optional.empty() : Optional.of(Path.of(rd)), str(m, "cmdline"),
                     (int) num(m, "cpu_cap"), action(m, "on_poweroff"), action(m, "on_reboot"), action(m, "on_crash"),
-                    strings(m, "disks"), strings(m, "vifs"));
+                    strings(m, "disks"), strings(m, "vifs"), engine(m));
         } catch (IllegalArgumentException | NullPointerException e) {
             throw bad("domain record is invalid: " + e.getMessage());
         }
+    }
+
+    /** {@code cpu_engine}: absent (older record) or empty = not configured. */
+    private static Optional<CpuEngineKind> engine(Map<String, Object> m) {
+        if (!m.containsKey("cpu_engine")) {
+            return Optional.empty();
+        }
+        String e = str(m, "cpu_engine");
+        return e.isEmpty() ? Optional.empty() : Optional.of(CpuEngineKind.parse(e));
     }
 
     private static DomainException bad(String msg) {
