@@ -44,13 +44,19 @@ final class JvmShared {
      * The JVM-wide service {@code service}: {@code start} in this loader if nobody published one yet (then
      * {@code publish} names its attributes and operations), else {@code attach} to the published one.
      */
-    static <T> T getOrStart(String service, Supplier<T> start, Function<T, Published> publish,
-                            Function<ObjectName, T> attach) {
+    static <T> T getOrStart(String service, Supplier<StackOptions> options, String realmFile, Supplier<T> start,
+                            Function<T, Published> publish, Function<ObjectName, T> attach) {
         MBeanServer mbs = server();
         ObjectName name = name(service);
         // A string literal is interned: one object for all class loaders, so this is a JVM-wide lock.
         synchronized (LOCK) {
             if (mbs.isRegistered(name)) {
+                return attach.apply(name);
+            }
+            // A Quarkus application class loader is closed after its tests; an owner living in it could not load
+            // a class any more (a Kafka restart creates clients). So the copy of this library on the system class
+            // path, which lives as long as the JVM, owns the service whenever there is one.
+            if (startInSystemLoader(service, options, realmFile) && mbs.isRegistered(name)) {
                 return attach.apply(name);
             }
             T s = start.get();
@@ -60,6 +66,58 @@ final class JvmShared {
                 throw new IllegalStateException("cannot publish shared " + service, e);
             }
             return s;
+        }
+    }
+
+    private static boolean startInSystemLoader(String service, Supplier<StackOptions> options, String realmFile) {
+        ClassLoader system = ClassLoader.getSystemClassLoader();
+        if (JvmShared.class.getClassLoader() == system) {
+            return false;
+        }
+        Class<?> other;
+        try {
+            other = Class.forName(JvmShared.class.getName(), true, system);
+        } catch (ClassNotFoundException | LinkageError e) {
+            return false; // not on the system class path: this loader owns the service
+        }
+        if (other == JvmShared.class) {
+            return false;
+        }
+        StackOptions o = options.get();
+        try {
+            java.lang.reflect.Method m = other.getDeclaredMethod("startHere", String.class, String.class, int.class,
+                    long.class, String.class);
+            m.setAccessible(true);
+            m.invoke(null, service, o.stateDir().toString(), o.port(), o.startTimeout().toMillis(), realmFile);
+            return true;
+        } catch (java.lang.reflect.InvocationTargetException e) {
+            Throwable c = e.getCause();
+            // The cause's class is the other loader's StackException: carry its one-line message and code over.
+            StackException.Code code = StackException.Code.START_FAILED;
+            try {
+                code = StackException.Code.valueOf(String.valueOf(c.getClass().getMethod("code").invoke(c)));
+            } catch (ReflectiveOperationException | RuntimeException ignored) {
+                // Not a StackException: START_FAILED.
+            }
+            String msg = String.valueOf(c.getMessage());
+            String prefix = service + ": ";
+            throw new StackException(service, code, msg.startsWith(prefix) ? msg.substring(prefix.length()) : msg,
+                    "", c);
+        } catch (ReflectiveOperationException e) {
+            return false;
+        }
+    }
+
+    /** Called by {@link #startInSystemLoader} of another loader's copy (JDK types only): start and publish here. */
+    @SuppressWarnings("unused")
+    private static void startHere(String service, String stateDir, int port, long timeoutMillis, String realmFile) {
+        StackOptions o = new StackOptions(java.nio.file.Path.of(stateDir), port,
+                java.time.Duration.ofMillis(timeoutMillis));
+        switch (service) {
+            case PostgresService.SERVICE -> PostgresService.shared(() -> o);
+            case KafkaService.SERVICE -> KafkaService.shared(() -> o);
+            case KeycloakService.SERVICE -> KeycloakService.shared(() -> o, java.nio.file.Path.of(realmFile));
+            default -> throw new IllegalArgumentException("unknown service " + service);
         }
     }
 
@@ -127,7 +185,8 @@ final class JvmShared {
                 r.run();
             } catch (RuntimeException e) {
                 // Only JDK exception types cross the loader boundary.
-                throw new javax.management.MBeanException(new IllegalStateException(e.getMessage()));
+                String why = e.getMessage() + (e.getCause() != null ? " (" + e.getCause() + ")" : "");
+                throw new javax.management.MBeanException(new IllegalStateException(why));
             }
             return null;
         }

@@ -61,7 +61,16 @@ public final class KafkaService implements AutoCloseable {
         p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
         p.put(AdminClientConfig.RETRY_BACKOFF_MS_CONFIG, "100");
         p.put(AdminClientConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, "500");
-        return Admin.create(p);
+        // Kafka loads configured classes (metrics reporters, ...) through the context class loader; inside a
+        // Quarkus test that is the app's loader, whose copies do not fit this loader's client classes.
+        Thread t = Thread.currentThread();
+        ClassLoader previous = t.getContextClassLoader();
+        t.setContextClassLoader(KafkaService.class.getClassLoader());
+        try {
+            return Admin.create(p);
+        } finally {
+            t.setContextClassLoader(previous);
+        }
     }
 
     /** Formats the log dir if new, starts the broker and waits until it answers a metadata request. */
@@ -89,7 +98,7 @@ public final class KafkaService implements AutoCloseable {
      * another loader leaves the broker running.
      */
     public static KafkaService shared(java.util.function.Supplier<StackOptions> options) {
-        return JvmShared.getOrStart(SERVICE, () -> start(options.get()), k -> new JvmShared.Published(
+        return JvmShared.getOrStart(SERVICE, options, "", () -> start(options.get()), k -> new JvmShared.Published(
                 Map.<String, java.util.function.Supplier<Object>>of(
                         "bootstrapServers", k::bootstrapServers,
                         "stateDir", () -> k.options.stateDir().toString(),

@@ -64,7 +64,8 @@ public final class KeycloakService implements AutoCloseable {
      * has its own); its shutdown hook stops it. {@link #close()} of a view owned by another loader does nothing.
      */
     public static KeycloakService shared(java.util.function.Supplier<StackOptions> options, Path realmJson) {
-        return JvmShared.getOrStart(SERVICE, () -> start(options.get(), realmJson), k -> new JvmShared.Published(
+        return JvmShared.getOrStart(SERVICE, options, realmJson.toAbsolutePath().toString(),
+                () -> start(options.get(), realmJson), k -> new JvmShared.Published(
                 Map.<String, java.util.function.Supplier<Object>>of(
                         "port", () -> k.port,
                         "realmFile", () -> k.realmFile.toString(),

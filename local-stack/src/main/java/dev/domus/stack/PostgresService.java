@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -48,7 +47,7 @@ public final class PostgresService implements AutoCloseable {
      * another loader leaves the server running.
      */
     public static PostgresService shared(java.util.function.Supplier<StackOptions> options) {
-        return JvmShared.getOrStart(SERVICE, () -> start(options.get()), p -> new JvmShared.Published(
+        return JvmShared.getOrStart(SERVICE, options, "", () -> start(options.get()), p -> new JvmShared.Published(
                 java.util.Map.<String, java.util.function.Supplier<Object>>of(
                         "port", () -> p.port,
                         "dataDir", () -> p.data.toString(),
@@ -203,7 +202,16 @@ public final class PostgresService implements AutoCloseable {
 
     /** A new connection to database {@code name} as the superuser. */
     public Connection connect(String name) throws SQLException {
-        return DriverManager.getConnection(jdbcUrl(name), USER, PASSWORD);
+        // The driver directly, not DriverManager: DriverManager only hands out drivers visible from the
+        // caller's class loader, and inside a Quarkus test the registered one may belong to another loader.
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", USER);
+        p.setProperty("password", PASSWORD);
+        Connection c = new org.postgresql.Driver().connect(jdbcUrl(name), p);
+        if (c == null) {
+            throw new SQLException("the PostgreSQL driver did not accept " + jdbcUrl(name));
+        }
+        return c;
     }
 
     /** Creates database {@code name} if missing (each app gets its own database). */
