@@ -197,6 +197,19 @@ class JitEngineTest {
         }
     }
 
+    @Test
+    void regionsDenseInSteppedInstructionsStayCorrect() {
+        // Every register live plus a CSR access every other instruction: the generated method would pass HotSpot's
+        // huge-method limit at full region length, so the translator must split it.
+        int[] prog = new int[400];
+        for (int i = 0; i < prog.length - 1; i++) {
+            prog[i] = i % 2 == 0 ? add(1 + (i / 2) % 29, 1 + (i * 7) % 29, 1 + (i * 13) % 29)
+                    : Rvc.iType(0x340, 1 + i % 29, 1, 1 + (i * 3) % 29, 0x73); // csrrw rd, mscratch, rs1
+        }
+        prog[prog.length - 1] = jal(0, 0);
+        compare(99, prog, false, 5000);
+    }
+
     /** ALU ops, loads/stores into a data area (x31), forward and backward branches, JAL/JALR. */
     private static int[] structuredProgram(Random r, int len) {
         int[] p = new int[len + 1];

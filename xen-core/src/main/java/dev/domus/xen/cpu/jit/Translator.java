@@ -41,7 +41,9 @@ import java.util.Optional;
  */
 final class Translator {
     /** Longest region, in instructions: keeps generated methods far below HotSpot's huge-method limit. */
-    static final int MAX_INSNS = 96;
+    static final int MAX_INSNS = 192;
+    /** Largest generated method accepted, safely below HotSpot's 8000-byte huge-method limit. */
+    private static final int MAX_CODE_BYTES = 7600;
 
     private static final ClassDesc CD_HART = ClassDesc.of(Hart.class.getName());
     private static final ClassDesc CD_SUPPORT = ClassDesc.of(EngineSupport.class.getName());
@@ -105,17 +107,27 @@ final class Translator {
      * leaves to the interpreter.
      */
     Optional<Result> translate(GuestMemory ram, long pa) {
-        decode(ram, pa - ram.base());
-        if (count == 0) {
-            return Optional.empty();
+        int limit = MAX_INSNS;
+        byte[] bytes;
+        while (true) {
+            decode(ram, pa - ram.base(), limit);
+            if (count == 0) {
+                return Optional.empty();
+            }
+            bytes = classFile.build(CD_THIS, clb -> {
+                clb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
+                clb.withSuperclass(CD_BLOCK);
+                clb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, 0, cob -> cob
+                        .aload(0).invokespecial(CD_BLOCK, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).return_());
+                clb.withMethodBody("run", MTD_RUN, ClassFile.ACC_FINAL, this::emitRun);
+            });
+            // HotSpot never compiles methods over 8000 bytes of bytecode (HugeMethodLimit): such a region would
+            // stay in the bytecode interpreter forever. Regions dense in stepped instructions can get there.
+            if (count <= 8 || runCodeLength(bytes) <= MAX_CODE_BYTES) {
+                break;
+            }
+            limit = count / 2;
         }
-        byte[] bytes = classFile.build(CD_THIS, clb -> {
-            clb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
-            clb.withSuperclass(CD_BLOCK);
-            clb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, 0, cob -> cob
-                    .aload(0).invokespecial(CD_BLOCK, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).return_());
-            clb.withMethodBody("run", MTD_RUN, ClassFile.ACC_FINAL, this::emitRun);
-        });
         try {
             MethodHandles.Lookup hidden = lookup.defineHiddenClass(bytes, true);
             CompiledBlock block = (CompiledBlock) hidden.findConstructor(hidden.lookupClass(),
@@ -130,11 +142,20 @@ final class Translator {
     // Decoding
     // =====================================================================================================
 
-    private void decode(GuestMemory ram, long startOff) {
+    private int runCodeLength(byte[] bytes) {
+        for (var m : classFile.parse(bytes).methods()) {
+            if (m.methodName().equalsString("run")) {
+                return m.code().map(c -> ((java.lang.classfile.attribute.CodeAttribute) c).codeLength()).orElse(0);
+            }
+        }
+        return 0;
+    }
+
+    private void decode(GuestMemory ram, long startOff, int limit) {
         count = 0;
         long pageEnd = (startOff | 0xfff) + 1;
         long pos = startOff;
-        while (count < MAX_INSNS && pos + 2 <= pageEnd) {
+        while (count < limit && pos + 2 <= pageEnd) {
             int lo = ram.loadShort(pos) & 0xffff;
             int insn;
             int len;
