@@ -158,8 +158,16 @@ public final class Problems {
 
     /** "userData" -> "user_data", "labels[k]" kept: clients know the JSON names, not Java properties. */
     private static String field(String propertyPath) {
-        return propertyPath.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
+        // Method validation paths start with the Java method and parameter ("createVps.vpsCreate.userData",
+        // "listVps.pageSize"); bean validation paths are the property itself.
+        String[] parts = propertyPath.split("\\.");
+        int drop = parts.length >= 3 ? 2 : parts.length == 2 && METHOD_PARAM.matcher(parts[0]).matches() ? 1 : 0;
+        String leaf = String.join(".", java.util.Arrays.copyOfRange(parts, drop, parts.length));
+        return leaf.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
     }
+
+    private static final java.util.regex.Pattern METHOD_PARAM =
+            java.util.regex.Pattern.compile("(list|get|create|update|delete|set|add|remove|run|register|revoke)[A-Z].*");
 
     private static String title(String code) {
         String s = code.replace('_', ' ');

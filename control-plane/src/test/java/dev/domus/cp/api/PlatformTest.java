@@ -73,6 +73,21 @@ class PlatformTest {
     }
 
     @Test
+    void tierDefaultsComeFromTheOrganizationTier() {
+        Api.Tenant t = Api.tenant("tier");
+        t.req().get("/v1/projects/" + t.projectId() + "/quotas").then()
+                .body("items.find { it.resource == 'vps' }.limit", equalTo(3));
+        t.req().body(Map.of("tier", "standard")).patch("/v1/organizations/" + t.orgId()).then().statusCode(403);
+        Api.operator().req().body(Map.of("tier", "standard")).patch("/v1/organizations/" + t.orgId()).then()
+                .statusCode(200).body("tier", equalTo("standard"));
+        String p2 = t.req().body(Map.of("name", "bigger")).post("/v1/organizations/" + t.orgId() + "/projects").then()
+                .statusCode(201).extract().path("id");
+        t.req().get("/v1/projects/" + p2 + "/quotas").then()
+                .body("items.find { it.resource == 'vps' }.limit", equalTo(25))
+                .body("items.find { it.resource == 'snapshots' }.limit", equalTo(50));
+    }
+
+    @Test
     void auditLogRecordsMutatingCalls() {
         Api.Tenant t = Api.tenant("audit");
         t.req().body(Map.of("name", "second")).post("/v1/organizations/" + t.orgId() + "/projects").then().statusCode(201);

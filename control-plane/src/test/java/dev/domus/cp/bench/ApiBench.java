@@ -47,6 +47,9 @@ public final class ApiBench {
         int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 20;
         Path jar = Path.of("target/quarkus-app/quarkus-run.jar");
         if (!Files.exists(jar)) {
+            jar = Path.of("control-plane/target/quarkus-app/quarkus-run.jar");
+        }
+        if (!Files.exists(jar)) {
             throw new IllegalStateException("build the app first: ./mvnw -pl control-plane -am package -DskipTests");
         }
         Path state = Files.createTempDirectory("domus-bench");
