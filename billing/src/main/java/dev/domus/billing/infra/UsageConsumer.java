@@ -48,7 +48,11 @@ public class UsageConsumer {
 
     /** Counters since start, for health, logs, tests and the benchmark. */
     public record Stats(long records, long usageInserted, long lifecycleInserted, long duplicates, long deadLettered,
-            long batches, long failedBatches) {
+            long batches, long failedBatches, Timing timing) {
+    }
+
+    /** Where the consumer thread's wall time went, in nanoseconds (poll = waiting for Kafka). */
+    public record Timing(long pollNanos, long decodeNanos, long storeNanos, long commitNanos) {
     }
 
     @Inject
@@ -70,6 +74,10 @@ public class UsageConsumer {
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong batches = new AtomicLong();
     private final AtomicLong failedBatches = new AtomicLong();
+    private final AtomicLong pollNanos = new AtomicLong();
+    private final AtomicLong decodeNanos = new AtomicLong();
+    private final AtomicLong storeNanos = new AtomicLong();
+    private final AtomicLong commitNanos = new AtomicLong();
 
     private Thread thread;
     private volatile boolean running;
@@ -128,7 +136,8 @@ public class UsageConsumer {
 
     public Stats stats() {
         return new Stats(records.get(), usageInserted.get(), lifecycleInserted.get(), duplicates.get(),
-                deadLettered.get(), batches.get(), failedBatches.get());
+                deadLettered.get(), batches.get(), failedBatches.get(), new Timing(pollNanos.get(),
+                        decodeNanos.get(), storeNanos.get(), commitNanos.get()));
     }
 
     private KafkaConsumer<byte[], byte[]> newConsumer() {
@@ -158,10 +167,12 @@ public class UsageConsumer {
             LOG.infof("event=consumer.started group=%s topics=%s,%s", config.consumer().groupId(), Topics.USAGE,
                     Topics.VPS_LIFECYCLE);
             while (running) {
+                long t0 = System.nanoTime();
                 ConsumerRecords<byte[], byte[]> batch = c.poll(Duration.ofMillis(500));
                 if (batch.isEmpty()) {
                     continue;
                 }
+                pollNanos.addAndGet(System.nanoTime() - t0);
                 if (!handle(c, batch)) {
                     crashed = true;
                     return;
@@ -191,6 +202,7 @@ public class UsageConsumer {
 
     /** Processes one batch; returns false when a crash was injected after the database commit. */
     private boolean handle(KafkaConsumer<byte[], byte[]> c, ConsumerRecords<byte[], byte[]> batch) {
+        long t0 = System.nanoTime();
         List<UsageEvent> usage = new ArrayList<>(batch.count());
         List<VpsLifecycleEvent> lifecycle = new ArrayList<>();
         List<DeadLetters.Dead> dead = new ArrayList<>();
@@ -213,6 +225,7 @@ public class UsageConsumer {
                 dead.add(new DeadLetters.Dead(r, e.getMessage()));
             }
         }
+        long t1 = System.nanoTime();
         IngestService.Stored stored;
         try {
             stored = ingest.store(usage, lifecycle);
@@ -222,6 +235,7 @@ public class UsageConsumer {
             rewind(c, first);
             return true;
         }
+        long t2 = System.nanoTime();
         CompletableFuture<Void> crash = crashRequest;
         if (crash != null) {
             return false;
@@ -242,6 +256,10 @@ public class UsageConsumer {
             // A rebalance took the partitions: the new owner re-reads the batch and the unique keys absorb it.
             LOG.warnf("event=commit.failed error=\"%s\"", e.getMessage());
         }
+        long t3 = System.nanoTime();
+        decodeNanos.addAndGet(t1 - t0);
+        storeNanos.addAndGet(t2 - t1);
+        commitNanos.addAndGet(t3 - t2);
         records.addAndGet(batch.count());
         usageInserted.addAndGet(stored.usageInserted());
         lifecycleInserted.addAndGet(stored.lifecycleInserted());

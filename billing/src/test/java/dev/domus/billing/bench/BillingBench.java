@@ -154,10 +154,13 @@ class BillingBench {
                 BENCH billing: organizations=%d distinct_events=%d sent_records=%d (duplicates=%d)
                 BENCH produce: %.1f s, %.0f records/s
                 BENCH consume+store (exactly once, end to end from Kafka): %.1f s, %.0f records/s, %.0f distinct events/s, batches=%d
+                BENCH consumer thread: cpu=%.1f s, wall split poll=%.1f s decode=%.1f s store(db tx)=%.1f s dlq+commit=%.1f s
                 BENCH rate invoices: %.1f s, %.0f events/s, %.1f invoices/s
                 BENCH verify: stored_rows=%d expected=%d transfer_bytes=%d expected=%d total_minor=%d expected=%d duplicates_absorbed=%d
                 """, orgs, distinct, sent, sent - distinct, produceSec, sent / produceSec, consumeSec,
-                sent / consumeSec, distinct / consumeSec, st.batches(), rateSec, distinct / rateSec, orgs / rateSec,
+                sent / consumeSec, distinct / consumeSec, st.batches(), consumerCpuSec(),
+                st.timing().pollNanos() / 1e9, st.timing().decodeNanos() / 1e9, st.timing().storeNanos() / 1e9,
+                st.timing().commitNanos() / 1e9, rateSec, distinct / rateSec, orgs / rateSec,
                 storedRows, distinct, storedBytes, expectedBytes, ratedMinor, expectedMinor, st.duplicates());
         assertThat(storedRows).isEqualTo(distinct);
         assertThat(storedBytes).isEqualTo(expectedBytes);
@@ -179,6 +182,17 @@ class BillingBench {
             Instant to) {
         return new UsageEvent(1, UsageEvent.idFor(resource, m, from, to), org, project, resource, m, q,
                 Optional.ofNullable(plan), Optional.of("running"), from, to);
+    }
+
+    /** CPU time of the consumer thread (this JVM), to separate the cost of ingest from the machine's load. */
+    static double consumerCpuSec() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        for (Thread t : Thread.getAllStackTraces().keySet()) {
+            if (t.getName().equals("billing-usage-consumer")) {
+                return mx.getThreadCpuTime(t.threadId()) / 1e9;
+            }
+        }
+        return -1;
     }
 
     long stored() throws Exception {

@@ -32,6 +32,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
@@ -66,6 +67,12 @@ class ExactlyOnceTest {
     @BeforeAll
     void producer() {
         producer = TestStreams.producer(bootstrap);
+    }
+
+    /** Every test starts with a running consumer, whatever the previous one did to it. */
+    @BeforeEach
+    void consumerRunning() {
+        consumer.start();
     }
 
     @AfterAll
@@ -162,6 +169,11 @@ class ExactlyOnceTest {
         var crashed = consumer.crashAfterNextTransaction();
         TestStreams.send(producer, s);
         crashed.get(WAIT.toSeconds(), TimeUnit.SECONDS);
+        // The future completes on the dying thread; wait for it to be gone.
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (consumer.isRunning() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
         assertThat(consumer.isRunning()).isFalse();
         long afterCrash = stored(s.org());
         assertThat(afterCrash).isPositive();
