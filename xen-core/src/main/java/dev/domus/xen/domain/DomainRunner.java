@@ -250,6 +250,9 @@ public final class DomainRunner implements AutoCloseable {
             throw new DomainException(DomainException.IO, "cannot listen for a migration on " + listen + ": "
                     + e.getMessage());
         }
+        // While RAM streams in, load the classes the machine and the runner will need, so building them after the
+        // last page (inside the guest's downtime) does not wait for class loading in this fresh JVM.
+        Thread.ofPlatform().daemon().name("preload-classes").start(DomainRunner::preloadClasses);
         dev.domus.xen.migration.MigrationTarget.Incoming in;
         try {
             in = dev.domus.xen.migration.MigrationTarget.receive(socket, cfg -> {
@@ -284,6 +287,32 @@ public final class DomainRunner implements AutoCloseable {
         Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
                 in.bytesReceived());
         return runner;
+    }
+
+    /** Loads (without initialising) every xen-core class from this runner's jar; best effort. */
+    private static void preloadClasses() {
+        try {
+            var src = DomainRunner.class.getProtectionDomain().getCodeSource();
+            if (src == null || !src.getLocation().getPath().endsWith(".jar")) {
+                return;
+            }
+            ClassLoader loader = DomainRunner.class.getClassLoader();
+            try (java.util.jar.JarFile jar = new java.util.jar.JarFile(Path.of(src.getLocation().toURI()).toFile())) {
+                var entries = jar.entries();
+                while (entries.hasMoreElements()) {
+                    String n = entries.nextElement().getName();
+                    if (n.startsWith("dev/domus/xen/") && n.endsWith(".class") && !n.contains("module-info")) {
+                        try {
+                            Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, loader);
+                        } catch (ClassNotFoundException | LinkageError e) {
+                            // only a lost speed-up
+                        }
+                    }
+                }
+            }
+        } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
+            // only a lost speed-up
+        }
     }
 
     static java.net.InetSocketAddress parseHostPort(String s) {

@@ -290,9 +290,9 @@ public final class Snapshots {
         for (int i = 0; i < slots; i++) {
             virtio.add(Codec.decode(need(byLabel, SectionType.VIRTIO.label(i)), Codec::virtio));
         }
-        if (byLabel.size() != 7 + config.vcpus() + slots) {
+        if (byLabel.size() != 8 + config.vcpus() + slots) {
             throw new SnapshotException("machine state has " + byLabel.size() + " sections, expected "
-                    + (7 + config.vcpus() + slots));
+                    + (8 + config.vcpus() + slots));
         }
         try {
             return new MachineState(config, domain, mtime, vcpus, clint, plic, uarts, rtc, virtio);
