@@ -50,6 +50,21 @@ public interface Machine extends AutoCloseable {
         throw new UnsupportedOperationException("this machine has no dirty log");
     }
 
+    /** The state of every vCPU and device (machine paused), with the caller's opaque domain record. */
+    default dev.domus.xen.snapshot.MachineState captureState(byte[] domain) {
+        throw new UnsupportedOperationException("this machine cannot be saved");
+    }
+
+    /** Guest RAM (live migration reads pages from it while the guest runs). */
+    default dev.domus.xen.memory.GuestMemory memory() {
+        throw new UnsupportedOperationException("this machine exposes no RAM");
+    }
+
+    /** Changes the host CPU cap (percent of one core over all vCPUs, 0 = none), e.g. to throttle a migration. */
+    default void setCpuCap(int percent) {
+        throw new UnsupportedOperationException("this machine cannot be throttled");
+    }
+
     /** Point-in-time statistics. */
     MachineInfo info();
 

@@ -29,7 +29,7 @@ public final class Machines {
      * @throws dev.domus.xen.snapshot.SnapshotException when the RAM section changed since validation
      */
     public static Machine restore(MachineConfig config, MachineListener listener,
-                                  dev.domus.xen.snapshot.SnapshotImage snapshot) {
+                                  dev.domus.xen.snapshot.MachineImage snapshot) {
         return new VirtMachine(config, listener, null, null, snapshot);
     }
 

@@ -25,7 +25,7 @@ import dev.domus.xen.firmware.Sbi;
 import dev.domus.xen.firmware.SbiPlatform;
 import dev.domus.xen.memory.GuestMemory;
 import dev.domus.xen.snapshot.MachineState;
-import dev.domus.xen.snapshot.SnapshotImage;
+import dev.domus.xen.snapshot.MachineImage;
 import dev.domus.xen.snapshot.Snapshots;
 import dev.domus.xen.snapshot.VcpuState;
 
@@ -94,7 +94,8 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     private long startedAtNanos;
 
     private static final long CAP_WINDOW_NANOS = 10_000_000L;
-    private final long capNanosPerWindow;
+    /** Changed by {@link #setCpuCap} (migration throttling); a vCPU sees the new value at its next batch. */
+    private volatile long capNanosPerWindow;
     private final long[] capWindowStart;
     private final long[] capUsed;
 
@@ -120,11 +121,12 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
      * restored. The machine does not run until {@link #start()}.
      */
     VirtMachine(MachineConfig config, MachineListener listener, BootImages images, ElfImage elf,
-                SnapshotImage snapshot) {
+                MachineImage snapshot) {
         this.config = config;
         this.listener = listener;
         long ramSize = (long) config.memoryMiB() << 20;
-        this.ram = GuestMemory.allocate(RAM_BASE, ramSize);
+        checkFits(config, snapshot);
+        this.ram = snapshot == null ? GuestMemory.allocate(RAM_BASE, ramSize) : snapshot.takeMemory(RAM_BASE, ramSize);
         int n = config.vcpus();
         this.harts = new Hart[n];
         this.threads = new Thread[n];
@@ -222,9 +224,11 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     }
 
     /** Checks that {@code snapshot} fits this machine, then restores RAM, vCPUs, devices and the clock. */
-    private void applySnapshot(SnapshotImage snapshot) {
-        MachineState s = snapshot.state();
-        MachineConfig c = s.config();
+    private static void checkFits(MachineConfig config, MachineImage snapshot) {
+        if (snapshot == null) {
+            return;
+        }
+        MachineConfig c = snapshot.state().config();
         if (c.memoryMiB() != config.memoryMiB() || c.vcpus() != config.vcpus()
                 || c.disks().size() != config.disks().size() || c.nics().size() != config.nics().size()) {
             throw new BootException("snapshot was taken of a machine with " + c.memoryMiB() + " MiB, " + c.vcpus()
@@ -232,8 +236,11 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
                     + config.memoryMiB() + " MiB, " + config.vcpus() + " vCPUs, " + config.disks().size()
                     + " disks and " + config.nics().size() + " NICs");
         }
+    }
+
+    private void applySnapshot(MachineImage snapshot) {
+        MachineState s = snapshot.state();
         virtio.restore(s.virtio());
-        snapshot.loadRam(ram);
         for (int i = 0; i < harts.length; i++) {
             VcpuState v = s.vcpus().get(i);
             harts[i].restoreState(v.hart());
@@ -258,7 +265,8 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
      *
      * @param domain the domain layer's own record, stored opaquely
      */
-    MachineState captureState(byte[] domain) {
+    @Override
+    public MachineState captureState(byte[] domain) {
         State st = state.get();
         if (st != State.PAUSED && st != State.CREATED) {
             throw new IllegalStateException("machine " + config.name() + " must be paused to be saved, it is " + st);
@@ -282,8 +290,17 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         return ram.dirtyLog();
     }
 
-    GuestMemory memory() {
+    @Override
+    public GuestMemory memory() {
         return ram;
+    }
+
+    @Override
+    public void setCpuCap(int percent) {
+        if (percent < 0 || percent > 100 * harts.length) {
+            throw new IllegalArgumentException("cpu cap must be 0.." + 100 * harts.length + " %, got " + percent);
+        }
+        capNanosPerWindow = percent == 0 ? 0 : CAP_WINDOW_NANOS * percent / 100 / harts.length;
     }
 
     /**

@@ -50,6 +50,10 @@ public final class Xl {
                                               write a snapshot; the domain ends, or keeps
                                               running with --checkpoint
               restore <file> [-c] [-p]        start a domain from a snapshot where it was saved
+              migrate [--downtime-ms <ms>] [--max-rounds <n>] <dom> <host:port>
+                                              live-migrate to a host running migrate-receive
+              migrate-receive --listen <host:port>
+                                              accept one incoming live migration
               pause <dom>                     stop the vCPUs
               unpause <dom>                   continue the vCPUs
             Host:
@@ -109,6 +113,8 @@ public final class Xl {
                 case "unpause" -> simple("unpause", rest, DomainClient::unpause);
                 case "info" -> info(rest);
                 case "save" -> save(rest);
+                case "migrate" -> migrate(rest);
+                case "migrate-receive" -> migrateReceive(rest);
                 case "restore" -> restore(rest);
                 case "help", "-h", "--help" -> {
                     out.print(USAGE);
@@ -172,6 +178,66 @@ public final class Xl {
                 }
             }
         }
+        return 0;
+    }
+
+    private int migrate(List<String> args) {
+        Parsed p = Parsed.of("migrate [--downtime-ms <ms>] [--max-rounds <n>] <dom> <host:port>", args, Set.of(),
+                Set.of("--downtime-ms", "--max-rounds"), 2, 2);
+        String name = resolve(p.positional.get(0));
+        String target = p.positional.get(1);
+        long downtime = parseLong(p.values.getOrDefault("--downtime-ms", "5"), "--downtime-ms");
+        int rounds = (int) parseLong(p.values.getOrDefault("--max-rounds", "30"), "--max-rounds");
+        try (DomainClient c = DomainClient.connect(runDir, name)) {
+            c.subscribe();
+            c.migrate(target, downtime, rounds);
+            while (true) {
+                Optional<DomainEvent> e = c.nextEvent(Duration.ofMinutes(10));
+                if (e.isEmpty()) {
+                    err.println("xl: no migration progress from '" + name + "' for 10 minutes");
+                    return 1;
+                }
+                if (e.get() instanceof DomainEvent.Migration m) {
+                    switch (m.phase()) {
+                        case "round" -> err.println("round " + m.round() + ": sent " + m.bytesSent()
+                                + " bytes, " + m.remainingPages() + " pages dirty");
+                        case "done" -> {
+                            out.println("migrated " + name + " to " + target + ": rounds=" + m.round() + " bytes="
+                                    + m.bytesSent() + " last_pages=" + m.remainingPages() + " downtime_us="
+                                    + m.downtimeMicros() + " total_ms=" + m.totalMillis());
+                            return 0;
+                        }
+                        case "failed" -> {
+                            err.println("xl: migration of '" + name + "' failed, it keeps running here: "
+                                    + m.error());
+                            return 1;
+                        }
+                        default -> { }
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return 1;
+        }
+    }
+
+    private static long parseLong(String v, String flag) {
+        try {
+            return Long.parseLong(v);
+        } catch (NumberFormatException e) {
+            throw new UsageException(flag + " needs a number, got '" + v + "'");
+        }
+    }
+
+    private int migrateReceive(List<String> args) {
+        Parsed p = Parsed.of("migrate-receive --listen <host:port>", args, Set.of(), Set.of("--listen"), 0, 0);
+        String listen = p.values.get("--listen");
+        if (listen == null) {
+            throw new UsageException("migrate-receive needs --listen <host:port>");
+        }
+        DomainLauncher.Launched l = new DomainLauncher(runDir, env).receiveMigration(listen, Duration.ofHours(24));
+        err.println("Incoming migration received, domain runner ID " + l.pid());
         return 0;
     }
 

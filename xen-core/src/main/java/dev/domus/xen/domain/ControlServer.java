@@ -245,9 +245,31 @@ final class ControlServer implements AutoCloseable {
                 }
                 return Json.obj("enabled", domain.dirtyLogging());
             }
+            case "migrate" -> {
+                allowArgs(req, "target", "downtime_ms", "max_rounds");
+                if (!(req.get("target") instanceof String t)) {
+                    throw new DomainException(DomainException.BAD_ARGUMENT, "migrate needs \"target\": host:port");
+                }
+                var d = dev.domus.xen.migration.MigrationSource.Options.DEFAULT;
+                long downtime = req.get("downtime_ms") instanceof Long l ? l : d.downtimeMillis();
+                long rounds = req.get("max_rounds") instanceof Long l ? l : d.maxRounds();
+                dev.domus.xen.migration.MigrationSource.Options o;
+                try {
+                    o = new dev.domus.xen.migration.MigrationSource.Options(downtime, (int) Math.min(rounds, 100000),
+                            d.throttlePercent(), d.connectMillis(), d.ackMillis());
+                } catch (IllegalArgumentException e) {
+                    throw new DomainException(DomainException.BAD_ARGUMENT, e.getMessage());
+                }
+                domain.migrate(DomainRunner.parseHostPort(t), o);
+                return Json.obj("started", true);
+            }
+            case "migrate-cancel" -> {
+                allowArgs(req);
+                domain.cancelMigration();
+            }
             case "quit" -> allowArgs(req);
             default -> throw new DomainException(DomainException.UNKNOWN_COMMAND, "unknown command '" + cmd
-                    + "'; known: info, pause, unpause, shutdown, reboot, destroy, save, dirty-log, subscribe, quit");
+                    + "'; known: info, pause, unpause, shutdown, reboot, destroy, save, dirty-log, migrate, migrate-cancel, subscribe, quit");
         }
         return Json.obj();
     }

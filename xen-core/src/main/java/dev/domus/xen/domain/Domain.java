@@ -153,6 +153,10 @@ final class Domain {
         SaveResult result;
         synchronized (lock) {
             requireAlive("save");
+            if (migrating.get()) {
+                throw new DomainException(DomainException.BAD_STATE, name(), "domain '" + name()
+                        + "' is being migrated");
+            }
             if (state != DomainState.RUNNING && state != DomainState.PAUSED) {
                 throw new DomainException(DomainException.BAD_STATE, name(), "cannot save domain '" + name()
                         + "' in state " + state.wireName());
@@ -196,6 +200,77 @@ final class Domain {
         }
         thread.execute(() -> finish(DomainRunner.EXIT_SAVED));
         return result;
+    }
+
+    private final java.util.concurrent.atomic.AtomicBoolean migrating = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile java.util.concurrent.atomic.AtomicBoolean migrationCancel;
+
+    /**
+     * Starts a live migration to {@code target} on its own thread; progress and the outcome arrive as
+     * {@link DomainEvent.Migration} events. On success this domain ends with {@link DomainRunner#EXIT_MIGRATED}.
+     */
+    void migrate(java.net.InetSocketAddress target, dev.domus.xen.migration.MigrationSource.Options options) {
+        synchronized (lock) {
+            requireAlive("migrate");
+            if (state != DomainState.RUNNING) {
+                throw new DomainException(DomainException.BAD_STATE, name(), "only a running domain can be migrated,"
+                        + " '" + name() + "' is " + state.wireName());
+            }
+            if (!migrating.compareAndSet(false, true)) {
+                throw new DomainException(DomainException.BAD_STATE, name(), "domain '" + name()
+                        + "' is already being migrated");
+            }
+            java.util.concurrent.atomic.AtomicBoolean cancel = new java.util.concurrent.atomic.AtomicBoolean();
+            migrationCancel = cancel;
+            Machine m = machine;
+            Log.info("migration_started", "domain", name(), "target", target, "downtime_ms",
+                    options.downtimeMillis());
+            Thread.ofPlatform().daemon().name("migrate-" + name()).start(() -> runMigration(m, target, options,
+                    cancel));
+        }
+    }
+
+    /** Asks a running migration to stop; the guest keeps running here. */
+    void cancelMigration() {
+        var c = migrationCancel;
+        if (!migrating.get() || c == null) {
+            throw new DomainException(DomainException.BAD_STATE, name(), "domain '" + name()
+                    + "' is not being migrated");
+        }
+        c.set(true);
+    }
+
+    private void runMigration(Machine m, java.net.InetSocketAddress target,
+                              dev.domus.xen.migration.MigrationSource.Options options,
+                              java.util.concurrent.atomic.AtomicBoolean cancel) {
+        long t0 = System.nanoTime();
+        try {
+            var r = dev.domus.xen.migration.MigrationSource.migrate(m, config.toMachineConfig(),
+                    DomainRecord.encode(config), target, options,
+                    p -> emit(new DomainEvent.Migration(now(), "round", p.round(), p.bytesSent(), p.remainingPages(),
+                            0, (System.nanoTime() - t0) / 1_000_000, "")), cancel);
+            Log.info("migration_done", "domain", name(), "target", target, "rounds", r.rounds(), "bytes",
+                    r.bytesSent(), "downtime_us", r.downtimeMicros(), "total_ms", r.totalMillis());
+            synchronized (lock) {
+                emit(new DomainEvent.Migration(now(), "done", r.rounds(), r.bytesSent(), r.finalPages(),
+                        r.downtimeMicros(), r.totalMillis(), ""));
+                lastInfo = safeInfo();
+                emit(new DomainEvent.Shutdown(now(), "migrated", 0));
+                setState(DomainState.DYING);
+                try {
+                    machine.destroy();
+                } catch (RuntimeException e) {
+                    Log.warn("machine_destroy_failed", "domain", name(), "error", e.toString());
+                }
+            }
+            thread.execute(() -> finish(DomainRunner.EXIT_MIGRATED));
+        } catch (RuntimeException e) {
+            Log.warn("migration_failed", "domain", name(), "target", target, "error", e.getMessage());
+            emit(new DomainEvent.Migration(now(), "failed", 0, 0, 0, 0, (System.nanoTime() - t0) / 1_000_000,
+                    String.valueOf(e.getMessage())));
+        } finally {
+            migrating.set(false);
+        }
     }
 
     /** Switches guest RAM dirty logging on (all pages clean) or off; pauses the guest briefly to publish it. */

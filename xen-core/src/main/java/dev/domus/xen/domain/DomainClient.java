@@ -121,6 +121,15 @@ public final class DomainClient implements AutoCloseable {
         return call("save", Map.of("file", file.toAbsolutePath().normalize().toString(), "checkpoint", checkpoint));
     }
 
+    /** Starts a live migration to {@code target} (host:port); follow it with {@link #subscribe()} events. */
+    public void migrate(String target, long downtimeMillis, int maxRounds) {
+        call("migrate", Map.of("target", target, "downtime_ms", downtimeMillis, "max_rounds", (long) maxRounds));
+    }
+
+    public void cancelMigration() {
+        call("migrate-cancel", Map.of());
+    }
+
     /** Dirty-page logging: {@code start}, {@code stop} or {@code fetch} (count and clear dirty pages). */
     public Map<String, Object> dirtyLog(String action) {
         return call("dirty-log", Map.of("action", action));

@@ -64,11 +64,11 @@ public final class DomainLauncher {
     public Launched restore(java.nio.file.Path snapshot, boolean paused, Duration readyTimeout) {
         java.nio.file.Path abs = snapshot.toAbsolutePath().normalize();
         DomainConfig config = DomainRecord.decode(DomainRunner.readSnapshot(abs).state().domain());
-        List<String> cmd = command(config, paused);
-        int at = cmd.indexOf("--config");
-        cmd.set(at, "--restore");
-        cmd.set(at + 1, abs.toString());
-        return launch(config, cmd, readyTimeout);
+        List<String> args = new ArrayList<>(List.of("--restore", abs.toString()));
+        if (paused) {
+            args.add("--paused");
+        }
+        return launch(config, runnerCommand(config.name(), args), readyTimeout);
     }
 
     private Launched launch(DomainConfig config, List<String> cmd, Duration readyTimeout) {
@@ -116,6 +116,14 @@ public final class DomainLauncher {
 
     /** The command line of a runner for {@code config}. */
     List<String> command(DomainConfig config, boolean paused) {
+        List<String> args = new ArrayList<>(List.of("--config", config.source().toString()));
+        if (paused) {
+            args.add("--paused");
+        }
+        return runnerCommand(config.name(), args);
+    }
+
+    private List<String> runnerCommand(String name, List<String> args) {
         List<String> cmd = new ArrayList<>();
         for (String setsid : List.of("/usr/bin/setsid", "/bin/setsid")) {
             if (Files.isExecutable(Path.of(setsid))) {
@@ -128,7 +136,7 @@ public final class DomainLauncher {
         cmd.add("--enable-native-access=ALL-UNNAMED");
         cmd.add("-Xss4m");
         cmd.add("-XX:+UseSerialGC");
-        cmd.add("-Ddomus.domain=" + config.name());
+        cmd.add("-Ddomus.domain=" + name);
         String extra = env.getOrDefault(JAVA_OPTS_ENV, "").strip();
         if (!extra.isEmpty()) {
             cmd.addAll(List.of(extra.split("\\s+")));
@@ -138,14 +146,46 @@ public final class DomainLauncher {
         cmd.add("-cp");
         cmd.add(cp);
         cmd.add(DomainRunner.class.getName());
-        cmd.add("--config");
-        cmd.add(config.source().toString());
+        cmd.addAll(args);
         cmd.add("--run-dir");
         cmd.add(runDir.path().toString());
-        if (paused) {
-            cmd.add("--paused");
-        }
         return cmd;
+    }
+
+    /**
+     * Starts a runner that listens on {@code listen} (host:port) for one incoming live migration and waits until
+     * the migrated domain runs there (or the migration failed, which is the runner's error line).
+     */
+    public Launched receiveMigration(String listen, Duration timeout) {
+        DomainRunner.parseHostPort(listen);
+        runDir.create();
+        Path log = runDir.path().resolve("incoming-" + listen.replaceAll("[^A-Za-z0-9_.-]", "_") + ".log");
+        List<String> cmd = runnerCommand("incoming", List.of("--incoming", listen));
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.PIPE);
+        pb.environment().putAll(env);
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new DomainException(DomainException.LAUNCH, "incoming", "cannot start the domain runner: "
+                    + e.getMessage(), e);
+        }
+        String line = handshake(p, "incoming", timeout, log);
+        if (line != null && line.startsWith("ready ")) {
+            return new Launched("incoming", Long.parseLong(line.substring(6).strip()), p);
+        }
+        if (line != null && line.startsWith("error ")) {
+            String rest = line.substring(6);
+            int sp = rest.indexOf(' ');
+            reap(p);
+            throw new DomainException(sp < 0 ? DomainException.LAUNCH : rest.substring(0, sp),
+                    sp < 0 ? rest : rest.substring(sp + 1));
+        }
+        reap(p);
+        throw new DomainException(DomainException.LAUNCH, "the incoming migration runner exited; see " + log);
     }
 
     /**

@@ -34,6 +34,8 @@ public final class DomainRunner implements AutoCloseable {
     public static final int EXIT_POWEROFF_FAILED = 4;
     /** The domain was saved ({@code xl save} without {@code --checkpoint}) and has ended. */
     public static final int EXIT_SAVED = 5;
+    /** The domain was live-migrated away and runs on another host now. */
+    public static final int EXIT_MIGRATED = 6;
 
     private final DomainConfig config;
     private final RunDir runDir;
@@ -201,12 +203,14 @@ public final class DomainRunner implements AutoCloseable {
     private static DomainRunner startFromArgs(String[] args) {
         Path cfg = null;
         Path restore = null;
+        String incoming = null;
         Path runDir = null;
         boolean paused = false;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--config" -> cfg = Path.of(value(args, ++i, "--config"));
                 case "--restore" -> restore = Path.of(value(args, ++i, "--restore"));
+                case "--incoming" -> incoming = value(args, ++i, "--incoming");
                 case "--run-dir" -> runDir = Path.of(value(args, ++i, "--run-dir"));
                 case "--paused" -> paused = true;
                 default -> throw new DomainException(DomainException.BAD_ARGUMENT, "unknown argument '" + args[i]
@@ -214,6 +218,9 @@ public final class DomainRunner implements AutoCloseable {
             }
         }
         RunDir dir = runDir == null ? RunDir.fromEnvironment() : RunDir.at(runDir);
+        if (incoming != null) {
+            return receiveMigration(incoming, dir);
+        }
         if (restore != null) {
             SnapshotImage image = readSnapshot(restore);
             DomainConfig config = DomainRecord.decode(image.state().domain());
@@ -227,6 +234,104 @@ public final class DomainRunner implements AutoCloseable {
         return start(config, dir, Machines::create, paused);
     }
 
+    /**
+     * {@code --incoming host:port}: waits for one live migration, builds the domain from it paused, acknowledges
+     * and only then lets the guest run. A broken or refused stream leaves nothing behind.
+     */
+    static DomainRunner receiveMigration(String listen, RunDir dir) {
+        java.net.InetSocketAddress addr = parseHostPort(listen);
+        java.net.Socket socket;
+        try (java.net.ServerSocket server = new java.net.ServerSocket()) {
+            server.setReuseAddress(true);
+            server.bind(addr);
+            Log.info("migration_listening", "listen", addr);
+            socket = server.accept();
+        } catch (IOException e) {
+            throw new DomainException(DomainException.IO, "cannot listen for a migration on " + listen + ": "
+                    + e.getMessage());
+        }
+        // While RAM streams in, load the classes the machine and the runner will need, so building them after the
+        // last page (inside the guest's downtime) does not wait for class loading in this fresh JVM.
+        Thread.ofPlatform().daemon().name("preload-classes").start(DomainRunner::preloadClasses);
+        dev.domus.xen.migration.MigrationTarget.Incoming in;
+        try {
+            in = dev.domus.xen.migration.MigrationTarget.receive(socket, cfg -> {
+                if (dir.isHeld(cfg.name())) {
+                    return "domain '" + cfg.name() + "' already runs on the target";
+                }
+                return null;
+            }, 60_000);
+        } catch (dev.domus.xen.migration.MigrationException e) {
+            throw new DomainException(DomainException.LAUNCH, e.getMessage());
+        }
+        DomainRunner runner;
+        try {
+            DomainConfig config = DomainRecord.decode(in.domain());
+            runner = start(config, dir, restoringFactory(in), true);
+        } catch (RuntimeException e) {
+            in.refuse(String.valueOf(e.getMessage()));
+            in.close();
+            throw e;
+        }
+        try {
+            in.ack();
+        } catch (IOException e) {
+            // The source did not get the ACK and resumes its copy: this one must never run.
+            Log.warn("migration_ack_failed", "domain", runner.config.name(), "error", e.getMessage());
+            in.close();
+            runner.terminate();
+            throw new DomainException(DomainException.IO, "migration ACK failed: " + e.getMessage());
+        }
+        in.close();
+        runner.domain().unpause();
+        Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
+                in.bytesReceived());
+        return runner;
+    }
+
+    /** Loads (without initialising) every xen-core class from this runner's jar; best effort. */
+    private static void preloadClasses() {
+        try {
+            var src = DomainRunner.class.getProtectionDomain().getCodeSource();
+            if (src == null || !src.getLocation().getPath().endsWith(".jar")) {
+                return;
+            }
+            ClassLoader loader = DomainRunner.class.getClassLoader();
+            try (java.util.jar.JarFile jar = new java.util.jar.JarFile(Path.of(src.getLocation().toURI()).toFile())) {
+                var entries = jar.entries();
+                while (entries.hasMoreElements()) {
+                    String n = entries.nextElement().getName();
+                    if (n.startsWith("dev/domus/xen/") && n.endsWith(".class") && !n.contains("module-info")) {
+                        try {
+                            Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, loader);
+                        } catch (ClassNotFoundException | LinkageError e) {
+                            // only a lost speed-up
+                        }
+                    }
+                }
+            }
+        } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
+            // only a lost speed-up
+        }
+    }
+
+    static java.net.InetSocketAddress parseHostPort(String s) {
+        int c = s.lastIndexOf(':');
+        if (c <= 0 || c == s.length() - 1) {
+            throw new DomainException(DomainException.BAD_ARGUMENT, "expected host:port, got '" + s + "'");
+        }
+        int port;
+        try {
+            port = Integer.parseInt(s.substring(c + 1));
+        } catch (NumberFormatException e) {
+            port = -1;
+        }
+        if (port < 1 || port > 65535) {
+            throw new DomainException(DomainException.BAD_ARGUMENT, "port must be 1..65535 in '" + s + "'");
+        }
+        return new java.net.InetSocketAddress(s.substring(0, c), port);
+    }
+
     /** Reads and fully validates a snapshot; any problem is one {@code snapshot} error and nothing is started. */
     static SnapshotImage readSnapshot(Path file) {
         try {
@@ -237,7 +342,7 @@ public final class DomainRunner implements AutoCloseable {
     }
 
     /** Restores the snapshot for the first machine; a later restart (reboot) boots the configuration afresh. */
-    static MachineFactory restoringFactory(SnapshotImage image) {
+    static MachineFactory restoringFactory(dev.domus.xen.snapshot.MachineImage image) {
         AtomicBoolean used = new AtomicBoolean();
         return (cfg, listener) -> {
             if (used.compareAndSet(false, true)) {

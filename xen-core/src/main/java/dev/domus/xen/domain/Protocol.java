@@ -25,6 +25,9 @@ final class Protocol {
             case DomainEvent.Crash c -> Json.obj("event", "crash", "reason", c.reason(), "ts", c.ts().toString());
             case DomainEvent.StateChanged s -> Json.obj("event", "state", "state", s.state().wireName(),
                     "ts", s.ts().toString());
+            case DomainEvent.Migration mi -> Json.obj("event", "migration", "phase", mi.phase(), "round", mi.round(),
+                    "bytes", mi.bytesSent(), "remaining_pages", mi.remainingPages(), "downtime_us",
+                    mi.downtimeMicros(), "total_ms", mi.totalMillis(), "error", mi.error(), "ts", mi.ts().toString());
         };
     }
 
@@ -37,6 +40,8 @@ final class Protocol {
             case "reboot" -> new DomainEvent.Reboot(ts);
             case "crash" -> new DomainEvent.Crash(ts, str(m, "reason"));
             case "state" -> new DomainEvent.StateChanged(ts, state(str(m, "state")));
+            case "migration" -> new DomainEvent.Migration(ts, str(m, "phase"), num(m, "round"), num(m, "bytes"),
+                    num(m, "remaining_pages"), num(m, "downtime_us"), num(m, "total_ms"), str(m, "error"));
             default -> throw bad("unknown event '" + name + "'");
         };
     }

@@ -8,7 +8,7 @@ import java.nio.file.Path;
  * A validated snapshot file: its machine state, decoded, and the location of its RAM section, loaded on demand
  * into the new machine's memory (checked again while loading, in case the file changed since validation).
  */
-public final class SnapshotImage {
+public final class SnapshotImage implements MachineImage {
     private final Path file;
     private final MachineState state;
     private final Snapshots.Entry ram;
@@ -25,6 +25,7 @@ public final class SnapshotImage {
 
     public Path file() { return file; }
 
+    @Override
     public MachineState state() { return state; }
 
     /** Pages stored in the file (the rest of RAM was zero). */
@@ -39,5 +40,17 @@ public final class SnapshotImage {
      */
     public void loadRam(GuestMemory memory) {
         SnapshotReader.loadRam(file, ram, memory);
+    }
+
+    @Override
+    public GuestMemory takeMemory(long base, long size) {
+        GuestMemory m = GuestMemory.allocate(base, size);
+        try {
+            loadRam(m);
+            return m;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
+        }
     }
 }

@@ -200,4 +200,121 @@ public final class Snapshots {
         long pages = ((long) config.memoryMiB() << 20) / PAGE;
         return RAM_HEADER + (pages + 7) / 8 + pages * PAGE;
     }
+
+    /** Largest encoded machine state {@link #decodeState} accepts. */
+    public static final int MAX_STATE_BYTES = 4 << 20;
+
+    /**
+     * The machine state as one byte string (the sections of a snapshot file minus RAM, each length-prefixed with
+     * its type, instance and CRC32C), for the live migration stream.
+     */
+    public static byte[] encodeState(MachineState s) {
+        Codec.Out o = new Codec.Out();
+        List<Object[]> secs = new ArrayList<>();
+        secs.add(new Object[] {SectionType.CONFIG, 0, Codec.config(s.config())});
+        secs.add(new Object[] {SectionType.DOMAIN, 0, s.domain()});
+        secs.add(new Object[] {SectionType.CLOCK, 0, new Codec.Out().i64(s.mtime()).toBytes()});
+        for (int i = 0; i < s.vcpus().size(); i++) {
+            secs.add(new Object[] {SectionType.VCPU, i, Codec.vcpu(s.vcpus().get(i))});
+        }
+        secs.add(new Object[] {SectionType.CLINT, 0, Codec.clint(s.clint())});
+        secs.add(new Object[] {SectionType.PLIC, 0, Codec.plic(s.plic())});
+        for (int i = 0; i < s.uarts().size(); i++) {
+            secs.add(new Object[] {SectionType.UART, i, Codec.uart(s.uarts().get(i))});
+        }
+        secs.add(new Object[] {SectionType.RTC, 0, Codec.rtc(s.rtc())});
+        for (int i = 0; i < s.virtio().size(); i++) {
+            secs.add(new Object[] {SectionType.VIRTIO, i, Codec.virtio(s.virtio().get(i))});
+        }
+        o.i32(FORMAT_VERSION).i32(secs.size());
+        for (Object[] sec : secs) {
+            byte[] body = (byte[]) sec[2];
+            CRC32C crc = new CRC32C();
+            crc.update(body);
+            o.i32(((SectionType) sec[0]).id).i32((Integer) sec[1]).i32((int) crc.getValue()).bytes(body);
+        }
+        return o.toBytes();
+    }
+
+    /**
+     * Decodes and validates {@link #encodeState} output with the same limits and checks as a snapshot file.
+     *
+     * @throws SnapshotException one clear message
+     */
+    public static MachineState decodeState(byte[] bytes) {
+        if (bytes.length > MAX_STATE_BYTES) {
+            throw new SnapshotException("machine state of " + bytes.length + " bytes exceeds " + MAX_STATE_BYTES);
+        }
+        Codec.In in = new Codec.In(ByteBuffer.wrap(bytes), "state");
+        int version = in.i32();
+        if (version != FORMAT_VERSION) {
+            throw new SnapshotException("machine state format version " + version + " is not supported");
+        }
+        int n = in.listSize(MAX_SECTIONS, "section");
+        java.util.Map<String, Codec.In> byLabel = new java.util.HashMap<>();
+        for (int i = 0; i < n; i++) {
+            int type = in.i32();
+            int instance = in.i32();
+            int crc = in.i32();
+            SectionType t = SectionType.byId(type).orElseThrow(() -> new SnapshotException(
+                    "unknown section type " + type + " in machine state"));
+            byte[] body = in.bytes(MAX_STATE_BYTES, t.label(instance));
+            CRC32C c = new CRC32C();
+            c.update(body);
+            if ((int) c.getValue() != crc) {
+                throw new SnapshotException("section " + t.label(instance) + " checksum mismatch");
+            }
+            if (byLabel.put(t.label(instance), new Codec.In(ByteBuffer.wrap(body), t.label(instance))) != null) {
+                throw new SnapshotException("section " + t.label(instance) + " appears twice");
+            }
+        }
+        in.end();
+        MachineConfig config = Codec.decode(need(byLabel, "config"), Codec::config);
+        Codec.In dom = need(byLabel, "domain");
+        byte[] domain = new byte[dom.remainingBytes()];
+        dom.rest(domain);
+        long mtime = Codec.decode(need(byLabel, "clock"), Codec.In::i64);
+        List<VcpuState> vcpus = new ArrayList<>();
+        for (int i = 0; i < config.vcpus(); i++) {
+            vcpus.add(Codec.decode(need(byLabel, SectionType.VCPU.label(i)), Codec::vcpu));
+        }
+        var clint = Codec.decode(need(byLabel, "clint"), Codec::clint);
+        var plic = Codec.decode(need(byLabel, "plic"), Codec::plic);
+        List<dev.domus.xen.devices.uart.Uart16550State> uarts = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            uarts.add(Codec.decode(need(byLabel, SectionType.UART.label(i)), Codec::uart));
+        }
+        var rtc = Codec.decode(need(byLabel, "rtc"), Codec::rtc);
+        List<VirtioSlotState> virtio = new ArrayList<>();
+        int slots = config.disks().size() + config.nics().size() + 2;
+        for (int i = 0; i < slots; i++) {
+            virtio.add(Codec.decode(need(byLabel, SectionType.VIRTIO.label(i)), Codec::virtio));
+        }
+        if (byLabel.size() != 8 + config.vcpus() + slots) {
+            throw new SnapshotException("machine state has " + byLabel.size() + " sections, expected "
+                    + (8 + config.vcpus() + slots));
+        }
+        try {
+            return new MachineState(config, domain, mtime, vcpus, clint, plic, uarts, rtc, virtio);
+        } catch (IllegalArgumentException e) {
+            throw new SnapshotException("inconsistent machine state: " + e.getMessage());
+        }
+    }
+
+    private static Codec.In need(java.util.Map<String, Codec.In> m, String label) {
+        Codec.In in = m.get(label);
+        if (in == null) {
+            throw new SnapshotException("machine state lacks section " + label);
+        }
+        return in;
+    }
+
+    /** The machine configuration as the snapshot CONFIG record (the migration handshake compares them). */
+    public static byte[] encodeConfig(MachineConfig c) {
+        return Codec.config(c);
+    }
+
+    public static MachineConfig decodeConfig(byte[] b) {
+        return Codec.decode(new Codec.In(ByteBuffer.wrap(b), "config"), Codec::config);
+    }
 }

@@ -1,0 +1,216 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.migration;
+
+import dev.domus.xen.api.MachineConfig;
+import dev.domus.xen.memory.GuestMemory;
+import dev.domus.xen.snapshot.MachineImage;
+import dev.domus.xen.snapshot.MachineState;
+import dev.domus.xen.snapshot.SnapshotException;
+import dev.domus.xen.snapshot.Snapshots;
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.function.Function;
+
+/**
+ * The receiving side: validates the handshake, allocates RAM only after the configuration was checked, applies
+ * page frames (each index checked against RAM) and the final state, and hands back an {@link Incoming} whose
+ * {@link Incoming#ack()} tells the source to let go. Anything wrong before that discards what was received.
+ */
+public final class MigrationTarget {
+    private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
+    private static final long RAM_BASE = 0x8000_0000L;
+
+    private MigrationTarget() {
+    }
+
+    /** A fully received machine waiting for the caller to build it and acknowledge. */
+    public static final class Incoming implements MachineImage, AutoCloseable {
+        private final Stream stream;
+        private final byte[] domain;
+        private final MachineState state;
+        private GuestMemory memory;
+        private final long pages;
+        private final long bytes;
+
+        Incoming(Stream stream, byte[] domain, MachineState state, GuestMemory memory, long pages, long bytes) {
+            this.stream = stream;
+            this.domain = domain;
+            this.state = state;
+            this.memory = memory;
+            this.pages = pages;
+            this.bytes = bytes;
+        }
+
+        /** The source's domain record (its configuration). */
+        public byte[] domain() { return domain.clone(); }
+
+        @Override
+        public MachineState state() { return state; }
+
+        public long pagesReceived() { return pages; }
+
+        public long bytesReceived() { return bytes; }
+
+        @Override
+        public synchronized GuestMemory takeMemory(long base, long size) {
+            if (memory == null) {
+                throw new SnapshotException("migrated RAM was already taken");
+            }
+            if (memory.base() != base || memory.size() != size) {
+                throw new SnapshotException("migrated RAM is " + memory.size() + " bytes, machine needs " + size);
+            }
+            GuestMemory m = memory;
+            memory = null;
+            return m;
+        }
+
+        /** Tells the source the machine is ready here; after this the source ends its copy. */
+        public void ack() throws IOException {
+            stream.send(Stream.ACK, new byte[0]);
+            stream.flush();
+        }
+
+        /** Tells the source why the machine cannot run here (best effort). */
+        public void refuse(String why) {
+            try {
+                stream.send(Stream.ERROR, why.getBytes(StandardCharsets.UTF_8));
+                stream.flush();
+            } catch (IOException e) {
+                // the source notices the closed connection instead
+            }
+        }
+
+        @Override
+        public synchronized void close() {
+            stream.close();
+            if (memory != null) {
+                memory.close();
+                memory = null;
+            }
+        }
+    }
+
+    /**
+     * Receives one migration on an accepted connection.
+     *
+     * @param check returns an error message when a machine of that configuration (and domain record) cannot run
+     *              here, or null to accept
+     * @throws MigrationException when the stream is invalid or breaks; nothing is left allocated then
+     */
+    public static Incoming receive(Socket socket, Function<MachineConfig, String> check, int timeoutMillis) {
+        Stream s;
+        try {
+            s = new Stream(socket);
+            s.setTimeout(timeoutMillis);
+        } catch (IOException e) {
+            throw new MigrationException("cannot use the migration connection: " + e.getMessage(), e);
+        }
+        GuestMemory mem = null;
+        String phase = "handshake";
+        try {
+            Stream.Frame hello = s.receive();
+            if (hello.type() != Stream.HELLO) {
+                throw new MigrationException("expected HELLO, got frame type " + hello.type());
+            }
+            ByteBuffer b = ByteBuffer.wrap(hello.payload());
+            byte[] magic = new byte[8];
+            if (b.remaining() < 16) {
+                throw new MigrationException("HELLO is too short");
+            }
+            b.get(magic);
+            if (!Arrays.equals(magic, Stream.MAGIC)) {
+                throw new MigrationException("not a Domus migration stream (bad magic)");
+            }
+            int version = b.getInt();
+            if (version != Stream.VERSION) {
+                String why = "migration stream version " + version + " is not supported (this host speaks "
+                        + Stream.VERSION + ")";
+                s.send(Stream.ERROR, why.getBytes(StandardCharsets.UTF_8));
+                s.flush();
+                throw new MigrationException(why);
+            }
+            byte[] cfgBytes = chunk(b, 64 * 1024, "config");
+            byte[] domain = chunk(b, MachineState.MAX_DOMAIN_BYTES, "domain record");
+            MachineConfig config;
+            try {
+                config = Snapshots.decodeConfig(cfgBytes);
+            } catch (SnapshotException e) {
+                throw new MigrationException("bad configuration in HELLO: " + e.getMessage());
+            }
+            String refusal = check.apply(config);
+            if (refusal != null) {
+                s.send(Stream.ERROR, refusal.getBytes(StandardCharsets.UTF_8));
+                s.flush();
+                throw new MigrationException("refused: " + refusal);
+            }
+            mem = GuestMemory.allocate(RAM_BASE, (long) config.memoryMiB() << 20);
+            s.send(Stream.HELLO_OK, new byte[0]);
+            s.flush();
+            phase = "RAM";
+            long pages = mem.size() / PAGE;
+            long received = 0;
+            long bytes = 0;
+            MemorySegment seg = mem.segment();
+            while (true) {
+                Stream.Frame f = s.receive();
+                bytes += 9L + f.payload().length;
+                if (f.type() == Stream.PAGES) {
+                    ByteBuffer p = ByteBuffer.wrap(f.payload());
+                    int n = p.getInt();
+                    if (n < 1 || (long) n * (8 + PAGE) + 4 != f.payload().length) {
+                        throw new MigrationException("page frame says " + n + " pages in " + f.payload().length
+                                + " bytes");
+                    }
+                    for (int i = 0; i < n; i++) {
+                        long idx = p.getLong();
+                        if (idx < 0 || idx >= pages) {
+                            throw new MigrationException("page index " + idx + " is outside RAM (" + pages
+                                    + " pages)");
+                        }
+                        MemorySegment.copy(f.payload(), p.position(), seg, ValueLayout.JAVA_BYTE, idx * PAGE, PAGE);
+                        p.position(p.position() + PAGE);
+                    }
+                    received += n;
+                } else if (f.type() == Stream.STATE) {
+                    phase = "device state";
+                    MachineState state = Snapshots.decodeState(f.payload());
+                    if (!state.config().equals(config)) {
+                        throw new MigrationException("device state is for another configuration than the HELLO");
+                    }
+                    mem.deviceWrote(0, mem.size());
+                    return new Incoming(s, domain, state, mem, received, bytes);
+                } else {
+                    throw new MigrationException("unexpected frame type " + f.type() + " during " + phase);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            if (mem != null) {
+                mem.close();
+            }
+            s.close();
+            if (e instanceof MigrationException me) {
+                throw me;
+            }
+            String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            throw new MigrationException("incoming migration failed during " + phase + ": " + why, e);
+        }
+    }
+
+    private static byte[] chunk(ByteBuffer b, int max, String what) {
+        if (b.remaining() < 4) {
+            throw new MigrationException("HELLO ends before the " + what);
+        }
+        int n = b.getInt();
+        if (n < 0 || n > max || n > b.remaining()) {
+            throw new MigrationException("HELLO " + what + " length " + n + " is invalid");
+        }
+        byte[] out = new byte[n];
+        b.get(out);
+        return out;
+    }
+}

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.migration;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.zip.CRC32C;
+
+/**
+ * The framed migration stream: each frame is a type byte, a payload length and the payload, then a CRC32C of type,
+ * length and payload. Lengths are checked against {@link #MAX_FRAME} before a buffer is allocated.
+ */
+final class Stream implements AutoCloseable {
+    static final byte[] MAGIC = "DOMUSMIG".getBytes(StandardCharsets.US_ASCII);
+    static final int VERSION = 1;
+    static final int MAX_FRAME = 8 << 20;
+
+    static final int HELLO = 1;
+    static final int HELLO_OK = 2;
+    static final int PAGES = 3;
+    static final int STATE = 4;
+    static final int ACK = 5;
+    static final int ERROR = 6;
+
+    private final Socket socket;
+    private final DataInputStream in;
+    private final DataOutputStream out;
+    private long bytesOut;
+
+    Stream(Socket socket) throws IOException {
+        this.socket = socket;
+        socket.setTcpNoDelay(true);
+        this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
+        this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 20));
+    }
+
+    record Frame(int type, byte[] payload) { }
+
+    void send(int type, byte[] payload) throws IOException {
+        send(type, payload, 0, payload.length);
+    }
+
+    void send(int type, byte[] payload, int off, int len) throws IOException {
+        CRC32C crc = new CRC32C();
+        crc.update(type);
+        crc.update(len >>> 24);
+        crc.update(len >>> 16);
+        crc.update(len >>> 8);
+        crc.update(len);
+        crc.update(payload, off, len);
+        out.writeByte(type);
+        out.writeInt(len);
+        out.write(payload, off, len);
+        out.writeInt((int) crc.getValue());
+        bytesOut += 9L + len;
+    }
+
+    void flush() throws IOException {
+        out.flush();
+    }
+
+    long bytesOut() {
+        return bytesOut;
+    }
+
+    Frame receive() throws IOException {
+        int type;
+        try {
+            type = in.readUnsignedByte();
+        } catch (EOFException e) {
+            throw new EOFException("connection closed by the peer");
+        }
+        int len = in.readInt();
+        if (len < 0 || len > MAX_FRAME) {
+            throw new IOException("frame length " + len + " is outside 0.." + MAX_FRAME);
+        }
+        byte[] payload = new byte[len];
+        in.readFully(payload);
+        int crc = in.readInt();
+        CRC32C c = new CRC32C();
+        c.update(type);
+        c.update(len >>> 24);
+        c.update(len >>> 16);
+        c.update(len >>> 8);
+        c.update(len);
+        c.update(payload);
+        if ((int) c.getValue() != crc) {
+            throw new IOException("frame checksum mismatch (type " + type + ", " + len + " bytes)");
+        }
+        return new Frame(type, payload);
+    }
+
+    void setTimeout(int millis) throws IOException {
+        socket.setSoTimeout(millis);
+    }
+
+    @Override
+    public void close() {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+    }
+}

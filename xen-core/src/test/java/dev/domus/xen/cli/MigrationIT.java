@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.domus.xen.domain.DomainConfig;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Live migration through the real {@code bin/xl} between two "hosts" (two run directories, loopback TCP): a guest
+ * that keeps dirtying tmpfs with random data and prints a counter is migrated and the counter continues on the
+ * target without a gap or reset; a target killed during the pre-copy rounds leaves the source guest running and
+ * nothing on the target.
+ */
+class MigrationIT {
+    private static final String NAME = "migrate-it";
+    private static final Duration TIMEOUT = Duration.ofSeconds(Long.getLong("domus.it.timeout.seconds", 900));
+    private static final Pattern COUNT = Pattern.compile("COUNT=(\\d+)\\r?\\n");
+
+    @TempDir
+    Path tmp;
+
+    private final Path repo = repoRoot();
+    private Map<String, String> env = new HashMap<>();
+    private final Map<String, String> hostA = new HashMap<>();
+    private final Map<String, String> hostB = new HashMap<>();
+    private final List<Process> started = new ArrayList<>();
+
+    private static Path repoRoot() {
+        String prop = System.getProperty("domus.repo.root");
+        Path p = prop != null ? Path.of(prop) : Path.of("").toAbsolutePath();
+        while (p != null && !Files.isExecutable(p.resolve("bin/xl"))) {
+            p = p.getParent();
+        }
+        if (p == null) {
+            throw new IllegalStateException("cannot find bin/xl above " + Path.of("").toAbsolutePath());
+        }
+        return p;
+    }
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (Process p : started) {
+            p.descendants().forEach(ProcessHandle::destroyForcibly);
+            p.destroyForcibly();
+        }
+        for (Map<String, String> h : List.of(hostA, hostB)) {
+            if (!h.isEmpty()) {
+                env = h;
+                xl(Duration.ofSeconds(60), "destroy", NAME);
+            }
+        }
+    }
+
+    private static List<Integer> counts(String out) {
+        List<Integer> l = new ArrayList<>();
+        Matcher m = COUNT.matcher(out);
+        while (m.find()) {
+            l.add(Integer.parseInt(m.group(1)));
+        }
+        return l;
+    }
+
+    private static int last(Capture c) {
+        List<Integer> l = counts(c.toString());
+        return l.isEmpty() ? -1 : l.getLast();
+    }
+
+    private static boolean awaitCount(Capture c, int atLeast, Duration timeout) throws InterruptedException {
+        Instant deadline = Instant.now().plus(timeout);
+        while (last(c) < atLeast && Instant.now().isBefore(deadline)) {
+            c.awaitContains("\u0000never", Duration.ofMillis(500));
+        }
+        return last(c) >= atLeast;
+    }
+
+    private Process console() throws Exception {
+        return start("console", NAME);
+    }
+
+    private Capture attach(Process console) throws Exception {
+        Capture out = Capture.of(console.getInputStream());
+        Capture err = Capture.of(console.getErrorStream());
+        assertThat(err.awaitContains("Connected to domain '" + NAME + "'", Duration.ofMinutes(2)))
+                .as("xl console attached: %s", err).isTrue();
+        return out;
+    }
+
+    private void setUpHosts(String dirtying) throws Exception {
+        String guest = guestDir();
+        hostA.put("DOMUS_RUN_DIR", tmp.resolve("hostA").toString());
+        hostA.put("DOMUS_GUEST_DIR", guest);
+        hostB.put("DOMUS_RUN_DIR", tmp.resolve("hostB").toString());
+        hostB.put("DOMUS_GUEST_DIR", guest);
+        env = hostA;
+        DomainConfig demo = DomainConfig.load(repo.resolve("deploy/xl/demo.cfg"), hostA);
+        String script = "mkdir -p /tmp/busy; (while true; do " + dirtying + "; done) &\n"
+                + "i=0; while true; do i=$((i+1)); echo COUNT=$i; sleep 0.2; done\n";
+        String run64 = Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8));
+        Path cfg = tmp.resolve(NAME + ".cfg");
+        Files.writeString(cfg, "name = '" + NAME + "'\nmemory = 128\nvcpus = 1\n"
+                + "kernel = '" + demo.kernel() + "'\n"
+                + demo.ramdisk().map(r -> "ramdisk = '" + r + "'\n").orElse("")
+                + "extra = 'console=ttyS0 domus.run64=" + run64 + "'\n"
+                + "on_poweroff = 'destroy'\non_reboot = 'destroy'\non_crash = 'destroy'\n");
+        Result create = xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
+        assertThat(create.status).as("xl create: %s", create.err).isZero();
+    }
+
+    private static int freePort() throws IOException {
+        try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Test
+    void busyGuestMigratesAndItsCounterContinuesWithoutAGap() throws Exception {
+        setUpHosts("dd if=/dev/urandom of=/tmp/busy/f bs=4k count=64 2>/dev/null");
+        Process consoleA = console();
+        Capture outA = attach(consoleA);
+        assertThat(xl(Duration.ofMinutes(2), "unpause", NAME).status).isZero();
+        assertThat(awaitCount(outA, 5, TIMEOUT)).as("guest counts:%n%s", outA).isTrue();
+
+        String target = "127.0.0.1:" + freePort();
+        env = hostB;
+        Process receive = start("migrate-receive", "--listen", target);
+        Capture recvErr = Capture.of(receive.getErrorStream());
+        env = hostA;
+        Result migrate = null;
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+        do {
+            // The receiver may not listen yet: a refused connection fails the migration and the source runs on.
+            migrate = xl(Duration.ofMinutes(10), "migrate", NAME, target);
+        } while (migrate.status != 0 && migrate.err.contains("Connection refused")
+                && Instant.now().isBefore(deadline));
+        assertThat(migrate.status).as("xl migrate: %s", migrate.err).isZero();
+        assertThat(migrate.out).contains("migrated " + NAME);
+        assertThat(receive.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(receive.exitValue()).as("migrate-receive: %s", recvErr).isZero();
+        assertThat(consoleA.waitFor(2, TimeUnit.MINUTES)).as("source console ends with the source domain").isTrue();
+        assertThat(xl(Duration.ofMinutes(1), "list").out).doesNotContain(NAME);
+        int atSource = last(outA);
+
+        env = hostB;
+        assertThat(xl(Duration.ofMinutes(1), "list").out).contains(NAME);
+        Capture outB = attach(console());
+        assertThat(awaitCount(outB, atSource + 5, Duration.ofMinutes(3)))
+                .as("target output (source stopped at %d):%n%s", atSource, outB).isTrue();
+        List<Integer> target1 = counts(outB.toString());
+        // The target's console replays everything since it started: the first count follows the source's last.
+        assertThat(target1.getFirst()).as("first count on the target, source stopped at %d", atSource)
+                .isEqualTo(atSource + 1);
+        for (int i = 1; i < target1.size(); i++) {
+            assertThat(target1.get(i)).as("counter step %d", i).isEqualTo(target1.get(i - 1) + 1);
+        }
+    }
+
+    @Test
+    void targetKilledDuringPreCopyLeavesTheSourceRunning() throws Exception {
+        // 32 MiB of fresh random data per loop: far more than 1 ms of downtime allows, so rounds continue.
+        setUpHosts("dd if=/dev/urandom of=/tmp/busy/f bs=1M count=32 2>/dev/null");
+        Process consoleA = console();
+        Capture outA = attach(consoleA);
+        assertThat(xl(Duration.ofMinutes(2), "unpause", NAME).status).isZero();
+        assertThat(awaitCount(outA, 5, TIMEOUT)).as("guest counts:%n%s", outA).isTrue();
+
+        int port = freePort();
+        String target = "127.0.0.1:" + port;
+        env = hostB;
+        Process receive = start("migrate-receive", "--listen", target);
+        ProcessHandle runner = awaitIncomingRunner(port);
+        env = hostA;
+        Process migrate = start("migrate", "--downtime-ms", "1", "--max-rounds", "1000", NAME, target);
+        Capture migErr = Capture.of(migrate.getErrorStream());
+        Capture.of(migrate.getInputStream());
+        assertThat(migErr.awaitContains("round 0", Duration.ofMinutes(5))).as("xl migrate: %s", migErr).isTrue();
+        runner.destroyForcibly();
+        assertThat(migrate.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        assertThat(migrate.exitValue()).as("xl migrate after the target died: %s", migErr).isEqualTo(1);
+        assertThat(migErr.toString()).contains("keeps running here");
+        assertThat(receive.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(receive.exitValue()).isNotZero();
+
+        int before = last(outA);
+        assertThat(awaitCount(outA, before + 5, Duration.ofMinutes(3))).as("source keeps counting:%n%s", outA)
+                .isTrue();
+        assertThat(xl(Duration.ofMinutes(1), "list").out).contains(NAME);
+        env = hostB;
+        assertThat(xl(Duration.ofMinutes(1), "list").out).doesNotContain(NAME);
+    }
+
+    /** The runner process listening for the incoming migration on {@code port} (started by migrate-receive). */
+    private static ProcessHandle awaitIncomingRunner(int port) throws InterruptedException {
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+        String needle = "--incoming 127.0.0.1:" + port;
+        while (Instant.now().isBefore(deadline)) {
+            var found = ProcessHandle.allProcesses().filter(p -> p.info().commandLine()
+                    .map(c -> c.contains(needle)).orElse(false) && p.info().command()
+                    .map(c -> c.endsWith("java")).orElse(false)).findFirst();
+            if (found.isPresent()) {
+                return found.get();
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no runner with '" + needle + "' appeared");
+    }
+
+    /** The guest image directory: $DOMUS_GUEST_DIR, else what deploy/guest/build reports (building it if needed). */
+    private String guestDir() throws Exception {
+        String fromEnv = System.getenv("DOMUS_GUEST_DIR");
+        if (fromEnv != null && !fromEnv.isEmpty()) {
+            return fromEnv;
+        }
+        Path build = repo.resolve("deploy/guest/build");
+        assertThat(build).as("guest image builder").isExecutable();
+        Result built = run(Duration.ofMinutes(30), List.of(build.toString()));
+        assertThat(built.status).as("deploy/guest/build: %s", built.err).isZero();
+        Result dir = run(Duration.ofMinutes(1), List.of(build.toString(), "--print-dir"));
+        assertThat(dir.status).as("deploy/guest/build --print-dir: %s", dir.err).isZero();
+        return dir.out.strip();
+    }
+
+    private record Result(int status, String out, String err) { }
+
+    private Result xl(Duration timeout, String... args) throws Exception {
+        List<String> cmd = new ArrayList<>(List.of(repo.resolve("bin/xl").toString()));
+        cmd.addAll(List.of(args));
+        return run(timeout, cmd);
+    }
+
+    private Process start(String... args) throws IOException {
+        List<String> cmd = new ArrayList<>(List.of(repo.resolve("bin/xl").toString()));
+        cmd.addAll(List.of(args));
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        started.add(p);
+        return p;
+    }
+
+    private Result run(Duration timeout, List<String> cmd) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile())
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(env);
+        Process p = pb.start();
+        started.add(p);
+        Capture out = Capture.of(p.getInputStream());
+        Capture err = Capture.of(p.getErrorStream());
+        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            p.destroyForcibly();
+            throw new AssertionError(cmd + " did not finish within " + timeout + "; stderr: " + err);
+        }
+        out.thread.join();
+        err.thread.join();
+        started.remove(p);
+        return new Result(p.exitValue(), out.toString(), err.toString());
+    }
+
+    /** Collects a stream on a thread and lets the test wait for a substring. */
+    private static final class Capture {
+        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        private Thread thread;
+
+        static Capture of(InputStream in) {
+            Capture c = new Capture();
+            c.thread = Thread.ofPlatform().daemon().start(() -> {
+                byte[] b = new byte[4096];
+                try {
+                    int n;
+                    while ((n = in.read(b)) > 0) {
+                        synchronized (c) {
+                            c.buf.write(b, 0, n);
+                            c.notifyAll();
+                        }
+                    }
+                } catch (IOException e) {
+                    // process gone
+                }
+                synchronized (c) {
+                    c.notifyAll();
+                }
+            });
+            return c;
+        }
+
+        synchronized boolean awaitContains(String s, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!toString().contains(s)) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || (!thread.isAlive() && !toString().contains(s))) {
+                    return toString().contains(s);
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+            return true;
+        }
+
+        @Override
+        public synchronized String toString() {
+            return buf.toString(StandardCharsets.UTF_8);
+        }
+    }
+}
