@@ -282,6 +282,7 @@ final class AgentHarness implements AutoCloseable {
         }
         Thread.sleep(500);
         exec(Duration.ofSeconds(20), "ip", "link", "del", bridge);
+        exec(Duration.ofSeconds(20), "rm", "-rf", runDir.getParent().toString());
         producer.close(Duration.ofSeconds(5));
         collector.join(5000);
         kafka.close();

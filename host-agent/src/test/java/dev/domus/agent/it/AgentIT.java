@@ -142,6 +142,19 @@ class AgentIT {
             assertThat(Path.of("/sys/class/net", tap)).doesNotExist();
             assertThat(h.get("/agent/v1/vps/" + vps)).startsWith("404 ");
             h.awaitEvent("heartbeat", Duration.ofMinutes(1), e -> e.type() == HostEventType.HOST_HEARTBEAT);
+
+            // --- Kafka broker restart right after a create was sent: the create still completes, one VPS
+            UUID vps2 = UUID.randomUUID();
+            HostCommand create3 = command(h, HostCommandType.CREATE, vps2, 1,
+                    Optional.of(new VpsSpec("web-2", 1, 256, 1, "demo", List.of(h.publicKey), "")));
+            h.send(create3);
+            h.kafka.restart();
+            h.awaitEvent("create across a broker restart", BOOT,
+                    e -> isAction(e, create3, HostEventType.ACTION_SUCCEEDED));
+            String view2 = h.get("/agent/v1/vps/" + vps2);
+            assertThat(h.ssh(group(IP, view2), "uname -m", BOOT).out().strip()).isEqualTo("riscv64");
+            assertThat(AgentHarness.runners("vps-" + vps2)).hasSize(1);
+            assertThat(h.get("/agent/v1/vps")).containsOnlyOnce("\"vpsId\"");
         }
     }
 
