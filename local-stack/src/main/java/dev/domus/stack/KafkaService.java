@@ -157,10 +157,17 @@ public final class KafkaService implements AutoCloseable {
         return cmd;
     }
 
-    private static String newClusterId() {
-        UUID u = UUID.randomUUID();
-        ByteBuffer b = ByteBuffer.allocate(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+    /** 22 characters of base64url; never starting with '-', which the format tool would read as an option. */
+    static String newClusterId() {
+        while (true) {
+            UUID u = UUID.randomUUID();
+            ByteBuffer b = ByteBuffer.allocate(16).putLong(u.getMostSignificantBits())
+                    .putLong(u.getLeastSignificantBits());
+            String id = Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
+            if (id.charAt(0) != '-') {
+                return id;
+            }
+        }
     }
 
     private void launch() {
@@ -237,6 +244,11 @@ public final class KafkaService implements AutoCloseable {
 
     public Path logFile() {
         return log();
+    }
+
+    /** Whether the broker JVM is running (false after close, or if it died). */
+    public synchronized boolean isAlive() {
+        return process != null && process.isAlive();
     }
 
     /** Process id of the running broker JVM. */

@@ -28,12 +28,15 @@ public final class PostgresService implements AutoCloseable {
     private static final Pattern DB_NAME = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
     private final EmbeddedPostgres pg;
+    private final Path data;
     private final int port;
     private final Path log;
     private final Duration startedIn;
+    private ChildProcess watchdog;
 
-    private PostgresService(EmbeddedPostgres pg, int port, Path log, Duration startedIn) {
+    private PostgresService(EmbeddedPostgres pg, Path data, int port, Path log, Duration startedIn) {
         this.pg = pg;
+        this.data = data;
         this.port = port;
         this.log = log;
         this.startedIn = startedIn;
@@ -51,6 +54,7 @@ public final class PostgresService implements AutoCloseable {
             throw new StackException(SERVICE, StackException.Code.START_FAILED,
                     "cannot create state dir " + o.stateDir(), "", e);
         }
+        stopOrphan(data, o.startTimeout());
         EmbeddedPostgres pg;
         try {
             pg = EmbeddedPostgres.builder()
@@ -71,15 +75,53 @@ public final class PostgresService implements AutoCloseable {
                     "did not start on " + Ports.HOST + ":" + port + ": " + e.getMessage() + " (log " + log + ")",
                     ChildProcess.tail(log, 30), e);
         }
-        PostgresService s = new PostgresService(pg, port, log, Duration.ofNanos(System.nanoTime() - t0));
+        PostgresService s = new PostgresService(pg, data, port, log, Duration.ofNanos(System.nanoTime() - t0));
         try {
             s.selectOne();
+            s.watchdog = s.pid().stream().mapToObj(pid -> watchdog(o.stateDir(), pid)).findFirst().orElse(null);
         } catch (SQLException e) {
             s.close();
             throw new StackException(SERVICE, StackException.Code.START_FAILED,
                     "select 1 failed: " + e.getMessage(), ChildProcess.tail(log, 30), e);
         }
         return s;
+    }
+
+    /**
+     * pg_ctl daemonizes the postmaster, so Linux's parent-death signal cannot reach it. This tiny shell, which
+     * does get it, asks the postmaster for a fast shutdown (SIGINT) if this JVM dies without running its hooks.
+     */
+    private static ChildProcess watchdog(Path stateDir, long postmasterPid) {
+        String script = "trap 'kill -INT $0 2>/dev/null; exit 0' TERM; while kill -0 $0 2>/dev/null; do sleep 1; done";
+        return ChildProcess.start("postgres-watchdog", java.util.List.of("sh", "-c", script,
+                Long.toString(postmasterPid)), stateDir, java.util.Map.of(), stateDir.resolve("watchdog.log"));
+    }
+
+    /** A postmaster left running on this data dir by a JVM that was killed: fast shutdown before starting. */
+    private static void stopOrphan(Path data, Duration timeout) {
+        Path pidFile = data.resolve("postmaster.pid");
+        if (!Files.isRegularFile(pidFile)) {
+            return;
+        }
+        try {
+            java.util.List<String> lines = Files.readAllLines(pidFile);
+            if (lines.size() < 2 || !Path.of(lines.get(1).strip()).equals(data)) {
+                return;
+            }
+            long pid = Long.parseLong(lines.getFirst().strip());
+            java.util.Optional<ProcessHandle> h = ProcessHandle.of(pid)
+                    .filter(p -> p.info().command().map(c -> c.endsWith("/postgres")).orElse(false));
+            if (h.isEmpty()) {
+                return;
+            }
+            new ProcessBuilder("kill", "-INT", Long.toString(pid)).start().waitFor();
+            h.get().onExit().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        } catch (IOException | NumberFormatException | java.util.concurrent.ExecutionException
+                 | java.util.concurrent.TimeoutException e) {
+            // Best effort: if it is still there, the start below fails with the port or lock error.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void selectOne() throws SQLException {
@@ -120,6 +162,21 @@ public final class PostgresService implements AutoCloseable {
 
     public Path logFile() {
         return log;
+    }
+
+    /** The postmaster's pid (first line of {@code postmaster.pid}), if it is running. */
+    public java.util.OptionalLong pid() {
+        try {
+            java.util.List<String> lines = Files.readAllLines(data.resolve("postmaster.pid"));
+            if (lines.isEmpty()) {
+                return java.util.OptionalLong.empty();
+            }
+            long pid = Long.parseLong(lines.getFirst().strip());
+            return ProcessHandle.of(pid).filter(ProcessHandle::isAlive).isPresent()
+                    ? java.util.OptionalLong.of(pid) : java.util.OptionalLong.empty();
+        } catch (IOException | NumberFormatException e) {
+            return java.util.OptionalLong.empty();
+        }
     }
 
     /** A new connection to database {@code name} as the superuser. */
@@ -169,6 +226,10 @@ public final class PostgresService implements AutoCloseable {
         } catch (IOException e) {
             throw new StackException(SERVICE, StackException.Code.OPERATION_FAILED, "stop failed: " + e.getMessage(),
                     "", e);
+        } finally {
+            if (watchdog != null) {
+                watchdog.close(Duration.ofSeconds(5));
+            }
         }
     }
 

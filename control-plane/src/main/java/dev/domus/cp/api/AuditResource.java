@@ -12,6 +12,8 @@ import java.util.UUID;
 
 /** The audit log of an organization. */
 @Authenticated
+// Class-level @Path is not inherited from the generated interface: repeat it.
+@jakarta.ws.rs.Path("/v1/organizations/{organization_id}/audit-events")
 public class AuditResource implements AuditApi {
     @Inject
     CurrentCaller current;

@@ -18,9 +18,12 @@ import java.util.Optional;
 
 /** Plans, images, regions. */
 @Authenticated
+@jakarta.ws.rs.Path("")
 public class CatalogResource implements CatalogApi {
     @Inject
     CurrentCaller current;
+    @Inject
+    BodyCheck check;
     @Inject
     CatalogService catalog;
     @Inject
@@ -43,6 +46,7 @@ public class CatalogResource implements CatalogApi {
 
     @Override
     public Response createPlan(PlanCreate b, String idempotencyKey) {
+        check.valid(b);
         Caller c = current.get();
         return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey), List.of("POST /v1/plans", b),
                 () -> new IdempotencyService.Result(201, Dto.plan(catalog.createPlan(c, new CatalogService.NewPlan(
@@ -52,6 +56,7 @@ public class CatalogResource implements CatalogApi {
 
     @Override
     public Response createImage(ImageCreate b, String idempotencyKey) {
+        check.valid(b);
         Caller c = current.get();
         return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey), List.of("POST /v1/images", b),
                 () -> new IdempotencyService.Result(201, Dto.image(catalog.createImage(c, b.getName(),

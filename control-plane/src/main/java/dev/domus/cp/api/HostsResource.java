@@ -17,14 +17,19 @@ import java.util.UUID;
 
 /** Hosts (operators and host agents). */
 @Authenticated
+// Class-level @Path is not inherited from the generated interface: repeat it.
+@jakarta.ws.rs.Path("/v1/hosts")
 public class HostsResource implements HostsApi {
     @Inject
     CurrentCaller current;
+    @Inject
+    BodyCheck check;
     @Inject
     HostService hosts;
 
     @Override
     public Response registerHost(HostRegister b) {
+        check.valid(b);
         HostService.Registered r = hosts.register(current.get(), b.getName(), b.getRegion(), b.getCapacity().getVcpus(),
                 b.getCapacity().getMemoryMb(), b.getCapacity().getDiskGb(), Optional.ofNullable(b.getAgentVersion()));
         return Response.status(r.created() ? 201 : 200).type(MediaType.APPLICATION_JSON_TYPE).entity(Dto.host(r.host()))
@@ -45,6 +50,7 @@ public class HostsResource implements HostsApi {
 
     @Override
     public Response updateHost(UUID hostId, HostUpdate b) {
+        check.valid(b);
         return Responses.ok(Dto.host(hosts.setState(current.get(), hostId, HostState.fromWire(b.getState().toString()))));
     }
 }

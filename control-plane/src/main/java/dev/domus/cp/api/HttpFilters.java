@@ -51,6 +51,12 @@ public class HttpFilters {
         if (!ctx.getUriInfo().getPath().startsWith("/v1")) {
             return Optional.empty();
         }
+        // Every answer of /v1 is JSON or problem+json (or empty): an Accept of application/json must not make a
+        // 204 or a problem answer 406.
+        String accept = ctx.getHeaderString("Accept");
+        if (accept != null && !accept.contains("*/*")) {
+            ctx.getHeaders().putSingle("Accept", accept + ", application/problem+json, */*;q=0.1");
+        }
         String len = ctx.getHeaderString("Content-Length");
         if (len != null) {
             long n;

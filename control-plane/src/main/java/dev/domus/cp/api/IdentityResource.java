@@ -22,9 +22,12 @@ import java.util.UUID;
 
 /** {@code /v1/me} and {@code /v1/tokens}. */
 @Authenticated
+@jakarta.ws.rs.Path("")
 public class IdentityResource implements IdentityApi {
     @Inject
     CurrentCaller current;
+    @Inject
+    BodyCheck check;
     @Inject
     TokenService tokens;
     @Inject
@@ -40,6 +43,7 @@ public class IdentityResource implements IdentityApi {
 
     @Override
     public Response createToken(TokenCreate body, String idempotencyKey) {
+        check.valid(body);
         Caller c = current.get();
         Set<Scope> scopes = EnumSet.noneOf(Scope.class);
         body.getScopes().forEach(s -> scopes.add(Scope.fromWire(s.toString())));

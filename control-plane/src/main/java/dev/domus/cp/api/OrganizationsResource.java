@@ -24,9 +24,12 @@ import java.util.UUID;
 
 /** Organizations, members and projects. */
 @Authenticated
+@jakarta.ws.rs.Path("")
 public class OrganizationsResource implements OrganizationsApi {
     @Inject
     CurrentCaller current;
+    @Inject
+    BodyCheck check;
     @Inject
     TenancyService tenancy;
     @Inject
@@ -34,6 +37,7 @@ public class OrganizationsResource implements OrganizationsApi {
 
     @Override
     public Response createOrganization(OrganizationCreate body, String idempotencyKey) {
+        check.valid(body);
         Caller c = current.get();
         return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey),
                 List.of("POST /v1/organizations", body), () -> new IdempotencyService.Result(201,
@@ -54,6 +58,7 @@ public class OrganizationsResource implements OrganizationsApi {
 
     @Override
     public Response updateOrganization(UUID organizationId, OrganizationUpdate body) {
+        check.valid(body);
         return Responses.ok(Dto.org(tenancy.updateOrganization(current.get(), organizationId,
                 Optional.ofNullable(body.getDisplayName()),
                 Optional.ofNullable(body.getTier()).map(Object::toString))));
@@ -68,6 +73,7 @@ public class OrganizationsResource implements OrganizationsApi {
 
     @Override
     public Response addMember(UUID organizationId, MemberCreate body, String idempotencyKey) {
+        check.valid(body);
         Caller c = current.get();
         return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey),
                 List.of("POST /v1/organizations/" + organizationId + "/members", body),
@@ -77,6 +83,7 @@ public class OrganizationsResource implements OrganizationsApi {
 
     @Override
     public Response updateMember(UUID organizationId, UUID memberId, MemberUpdate body) {
+        check.valid(body);
         return Responses.ok(Dto.member(tenancy.updateMember(current.get(), organizationId, memberId,
                 Role.fromWire(body.getRole().toString()))));
     }
@@ -96,6 +103,7 @@ public class OrganizationsResource implements OrganizationsApi {
 
     @Override
     public Response createProject(UUID organizationId, ProjectCreate body, String idempotencyKey) {
+        check.valid(body);
         Caller c = current.get();
         return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey),
                 List.of("POST /v1/organizations/" + organizationId + "/projects", body),

@@ -25,6 +25,31 @@ public class ProblemMapper {
     }
 
     @ServerExceptionMapper
+    public Response unknownField(com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException e) {
+        return Problems.from(e);
+    }
+
+    @ServerExceptionMapper
+    public Response mismatch(com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
+        return Problems.from(e);
+    }
+
+    @ServerExceptionMapper
+    public Response invalidFormat(com.fasterxml.jackson.databind.exc.InvalidFormatException e) {
+        return Problems.from(e);
+    }
+
+    @ServerExceptionMapper
+    public Response parse(com.fasterxml.jackson.core.JsonParseException e) {
+        return Problems.from(e);
+    }
+
+    @ServerExceptionMapper
+    public Response mapping(com.fasterxml.jackson.databind.JsonMappingException e) {
+        return Problems.from(e);
+    }
+
+    @ServerExceptionMapper
     public Response json(JsonProcessingException e) {
         return Problems.from(e);
     }

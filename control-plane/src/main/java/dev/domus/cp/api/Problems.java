@@ -156,13 +156,9 @@ public final class Problems {
         return b.isEmpty() ? "body" : b.toString();
     }
 
-    /** "createVps.vpsCreate.name" -> "name": clients know fields, not Java parameter names. */
+    /** "userData" -> "user_data", "labels[k]" kept: clients know the JSON names, not Java properties. */
     private static String field(String propertyPath) {
-        String[] parts = propertyPath.split("\\.");
-        if (parts.length >= 3) {
-            return String.join(".", java.util.Arrays.copyOfRange(parts, 2, parts.length));
-        }
-        return parts[parts.length - 1];
+        return propertyPath.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
     }
 
     private static String title(String code) {

@@ -15,9 +15,12 @@ import java.util.UUID;
 
 /** Projects and their quotas. */
 @Authenticated
+@jakarta.ws.rs.Path("")
 public class ProjectsResource implements ProjectsApi {
     @Inject
     CurrentCaller current;
+    @Inject
+    BodyCheck check;
     @Inject
     TenancyService tenancy;
 
@@ -28,6 +31,7 @@ public class ProjectsResource implements ProjectsApi {
 
     @Override
     public Response updateProject(UUID projectId, ProjectUpdate body) {
+        check.valid(body);
         return Responses.ok(Dto.project(tenancy.updateProject(current.get(), projectId,
                 Optional.ofNullable(body.getDescription()))));
     }
@@ -45,6 +49,7 @@ public class ProjectsResource implements ProjectsApi {
 
     @Override
     public Response setQuota(UUID projectId, QuotaUpdate body) {
+        check.valid(body);
         return Responses.ok(new QuotaList().items(tenancy.setQuota(current.get(), projectId,
                 QuotaResource.fromWire(body.getResource().toString()), body.getLimit()).stream().map(Dto::quota).toList()));
     }

@@ -17,9 +17,12 @@ import java.util.UUID;
 
 /** SSH keys. */
 @Authenticated
+@jakarta.ws.rs.Path("")
 public class SshKeysResource implements SshKeysApi {
     @Inject
     CurrentCaller current;
+    @Inject
+    BodyCheck check;
     @Inject
     SshKeyService keys;
     @Inject
@@ -27,6 +30,7 @@ public class SshKeysResource implements SshKeysApi {
 
     @Override
     public Response createSshKey(UUID projectId, SshKeyCreate body, String idempotencyKey) {
+        check.valid(body);
         Caller c = current.get();
         return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey),
                 List.of("POST /v1/projects/" + projectId + "/ssh-keys", body),

@@ -8,7 +8,6 @@ import dev.domus.api.model.VpsList;
 import dev.domus.api.model.VpsStatus;
 import dev.domus.api.model.VpsUpdate;
 import dev.domus.api.model.VpsWithAction;
-import dev.domus.api.server.ActionsApi;
 import dev.domus.api.server.VpsApi;
 import dev.domus.cp.domain.ActionType;
 import dev.domus.cp.service.Caller;
@@ -23,11 +22,14 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
-/** Servers, their actions, and {@code /v1/actions/{id}}. */
+/** Servers and their actions. */
 @Authenticated
-public class VpsResource implements VpsApi, ActionsApi {
+@jakarta.ws.rs.Path("")
+public class VpsResource implements VpsApi {
     @Inject
     CurrentCaller current;
+    @Inject
+    BodyCheck check;
     @Inject
     VpsService vps;
     @Inject
@@ -35,6 +37,7 @@ public class VpsResource implements VpsApi, ActionsApi {
 
     @Override
     public Response createVps(UUID projectId, VpsCreate b, String idempotencyKey) {
+        check.valid(b);
         Caller c = current.get();
         IdempotencyService.Stored s = idempotency.execute(c, Optional.ofNullable(idempotencyKey),
                 List.of("POST /v1/projects/" + projectId + "/vps", b), () -> {
@@ -71,6 +74,7 @@ public class VpsResource implements VpsApi, ActionsApi {
 
     @Override
     public Response updateVps(UUID vpsId, VpsUpdate b) {
+        check.valid(b);
         return Responses.ok(Dto.vps(vps.update(current.get(), vpsId, Optional.ofNullable(b.getName()),
                 Optional.ofNullable(b.getLabels()))));
     }
@@ -82,6 +86,7 @@ public class VpsResource implements VpsApi, ActionsApi {
 
     @Override
     public Response runVpsAction(UUID vpsId, ActionRequest b, String idempotencyKey) {
+        check.valid(b);
         Caller c = current.get();
         ActionType type = ActionType.fromWire(b.getType().toString());
         return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey),
@@ -96,10 +101,5 @@ public class VpsResource implements VpsApi, ActionsApi {
         var p = vps.listActions(current.get(), vpsId, Page.cursor(pageToken), Page.size(pageSize));
         return Responses.ok(new ActionList().items(p.items().stream().map(Dto::action).toList())
                 .nextPageToken(p.nextPageToken().orElse(null)));
-    }
-
-    @Override
-    public Response getAction(UUID actionId) {
-        return Responses.ok(Dto.action(vps.getAction(current.get(), actionId)));
     }
 }

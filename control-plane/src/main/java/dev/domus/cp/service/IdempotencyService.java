@@ -47,7 +47,14 @@ public class IdempotencyService {
             throw DomusException.invalid("Idempotency-Key", "1..255 printable ASCII characters");
         }
         String scope = caller.userId().toString();
-        String hash = sha256(json(request));
+        // Canonical form: map entries sorted, so the same labels in another order are the same request.
+        String hash;
+        try {
+            hash = sha256(mapper.writer().with(com.fasterxml.jackson.databind.SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+                    .writeValueAsString(request));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
         int inserted = em.createNativeQuery("INSERT INTO idempotency_keys (scope, idem_key, request_hash, response_status, "
                         + "response_body, created_at) VALUES (?1, ?2, ?3, 0, '', now()) ON CONFLICT DO NOTHING")
                 .setParameter(1, scope).setParameter(2, k).setParameter(3, hash).executeUpdate();

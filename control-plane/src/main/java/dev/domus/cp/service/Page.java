@@ -52,6 +52,12 @@ public record Page<T>(List<T> items, Optional<String> nextPageToken) {
 
     /** Page size with the API default and bounds (the spec validates 1..200 too). */
     public static int size(Integer requested) {
-        return requested == null ? 50 : Math.max(1, Math.min(200, requested));
+        if (requested == null) {
+            return 50;
+        }
+        if (requested < 1 || requested > 200) {
+            throw DomusException.invalid("page_size", "must be 1..200, got " + requested);
+        }
+        return requested;
     }
 }

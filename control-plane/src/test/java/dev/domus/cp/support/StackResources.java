@@ -3,7 +3,7 @@ package dev.domus.cp.support;
 
 /**
  * Documentation anchor: every {@code @QuarkusTest} of this module declares the same GLOBAL test resources
- * (PostgreSQL, Kafka) so that one Quarkus boot serves the whole run.
+ * (PostgreSQL, Kafka, Keycloak) so that one Quarkus boot serves the whole run.
  */
 public final class StackResources {
     /** Topics created up front by the Kafka test resource. */
