@@ -23,7 +23,7 @@ import java.util.Optional;
 
 /**
  * The control plane as the agent sees it: Keycloak client-credentials token (cached until shortly before it
- * expires), host registration with the public {@code POST /hosts}, and the internal {@code GET
+ * expires), host registration with the public {@code POST /v1/hosts}, and the internal {@code GET
  * /internal/hosts/{id}/desired}. Absent when {@code domus.agent.control-plane-url} is not set.
  */
 @ApplicationScoped
@@ -48,7 +48,7 @@ public class ControlPlaneClient {
     public Optional<String> register(int vcpus, long memoryMb, long diskGb) {
         Map<String, Object> body = Map.of("name", config.hostName(), "region", "local",
                 "capacity", Map.of("vcpus", vcpus, "memory_mb", memoryMb, "disk_gb", diskGb), "agent_version", "0.1.0");
-        JsonNode n = call(HttpRequest.newBuilder(uri("/hosts")).POST(HttpRequest.BodyPublishers.ofString(write(body)))
+        JsonNode n = call(HttpRequest.newBuilder(uri("/v1/hosts")).POST(HttpRequest.BodyPublishers.ofString(write(body)))
                 .header("Content-Type", "application/json"));
         return Optional.ofNullable(n.get("id")).map(JsonNode::asText);
     }
