@@ -23,10 +23,11 @@ import org.junit.jupiter.api.Test;
  * {@code uname -m}; a re-sent command changes nothing; kill -9 of the runner and a guest panic -> restarted with
  * events; kill -9 of the agent -> the domain keeps running and the next agent adopts it (same runner, no
  * duplicate); reboot, power off/on; delete frees disk and tap. One test so the guest boots as few times as possible
- * on a shared 2-core box.
+ * on a shared 2-core box. Also: the console WebSocket relay, and a late create of a deleted VPS is refused.
  */
 class AgentIT {
-    private static final Duration BOOT = Duration.ofMinutes(4);
+    // Generous: on the shared box guest boots took 25-150 s under load 24-30.
+    private static final Duration BOOT = Duration.ofMinutes(8);
     private static final Pattern PID = Pattern.compile("\"runnerPid\":(\\d+)");
     private static final Pattern IP = Pattern.compile("\"ip\":\"([0-9.]+)/");
 
@@ -58,6 +59,33 @@ class AgentIT {
             String tap = "dt" + vps.toString().replace("-", "").substring(0, 12);
             assertThat(Path.of("/sys/class/net", tap)).exists();
             long pid1 = Long.parseLong(group(PID, view));
+
+            // --- console relay: the WebSocket replays recent output and types into the guest's shell
+            StringBuffer console = new StringBuffer();
+            java.net.http.WebSocket ws = java.net.http.HttpClient.newHttpClient().newWebSocketBuilder()
+                    .buildAsync(java.net.URI.create("ws://127.0.0.1:" + h.httpPort + "/agent/v1/vps/" + vps + "/console"),
+                            new java.net.http.WebSocket.Listener() {
+                                @Override
+                                public java.util.concurrent.CompletionStage<?> onBinary(java.net.http.WebSocket w,
+                                        java.nio.ByteBuffer data, boolean last) {
+                                    console.append(java.nio.charset.StandardCharsets.UTF_8.decode(data));
+                                    w.request(1);
+                                    return null;
+                                }
+
+                                @Override
+                                public java.util.concurrent.CompletionStage<?> onText(java.net.http.WebSocket w,
+                                        CharSequence data, boolean last) {
+                                    console.append(data);
+                                    w.request(1);
+                                    return null;
+                                }
+                            }).get(60, java.util.concurrent.TimeUnit.SECONDS);
+            AgentHarness.await("console replay", Duration.ofMinutes(1), () -> console.indexOf("DOMUS-GUEST-READY") >= 0);
+            ws.sendText("echo CONSOLE-$((6*7))\n", true).get(30, java.util.concurrent.TimeUnit.SECONDS);
+            AgentHarness.await("console echo, got: " + console, Duration.ofMinutes(1),
+                    () -> console.indexOf("CONSOLE-42") >= 0);
+            ws.abort();
 
             // --- the same command again (redelivery) and a second create: still one runner
             h.send(create);
@@ -141,6 +169,11 @@ class AgentIT {
             assertThat(vpsDir).doesNotExist();
             assertThat(Path.of("/sys/class/net", tap)).doesNotExist();
             assertThat(h.get("/agent/v1/vps/" + vps)).startsWith("404 ");
+            HostCommand late = command(h, HostCommandType.CREATE, vps, 9, Optional.of(spec));
+            h.send(late);
+            h.awaitEvent("late create of a deleted VPS refused", BOOT, e -> isAction(e, late, HostEventType.ACTION_FAILED)
+                    && e.errorCode().orElse("").equals("bad_state"));
+            assertThat(AgentHarness.runners(domain)).isEmpty();
             h.awaitEvent("heartbeat", Duration.ofMinutes(1), e -> e.type() == HostEventType.HOST_HEARTBEAT);
 
             // --- Kafka broker restart right after a create was sent: the create still completes, one VPS
