@@ -104,24 +104,35 @@ public class KafkaBus implements EventSink {
                 }
             });
             while (running.get()) {
-                var records = k.poll(Duration.ofMillis(500));
-                for (ConsumerRecord<String, byte[]> r : records) {
-                    if (r.key() != null && !hostKey.equals(r.key())) {
-                        continue;
+                try {
+                    var records = k.poll(Duration.ofMillis(500));
+                    for (ConsumerRecord<String, byte[]> r : records) {
+                        if (r.key() != null && !hostKey.equals(r.key())) {
+                            continue;
+                        }
+                        try {
+                            HostCommand cmd = EventCodec.read(r.value(), HostCommand.class);
+                            commands.get().apply(cmd);
+                        } catch (InvalidEventException e) {
+                            LOG.warnf("event=command_invalid offset=%d error=\"%s\"", r.offset(), e.getMessage());
+                        }
                     }
-                    try {
-                        HostCommand cmd = EventCodec.read(r.value(), HostCommand.class);
-                        commands.get().apply(cmd);
-                    } catch (InvalidEventException e) {
-                        LOG.warnf("event=command_invalid offset=%d error=\"%s\"", r.offset(), e.getMessage());
+                    if (!records.isEmpty()) {
+                        k.commitSync(Duration.ofSeconds(30));
                     }
-                }
-                if (!records.isEmpty()) {
-                    k.commitSync();
+                } catch (WakeupException e) {
+                    throw e;
+                } catch (org.apache.kafka.common.KafkaException e) {
+                    // Broker away (restart) or a failed commit: the client reconnects by itself; an uncommitted
+                    // command is delivered again and deduped by its command id.
+                    LOG.warnf("event=command_consumer_retry error=\"%s\"", e.getMessage());
+                    Thread.sleep(1000);
                 }
             }
         } catch (WakeupException e) {
             // closing
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
             LOG.errorf(e, "event=command_consumer_failed");
         } finally {

@@ -114,23 +114,27 @@ public class StateStore {
         }
     }
 
-    /** Agent-wide durable data: applied command ids (bounded) and the highest epoch per VPS. */
-    public record AgentState(List<UUID> appliedCommands) {
+    /**
+     * Agent-wide durable data: applied command ids and deleted VPS ids (both bounded), so a re-delivered or late
+     * create cannot bring back a deleted VPS.
+     */
+    public record AgentState(List<UUID> appliedCommands, List<UUID> deletedVps) {
         public AgentState {
             appliedCommands = List.copyOf(appliedCommands == null ? List.of() : appliedCommands);
+            deletedVps = List.copyOf(deletedVps == null ? List.of() : deletedVps);
         }
     }
 
     public AgentState agentState() {
         Path f = root.resolve("agent.json");
         if (!Files.isRegularFile(f)) {
-            return new AgentState(List.of());
+            return new AgentState(List.of(), List.of());
         }
         try {
             return json.readValue(f.toFile(), AgentState.class);
         } catch (IOException e) {
             LOG.warnf("event=agent_state_unreadable path=%s error=%s", f, e.getMessage());
-            return new AgentState(List.of());
+            return new AgentState(List.of(), List.of());
         }
     }
 

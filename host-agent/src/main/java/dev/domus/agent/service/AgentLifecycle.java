@@ -25,11 +25,23 @@ public class AgentLifecycle {
     KafkaBus kafka;
     @Inject
     UsageService usage;
+    @Inject
+    Reconciler reconciler;
+    @Inject
+    dev.domus.agent.infra.ControlPlaneClient controlPlane;
 
     void onStart(@Observes StartupEvent ev) {
         long t0 = System.nanoTime();
         supervisor.adoptAll();
         kafka.start();
+        if (controlPlane.configured()) {
+            try {
+                controlPlane.register(Runtime.getRuntime().availableProcessors(),
+                        Runtime.getRuntime().maxMemory() / (1024 * 1024), 100);
+            } catch (dev.domus.agent.domain.AgentException e) {
+                LOG.warnf("event=register_failed error=\"%s\"", e.getMessage());
+            }
+        }
         LOG.infof("event=agent_started host=%s vps=%d ms=%d", config.hostId(), supervisor.list().size(),
                 (System.nanoTime() - t0) / 1_000_000);
     }
@@ -40,6 +52,20 @@ public class AgentLifecycle {
         int running = (int) supervisor.list().stream()
                 .filter(v -> v.phase() == dev.domus.agent.domain.VpsPhase.RUNNING).count();
         kafka.publish(HostEvent.heartbeat(config.hostId(), running));
+    }
+
+    /** Desired state from the control plane (first pass right after start, then every reconcile interval). */
+    @Scheduled(every = "${domus.agent.reconcile-interval:30s}", delayed = "1s",
+            concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
+    void reconcile() {
+        if (!controlPlane.configured()) {
+            return;
+        }
+        try {
+            reconciler.apply(controlPlane.desired());
+        } catch (dev.domus.agent.domain.AgentException e) {
+            LOG.warnf("event=reconcile_skipped error=\"%s\"", e.getMessage());
+        }
     }
 
     @Scheduled(every = "${domus.agent.kafka.usage-interval:60s}", delayed = "5s",

@@ -6,6 +6,7 @@ import dev.domus.agent.domain.AgentException;
 import dev.domus.agent.domain.VpsRecord;
 import dev.domus.agent.infra.StateStore;
 import dev.domus.api.events.HostCommand;
+import dev.domus.api.events.HostCommandType;
 import dev.domus.api.events.HostEvent;
 import dev.domus.api.events.HostEventType;
 import dev.domus.api.events.VpsSpec;
@@ -41,6 +42,7 @@ public class CommandService {
     private final EventSink events;
     private final Deque<UUID> order = new ArrayDeque<>();
     private final Set<UUID> applied = new HashSet<>();
+    private final Deque<UUID> deleted = new ArrayDeque<>();
 
     @Inject
     public CommandService(AgentConfig config, DomainSupervisor supervisor, HostNetwork net, StateStore store,
@@ -50,10 +52,12 @@ public class CommandService {
         this.net = net;
         this.store = store;
         this.events = events;
-        for (UUID id : store.agentState().appliedCommands()) {
+        StateStore.AgentState st = store.agentState();
+        for (UUID id : st.appliedCommands()) {
             order.addLast(id);
             applied.add(id);
         }
+        deleted.addAll(st.deletedVps());
     }
 
     public synchronized Outcome apply(HostCommand cmd) {
@@ -77,9 +81,20 @@ public class CommandService {
         events.publish(HostEvent.action(HostEventType.ACTION_PROGRESS, config.hostId(), cmd.vpsId(), cmd.actionId(),
                 10, Optional.empty(), Optional.empty()));
         try {
+            if (cmd.type() != HostCommandType.DELETE && deleted.contains(cmd.vpsId())) {
+                throw new AgentException(AgentException.BAD_STATE, "VPS " + cmd.vpsId() + " was deleted on this host");
+            }
             switch (cmd.type()) {
                 case CREATE -> supervisor.create(recordFor(cmd));
-                case DELETE -> supervisor.delete(cmd.vpsId());
+                case DELETE -> {
+                    supervisor.delete(cmd.vpsId());
+                    if (!deleted.contains(cmd.vpsId())) {
+                        deleted.addLast(cmd.vpsId());
+                        while (deleted.size() > REMEMBERED) {
+                            deleted.removeFirst();
+                        }
+                    }
+                }
                 case POWER_ON -> supervisor.start(cmd.vpsId(), cmd.epoch());
                 case POWER_OFF -> supervisor.stop(cmd.vpsId(), cmd.epoch());
                 case SHUTDOWN -> supervisor.shutdown(cmd.vpsId(), cmd.epoch());
@@ -133,7 +148,7 @@ public class CommandService {
             while (order.size() > REMEMBERED) {
                 applied.remove(order.removeFirst());
             }
-            store.saveAgentState(new StateStore.AgentState(new ArrayList<>(order)));
+            store.saveAgentState(new StateStore.AgentState(new ArrayList<>(order), new ArrayList<>(deleted)));
         }
     }
 }
