@@ -449,6 +449,8 @@ public class DomainSupervisor {
                         case DomainEvent.Reboot rb -> LOG.infof("event=guest_reboot vps=%s", s.rec.vpsId());
                         case DomainEvent.StateChanged st -> LOG.debugf("event=domain_state vps=%s state=%s",
                                 s.rec.vpsId(), st.state().wireName());
+                        case DomainEvent.Migration mg -> LOG.infof("event=domain_migration vps=%s phase=%s",
+                                s.rec.vpsId(), mg.phase());
                     }
                 }
             } catch (InterruptedException e) {
