@@ -125,7 +125,6 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         this.config = config;
         this.listener = listener;
         long ramSize = (long) config.memoryMiB() << 20;
-        checkFits(config, snapshot);
         this.ram = snapshot == null ? GuestMemory.allocate(RAM_BASE, ramSize) : snapshot.takeMemory(RAM_BASE, ramSize);
         int n = config.vcpus();
         this.harts = new Hart[n];
@@ -239,6 +238,8 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     }
 
     private void applySnapshot(MachineImage snapshot) {
+        // state() may block until an incoming migration delivered it: everything above is already built by then.
+        checkFits(config, snapshot);
         MachineState s = snapshot.state();
         virtio.restore(s.virtio());
         for (int i = 0; i < harts.length; i++) {

@@ -253,6 +253,10 @@ public final class DomainRunner implements AutoCloseable {
         // While RAM streams in, load the classes the machine and the runner will need, so building them after the
         // last page (inside the guest's downtime) does not wait for class loading in this fresh JVM.
         Thread.ofPlatform().daemon().name("preload-classes").start(DomainRunner::preloadClasses);
+        // The domain (sockets, devices, machine) is built as soon as the handshake is accepted, while RAM streams
+        // in; it then only waits for the device state, which keeps the build out of the guest's downtime.
+        java.util.concurrent.CompletableFuture<DomainRunner> built = new java.util.concurrent.CompletableFuture<>();
+        AtomicBoolean handshakeAccepted = new AtomicBoolean();
         dev.domus.xen.migration.MigrationTarget.Incoming in;
         try {
             in = dev.domus.xen.migration.MigrationTarget.receive(socket, cfg -> {
@@ -260,18 +264,33 @@ public final class DomainRunner implements AutoCloseable {
                     return "domain '" + cfg.name() + "' already runs on the target";
                 }
                 return null;
-            }, 60_000);
+            }, 60_000, incoming -> Thread.ofPlatform().daemon().name("build-migrated").start(() -> {
+                handshakeAccepted.set(true);
+                try {
+                    DomainConfig config = DomainRecord.decode(incoming.domain());
+                    built.complete(start(config, dir, restoringFactory(incoming), true));
+                } catch (Throwable t) {
+                    built.completeExceptionally(t);
+                }
+            }));
         } catch (dev.domus.xen.migration.MigrationException e) {
+            if (handshakeAccepted.get()) {
+                awaitQuietly(built); // let the builder clean up its sockets and name lock first
+            }
             throw new DomainException(DomainException.LAUNCH, e.getMessage());
         }
+        long receivedAt = System.nanoTime();
         DomainRunner runner;
         try {
-            DomainConfig config = DomainRecord.decode(in.domain());
-            runner = start(config, dir, restoringFactory(in), true);
-        } catch (RuntimeException e) {
-            in.refuse(String.valueOf(e.getMessage()));
+            runner = built.get(60, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException | InterruptedException e) {
+            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+            in.refuse(String.valueOf(cause.getMessage()));
             in.close();
-            throw e;
+            if (cause instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new DomainException(DomainException.LAUNCH, "cannot build the migrated domain: " + cause);
         }
         try {
             in.ack();
@@ -282,11 +301,24 @@ public final class DomainRunner implements AutoCloseable {
             runner.terminate();
             throw new DomainException(DomainException.IO, "migration ACK failed: " + e.getMessage());
         }
+        long ackAt = System.nanoTime();
         in.close();
         runner.domain().unpause();
+        Log.info("migration_resumed", "domain", runner.config.name(), "build_us", (ackAt - receivedAt) / 1000,
+                "resume_us", (System.nanoTime() - ackAt) / 1000);
         Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
                 in.bytesReceived());
         return runner;
+    }
+
+    private static void awaitQuietly(java.util.concurrent.CompletableFuture<?> f) {
+        try {
+            f.get(30, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            // the builder failed or hangs; its own cleanup ran or the process exit will do it
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Loads (without initialising) every xen-core class from this runner's jar; best effort. */

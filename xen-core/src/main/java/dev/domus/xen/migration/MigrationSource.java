@@ -140,9 +140,9 @@ public final class MigrationSource {
             }
             checkCancelled();
             phase = "stop-and-copy";
+            long pauseAt = System.nanoTime();
             machine.pause();
             paused = true;
-            long pauseAt = System.nanoTime();
             long[] last = new long[dirty.length];
             fetch(log, last);
             for (int i = 0; i < last.length; i++) {
@@ -155,6 +155,7 @@ public final class MigrationSource {
             sendPages(s, ram, dirty);
             s.send(Stream.STATE, Snapshots.encodeState(machine.captureState(domain)));
             s.flush();
+            long sentAt = System.nanoTime();
             phase = "waiting for the target's ACK";
             Stream.Frame ack = s.receive();
             if (ack.type() == Stream.ERROR) {
@@ -165,6 +166,9 @@ public final class MigrationSource {
                 throw new MigrationException("unexpected frame type " + ack.type() + " instead of ACK");
             }
             long downtime = (System.nanoTime() - pauseAt) / 1000;
+            System.getLogger(MigrationSource.class.getName()).log(System.Logger.Level.INFO,
+                    "event=migration_stop_copy pause_to_sent_us=" + (sentAt - pauseAt) / 1000 + " sent_to_ack_us="
+                            + (System.nanoTime() - sentAt) / 1000 + " final_pages=" + finalPages);
             log.setEnabled(false);
             return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (System.nanoTime() - t0) / 1_000_000,
                     finalPages);

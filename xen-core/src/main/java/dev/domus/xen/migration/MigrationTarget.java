@@ -32,25 +32,45 @@ public final class MigrationTarget {
     public static final class Incoming implements MachineImage, AutoCloseable {
         private final Stream stream;
         private final byte[] domain;
-        private final MachineState state;
+        private final MachineConfig config;
+        private final java.util.concurrent.CompletableFuture<MachineState> state =
+                new java.util.concurrent.CompletableFuture<>();
+        private final int timeoutMillis;
         private GuestMemory memory;
-        private final long pages;
-        private final long bytes;
+        private volatile long pages;
+        private volatile long bytes;
 
-        Incoming(Stream stream, byte[] domain, MachineState state, GuestMemory memory, long pages, long bytes) {
+        Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis) {
             this.stream = stream;
             this.domain = domain;
-            this.state = state;
+            this.config = config;
             this.memory = memory;
-            this.pages = pages;
-            this.bytes = bytes;
+            this.timeoutMillis = timeoutMillis;
         }
+
+        /** The configuration announced in the handshake. */
+        public MachineConfig config() { return config; }
 
         /** The source's domain record (its configuration). */
         public byte[] domain() { return domain.clone(); }
 
+        /**
+         * The device state; blocks until it arrived (a machine may be built while RAM still streams in, the RAM it
+         * took from {@link #takeMemory} keeps filling until then).
+         */
         @Override
-        public MachineState state() { return state; }
+        public MachineState state() {
+            try {
+                return state.get(Math.max(timeoutMillis, 1) * 10L, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new SnapshotException("incoming migration failed: " + e.getCause().getMessage(), e.getCause());
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new SnapshotException("incoming migration: no device state in time");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new SnapshotException("interrupted while waiting for the migrated device state");
+            }
+        }
 
         public long pagesReceived() { return pages; }
 
@@ -87,6 +107,7 @@ public final class MigrationTarget {
 
         @Override
         public synchronized void close() {
+            state.completeExceptionally(new MigrationException("migration stream closed"));
             stream.close();
             if (memory != null) {
                 memory.close();
@@ -103,6 +124,16 @@ public final class MigrationTarget {
      * @throws MigrationException when the stream is invalid or breaks; nothing is left allocated then
      */
     public static Incoming receive(Socket socket, Function<MachineConfig, String> check, int timeoutMillis) {
+        return receive(socket, check, timeoutMillis, in -> { });
+    }
+
+    /**
+     * Like {@link #receive(Socket, Function, int)}; {@code accepted} is called (on this thread, it must not block)
+     * once the handshake was accepted, so the caller can build the machine while RAM streams in. On failure the
+     * incoming object is closed, which fails a blocked {@link Incoming#state()}.
+     */
+    public static Incoming receive(Socket socket, Function<MachineConfig, String> check, int timeoutMillis,
+                                   java.util.function.Consumer<Incoming> accepted) {
         Stream s;
         try {
             s = new Stream(socket);
@@ -111,6 +142,7 @@ public final class MigrationTarget {
             throw new MigrationException("cannot use the migration connection: " + e.getMessage(), e);
         }
         GuestMemory mem = null;
+        Incoming incoming = null;
         String phase = "handshake";
         try {
             Stream.Frame hello = s.receive();
@@ -149,8 +181,10 @@ public final class MigrationTarget {
                 throw new MigrationException("refused: " + refusal);
             }
             mem = GuestMemory.allocate(RAM_BASE, (long) config.memoryMiB() << 20);
+            incoming = new Incoming(s, domain, config, mem, timeoutMillis);
             s.send(Stream.HELLO_OK, new byte[0]);
             s.flush();
+            accepted.accept(incoming);
             phase = "RAM";
             long pages = mem.size() / PAGE;
             long received = 0;
@@ -183,13 +217,18 @@ public final class MigrationTarget {
                         throw new MigrationException("device state is for another configuration than the HELLO");
                     }
                     mem.deviceWrote(0, mem.size());
-                    return new Incoming(s, domain, state, mem, received, bytes);
+                    incoming.pages = received;
+                    incoming.bytes = bytes;
+                    incoming.state.complete(state);
+                    return incoming;
                 } else {
                     throw new MigrationException("unexpected frame type " + f.type() + " during " + phase);
                 }
             }
         } catch (IOException | RuntimeException e) {
-            if (mem != null) {
+            if (incoming != null) {
+                incoming.close();
+            } else if (mem != null) {
                 mem.close();
             }
             s.close();

@@ -457,7 +457,17 @@ class DomainRunnerTest {
                 .containsEntry("message", "request line longer than 65536 bytes");
 
         assertCallFails(c, "nope", Map.of(), "unknown_command",
-                "unknown command 'nope'; known: info, pause, unpause, shutdown, reboot, destroy, subscribe, quit");
+                "unknown command 'nope'; known: info, pause, unpause, shutdown, reboot, destroy, save, dirty-log, "
+                        + "migrate, migrate-cancel, subscribe, quit");
+        assertCallFails(c, "save", Map.of("file", "relative.snap"), "bad_argument",
+                "save needs \"file\", an absolute path");
+        assertCallFails(c, "save", Map.of("file", "/tmp/x.snap", "checkpoint", "yes"), "bad_argument",
+                "checkpoint must be true or false");
+        assertCallFails(c, "dirty-log", Map.of("action", "maybe"), "bad_argument",
+                "dirty-log action must be start, stop or fetch, got 'maybe'");
+        assertCallFails(c, "migrate", Map.of("target", "nohost"), "bad_argument",
+                "expected host:port, got 'nohost'");
+        assertCallFails(c, "migrate-cancel", Map.of(), "bad_state", "domain 'demo' is not being migrated");
         assertCallFails(c, "info", Map.of("verbose", true), "bad_argument", "unknown argument 'verbose' for info");
         assertCallFails(c, "shutdown", Map.of("timeout_s", "soon"), "bad_argument",
                 "timeout_s must be an integer 1..86400, got \"soon\"");
