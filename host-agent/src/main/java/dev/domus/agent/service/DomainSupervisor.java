@@ -355,6 +355,7 @@ public class DomainSupervisor {
         s.generation++;
         DomainClient c = s.client;
         String name = s.rec.domainName();
+        long pid = s.pid != 0 ? s.pid : runDir.recordedPid(name).orElse(0L);
         if (c == null && runDir.isHeld(name)) {
             try {
                 c = DomainClient.connect(runDir, name);
@@ -379,11 +380,12 @@ public class DomainSupervisor {
             sleep(50);
         }
         if (runDir.isHeld(name)) {
-            runDir.recordedPid(name).ifPresent(pid -> ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly));
+            runDir.recordedPid(name).ifPresent(p -> ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly));
             while (runDir.isHeld(name) && System.nanoTime() < deadline + EXIT_TIMEOUT.toNanos()) {
                 sleep(50);
             }
         }
+        awaitProcessExit(pid);
         if (c != null) {
             c.close();
         }
@@ -437,7 +439,8 @@ public class DomainSupervisor {
                     if (ev.isEmpty()) {
                         continue;
                     }
-                    switch (ev.get()) {
+                    DomainEvent event = ev.get();
+                    switch (event) {
                         case DomainEvent.Crash cr -> {
                             onCrash(s, generation, cr.reason());
                             return;
@@ -451,6 +454,9 @@ public class DomainSupervisor {
                                 s.rec.vpsId(), st.state().wireName());
                         case DomainEvent.Migration mg -> LOG.infof("event=domain_migration vps=%s phase=%s",
                                 s.rec.vpsId(), mg.phase());
+                        // Newer runners may add event kinds; they carry nothing the supervisor acts on.
+                        default -> LOG.debugf("event=domain_event vps=%s kind=%s", s.rec.vpsId(),
+                                event.getClass().getSimpleName());
                     }
                 }
             } catch (InterruptedException e) {
@@ -468,6 +474,7 @@ public class DomainSupervisor {
             LOG.warnf("event=guest_crashed vps=%s reason=\"%s\"", s.rec.vpsId(), reason);
             s.generation++;
             DomainClient c = s.client;
+            long pid = s.pid;
             if (c != null) {
                 try {
                     c.destroy();
@@ -475,7 +482,7 @@ public class DomainSupervisor {
                     // already gone
                 }
             }
-            awaitRunnerExit(s.rec.domainName());
+            awaitRunnerExit(s.rec.domainName(), pid);
             closeClient(s);
             publishState(s, VpsPhase.OFF, "domain_crashed", "guest crashed: " + reason);
             scheduleRestart(s, "guest crashed: " + reason);
@@ -488,7 +495,7 @@ public class DomainSupervisor {
                 return;
             }
             s.generation++;
-            awaitRunnerExit(s.rec.domainName());
+            awaitRunnerExit(s.rec.domainName(), s.pid);
             closeClient(s);
             if ("guest_poweroff".equals(code)) {
                 // The customer powered off from inside: that is the new desired state.
@@ -543,12 +550,36 @@ public class DomainSupervisor {
         }
     }
 
-    private void awaitRunnerExit(String name) {
+    private void awaitRunnerExit(String name, long pid) {
         long deadline = System.nanoTime() + EXIT_TIMEOUT.toNanos();
         while (runDir.isHeld(name) && System.nanoTime() < deadline) {
             sleep(50);
         }
+        awaitProcessExit(pid);
         runDir.cleanIfStale(name);
+    }
+
+    /**
+     * The runner releases its name lock a moment before its JVM is gone (and with it the tap): callers that report
+     * "stopped" or "deleted" wait for the process itself, killing it if it hangs in shutdown.
+     */
+    private static void awaitProcessExit(long pid) {
+        if (pid <= 0) {
+            return;
+        }
+        Optional<ProcessHandle> ph = ProcessHandle.of(pid);
+        if (ph.isEmpty()) {
+            return;
+        }
+        try {
+            ph.get().onExit().get(EXIT_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            ph.get().destroyForcibly();
+        } catch (java.util.concurrent.ExecutionException e) {
+            // cannot happen for onExit
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void closeClient(Slot s) {
