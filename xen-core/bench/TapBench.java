@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Pushes frames through two {@link TapBackend}s joined by Linux bridges inside throw-away network namespaces and
  * prints what the host side of guest networking can carry: a stream from tap A to tap B per frame size (offered and
  * delivered frames/s, delivered MB/s), single-frame round trips (A -> B, echoed back by B), and heap bytes the
- * receiving thread allocated per frame. Topology 1: both taps on one bridge in one namespace. Topology 2: each tap
+ * receiving and sending threads allocated per frame (the first size includes JIT warm-up left over). Topology 1: both taps on one bridge in one namespace. Topology 2: each tap
  * on a bridge in its own namespace, the bridges joined by a veth pair (two "hosts"); printed with its ratio to 1.
  * Launched by xen-core/bench/tap-bench.
  */
@@ -25,7 +25,7 @@ public final class TapBench {
     private static final int[] SIZES = {64, 512, 1514};
 
     record Stream(int size, double offeredFps, double deliveredFps, double deliveredMBps, double lossPct,
-            double allocPerFrame) { }
+            double rxAllocPerFrame, double txAllocPerFrame) { }
 
     record Rtt(double medianUs, double p99Us, int samples) { }
 
@@ -85,10 +85,8 @@ public final class TapBench {
     /** A sends as fast as it can for {@code secs}; B counts the test frames it receives. */
     private static Stream stream(TapBackend a, TapBackend b, int size, int secs) throws Exception {
         AtomicBoolean stop = new AtomicBoolean();
-        AtomicLong sent = new AtomicLong();
         AtomicLong received = new AtomicLong();
         AtomicLong allocated = new AtomicLong();
-        long dropped0 = a.counters().txDropped();
         Thread rx = Thread.ofPlatform().name("bench-rx").start(() -> {
             com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
             ByteBuffer buf = ByteBuffer.allocateDirect(TapBackend.MAX_FRAME);
@@ -122,6 +120,8 @@ public final class TapBench {
         ByteBuffer f = ByteBuffer.allocateDirect(size);
         Frames.writeTestFrame(f, MAC_A, MAC_B, 0, size);
         f.flip();
+        com.sun.management.ThreadMXBean mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long txAlloc0 = mx.getCurrentThreadAllocatedBytes();
         long t0 = System.nanoTime();
         long end = t0 + secs * 1_000_000_000L;
         long n = 0;
@@ -131,12 +131,13 @@ public final class TapBench {
             n++;
         }
         double elapsed = (System.nanoTime() - t0) / 1e9;
-        sent.set(n - (a.counters().txDropped() - dropped0));
+        long txAlloc = mx.getCurrentThreadAllocatedBytes() - txAlloc0;
         stop.set(true);
         rx.join();
         double delivered = received.get() / elapsed;
         return new Stream(size, n / elapsed, delivered, delivered * size / 1e6,
-                100.0 * (n - received.get()) / n, received.get() == 0 ? 0 : (double) allocated.get() / received.get());
+                100.0 * (n - received.get()) / n, received.get() == 0 ? 0 : (double) allocated.get() / received.get(),
+                (double) txAlloc / n);
     }
 
     /** {@code count} round trips of one 64-byte frame: A sends, B echoes it back, A waits for it. */
@@ -184,12 +185,13 @@ public final class TapBench {
     }
 
     private static void print(List<Result> results) {
-        System.out.printf("%n%-38s %6s %12s %12s %9s %7s %12s%n", "topology", "size", "offered f/s", "deliv. f/s",
-                "deliv MB/s", "loss %", "alloc B/frm");
+        System.out.printf("%n%-38s %6s %12s %12s %10s %7s %9s %9s%n", "topology", "size", "offered f/s",
+                "deliv. f/s", "deliv MB/s", "loss %", "rx B/frm", "tx B/frm");
         for (Result r : results) {
             for (Stream s : r.streams()) {
-                System.out.printf("%-38s %6d %12.0f %12.0f %9.1f %7.1f %12.2f%n", r.topology(), s.size(),
-                        s.offeredFps(), s.deliveredFps(), s.deliveredMBps(), s.lossPct(), s.allocPerFrame());
+                System.out.printf("%-38s %6d %12.0f %12.0f %10.1f %7.1f %9.2f %9.2f%n", r.topology(), s.size(),
+                        s.offeredFps(), s.deliveredFps(), s.deliveredMBps(), s.lossPct(), s.rxAllocPerFrame(),
+                        s.txAllocPerFrame());
             }
         }
         System.out.printf("%n%-38s %10s %10s %8s%n", "topology", "RTT p50 us", "RTT p99 us", "samples");

@@ -18,7 +18,7 @@ import java.util.Set;
  * @param ramdisk       optional initramfs
  * @param cmdline       kernel command line
  * @param cpuCapPercent host CPU cap over all vCPUs in percent of one core (0 = uncapped)
- * @param disks         virtio-blk disks, in slot order (vda first)
+ * @param disks         virtio-blk disks; targets vda.. without gaps, kept sorted by target (= slot order)
  * @param nics          virtio-net interfaces, in slot order (eth0 first)
  */
 public record MachineConfig(String name, int memoryMiB, int vcpus, Path kernel, Optional<Path> ramdisk,
@@ -66,5 +66,14 @@ public record MachineConfig(String name, int memoryMiB, int vcpus, Path kernel, 
                 throw new IllegalArgumentException("disk target " + d.target() + " is used twice");
             }
         }
+        // Linux names virtio disks in probe (= slot) order, so vda..vdX must be contiguous to mean what they say.
+        for (int i = 0; i < disks.size(); i++) {
+            String want = "vd" + (char) ('a' + i);
+            if (!targets.contains(want)) {
+                throw new IllegalArgumentException("disk targets must be vda, vdb, ... without gaps: " + want
+                        + " is missing");
+            }
+        }
+        disks = disks.stream().sorted(java.util.Comparator.comparing(DiskConfig::target)).toList();
     }
 }

@@ -124,6 +124,13 @@ final class ConfigParser {
             DeviceSpecs.vif(entry, name, i);
             return entry;
         });
+        for (int i = 0; i < disks.size(); i++) {
+            String want = "vd" + (char) ('a' + i);
+            if (disks.stream().noneMatch(d -> d.endsWith("," + want))) {
+                throw error(v.get("disk").line(), "disk targets must be vda, vdb, ... without gaps (Linux names"
+                        + " disks in slot order): " + want + " is missing");
+            }
+        }
         int total = disks.size() + vifs.size();
         if (total > MachineConfig.MAX_DISKS_AND_NICS) {
             throw error(v.containsKey("vif") ? v.get("vif").line() : v.get("disk").line(), "at most "

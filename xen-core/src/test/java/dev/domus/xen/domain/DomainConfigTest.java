@@ -250,6 +250,11 @@ class DomainConfigTest {
                 .hasMessageContaining(":3: disk entry must be '<path>,<rw|ro>,<vdX>'");
         assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img,rw,vda', 'guest/data.img,ro,vda' ]"))
                 .hasMessageEndingWith(":3: disk target vda is used twice");
+        assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img,rw,vda', 'guest/data.img,ro,vdc' ]"))
+                .hasMessageEndingWith(":3: disk targets must be vda, vdb, ... without gaps (Linux names disks in"
+                        + " slot order): vdb is missing");
+        DomainConfig swapped = load("name='d'\nkernel='Image'\ndisk = [ 'guest/data.img,ro,vdb', 'root.img,rw,vda' ]");
+        assertThat(swapped.toMachineConfig().disks()).extracting(DiskConfig::target).containsExactly("vda", "vdb");
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.domus.xen.devices.virtio;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.domus.xen.testing.NetNs;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,7 +40,9 @@ class RootDiskIT {
         try (var f = new java.io.RandomAccessFile(data.toFile(), "rw")) {
             f.setLength(1 << 20);
         }
-        try (XlDriver xl = new XlDriver(tmp.resolve("run"), null)) {
+        // Like every virtio IT, the domain runs in a network namespace of its own (no NIC here: nothing to see).
+        try (NetNs ns = NetNs.create("disk");
+             XlDriver xl = new XlDriver(tmp.resolve("run"), ns.name())) {
             xl.owns(NAME);
             String first = "echo persisted-$((6*7)) > /root/marker; sync; "
                     + "cat /sys/block/vdb/ro; dd if=/dev/zero of=/dev/vdb bs=512 count=1 oflag=direct 2>/dev/null"

@@ -243,33 +243,52 @@ public final class BlkDevice implements VirtioDevice {
         return Long.compareUnsigned(sector, sectors) <= 0 && n <= sectors - sector;
     }
 
-    /** Reads {@code len} bytes at file position {@code pos} into the writable segments (before the status byte). */
+    /**
+     * Reads {@code len} bytes at file position {@code pos} into the writable segments (before the status byte) with
+     * one scattering read (readv): a 1 MiB request is 256 guest pages, one system call instead of 256. The
+     * channel position is safe to use: requests are serialised by the transport lock.
+     */
     private void readInto(DescriptorChain c, long pos, long len) throws IOException {
+        ByteBuffer[] bufs = new ByteBuffer[c.segments() - c.readableSegments()];
+        int nb = 0;
         long left = len;
-        long filePos = pos;
         for (int i = c.readableSegments(); i < c.segments() && left > 0; i++) {
             int n = (int) Math.min(c.length(i), left);
-            ByteBuffer buf = c.buffer(i, 0, n);
-            while (buf.hasRemaining()) {
-                int r = channel.read(buf, filePos + buf.position());
-                if (r < 0) {
-                    // Past the end of a file that shrank underneath us: zeros, like a hole.
-                    while (buf.hasRemaining()) {
-                        buf.put((byte) 0);
+            bufs[nb++] = c.buffer(i, 0, n);
+            left -= n;
+        }
+        channel.position(pos);
+        long done = 0;
+        while (done < len) {
+            long r = channel.read(bufs, 0, nb);
+            if (r < 0) {
+                // Past the end of a file that shrank underneath us: zeros, like a hole.
+                for (int k = 0; k < nb; k++) {
+                    while (bufs[k].hasRemaining()) {
+                        bufs[k].put((byte) 0);
                     }
                 }
+                break;
             }
+            done += r;
+        }
+        left = len;
+        for (int i = c.readableSegments(); i < c.segments() && left > 0; i++) {
+            long n = Math.min(c.length(i), left);
             c.memory().deviceWrote(c.offset(i), n);
-            filePos += n;
             left -= n;
         }
     }
 
-    /** Writes {@code len} bytes from the readable segments after the 16-byte header to file position {@code pos}. */
+    /**
+     * Writes {@code len} bytes from the readable segments after the 16-byte header to file position {@code pos},
+     * with one gathering write (writev) per pass.
+     */
     private void writeFrom(DescriptorChain c, long pos, long len) throws IOException {
+        ByteBuffer[] bufs = new ByteBuffer[c.readableSegments()];
+        int nb = 0;
         long skip = 16;
         long left = len;
-        long filePos = pos;
         for (int i = 0; i < c.readableSegments() && left > 0; i++) {
             long l = c.length(i);
             if (skip >= l) {
@@ -277,13 +296,14 @@ public final class BlkDevice implements VirtioDevice {
                 continue;
             }
             int n = (int) Math.min(l - skip, left);
-            ByteBuffer buf = c.buffer(i, skip, n);
-            while (buf.hasRemaining()) {
-                channel.write(buf, filePos + buf.position());
-            }
+            bufs[nb++] = c.buffer(i, skip, n);
             skip = 0;
-            filePos += n;
             left -= n;
+        }
+        channel.position(pos);
+        long done = 0;
+        while (done < len) {
+            done += channel.write(bufs, 0, nb);
         }
     }
 

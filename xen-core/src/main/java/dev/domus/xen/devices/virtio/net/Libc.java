@@ -76,6 +76,14 @@ final class Libc {
     private static final StructLayout CAPTURE = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CAPTURE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
 
+    // Plain (no errno capture) variants for the per-frame path: a capturing downcall slices the capture segment on
+    // every call, an object C2 scalar-replaces only when it happens to inline the whole adapter (a hot receive
+    // loop measured 55 heap bytes per frame, another 4). Callers use these on the frame path and repeat a call whose
+    // failure is unexpected through the capturing handle to learn its errno, which is safe for the calls involved
+    // (a failed tap read/write moved no frame; poll has no side effects).
+    private static final MethodHandle READ_PLAIN;
+    private static final MethodHandle WRITE_PLAIN;
+    private static final MethodHandle POLL_PLAIN;
     private static final MethodHandle OPEN;
     private static final MethodHandle CLOSE;
     private static final MethodHandle READ;
@@ -107,6 +115,10 @@ final class Libc {
                 errno);
         SOCKET = linker.downcallHandle(libc.find("socket").orElseThrow(), FunctionDescriptor.of(i32, i32, i32, i32),
                 errno);
+        READ_PLAIN = linker.downcallHandle(libc.find("read").orElseThrow(), FunctionDescriptor.of(i64, i32, ptr, i64));
+        WRITE_PLAIN = linker.downcallHandle(libc.find("write").orElseThrow(),
+                FunctionDescriptor.of(i64, i32, ptr, i64));
+        POLL_PLAIN = linker.downcallHandle(libc.find("poll").orElseThrow(), FunctionDescriptor.of(i32, ptr, i64, i32));
         EVENTFD = linker.downcallHandle(libc.find("eventfd").orElseThrow(), FunctionDescriptor.of(i32, i32, i32),
                 errno);
     }
@@ -144,6 +156,33 @@ final class Libc {
             return (long) READ.invokeExact(errno, fd, buf, len);
         } catch (Throwable t) {
             throw linkFailure("read", t);
+        }
+    }
+
+    /** read(2) without errno: for the fast path; on -1 repeat through {@link #read} to learn why. */
+    static long readPlain(int fd, MemorySegment buf, long len) {
+        try {
+            return (long) READ_PLAIN.invokeExact(fd, buf, len);
+        } catch (Throwable t) {
+            throw linkFailure("read", t);
+        }
+    }
+
+    /** write(2) without errno: for the fast path; on -1 repeat through {@link #write} to learn why. */
+    static long writePlain(int fd, MemorySegment buf, long len) {
+        try {
+            return (long) WRITE_PLAIN.invokeExact(fd, buf, len);
+        } catch (Throwable t) {
+            throw linkFailure("write", t);
+        }
+    }
+
+    /** poll(2) without errno: on -1 repeat through {@link #poll} (timeout 0) to learn why. */
+    static int pollPlain(MemorySegment fds, long nfds, int timeoutMillis) {
+        try {
+            return (int) POLL_PLAIN.invokeExact(fds, nfds, timeoutMillis);
+        } catch (Throwable t) {
+            throw linkFailure("poll", t);
         }
     }
 

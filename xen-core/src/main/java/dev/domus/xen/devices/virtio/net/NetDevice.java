@@ -12,9 +12,12 @@ import java.util.HexFormat;
 import java.util.logging.Logger;
 
 /**
- * virtio-net (device ID 1) over a {@link NetBackend}: queue 0 receives, queue 1 transmits. No offloads are
- * offered, so every frame is a plain Ethernet frame of at most {@link #MAX_FRAME} bytes behind the 12-byte
- * virtio-net header (VERSION_1 layout, {@code num_buffers} = 1).
+ * virtio-net (device ID 1) over a {@link NetBackend}: queue 0 receives, queue 1 transmits, frames behind the
+ * 12-byte virtio-net header (VERSION_1 layout, {@code num_buffers} = 1). The guest may leave checksums partial
+ * ({@code CSUM}) and hand over TCP/IPv4 super-frames ({@code HOST_TSO4}); {@link Offload} finishes them into plain
+ * frames of at most {@link #MAX_FRAME} bytes, because the tap backend carries no virtio-net header. Received
+ * frames are marked DATA_VALID ({@code GUEST_CSUM}) so the guest skips verifying checksums the host already
+ * made.
  *
  * <p>Transmit runs on the notifying vCPU thread. Receive runs on a host thread of the device that waits on the
  * backend, holds one frame until the guest posts a receive buffer (the guest's RX notification wakes it; the
@@ -31,14 +34,25 @@ public final class NetDevice implements VirtioDevice {
     /** Largest frame accepted either way: 1500-byte MTU + Ethernet header + one VLAN tag. */
     static final int MAX_FRAME = 1518;
     static final int MIN_FRAME = 14;
+    static final int F_CSUM = 0;
+    static final int F_GUEST_CSUM = 1;
     static final int F_MAC = 5;
+    static final int F_HOST_TSO4 = 11;
+    static final int HDR_F_NEEDS_CSUM = 1;
+    static final int HDR_F_DATA_VALID = 2;
+    static final int GSO_NONE = 0;
+    static final int GSO_TCPV4 = 1;
+    static final int GSO_ECN = 0x80;
+    /** Largest TSO super-frame the guest may hand over (64 KiB IP packet + Ethernet header). */
+    static final int MAX_GSO_FRAME = 65536 + 14;
     static final int F_STATUS = 16;
     static final int LINK_UP = 1;
 
     private final NetBackend backend;
     private final byte[] mac;
     private final byte[] config = new byte[8];
-    private final byte[] txCopy = new byte[HDR + MAX_FRAME];
+    private final byte[] txCopy = new byte[HDR + MAX_GSO_FRAME];
+    private final byte[] txSeg = new byte[MAX_FRAME];
     private final ByteBuffer txFrame = ByteBuffer.allocateDirect(MAX_FRAME);
     private final byte[] rxBytes = new byte[HDR + 65536];
     private final ByteBuffer rxFrame = ByteBuffer.wrap(rxBytes, HDR, 65536).slice();
@@ -69,7 +83,7 @@ public final class NetDevice implements VirtioDevice {
 
     @Override
     public long deviceFeatures() {
-        return (1L << F_MAC) | (1L << F_STATUS);
+        return (1L << F_MAC) | (1L << F_STATUS) | (1L << F_CSUM) | (1L << F_GUEST_CSUM) | (1L << F_HOST_TSO4);
     }
 
     @Override
@@ -118,22 +132,55 @@ public final class NetDevice implements VirtioDevice {
         DescriptorChain c;
         while ((c = q.pop()) != null) {
             long len = c.readableBytes();
-            if (len < HDR + MIN_FRAME || len > HDR + MAX_FRAME) {
+            if (len < HDR + MIN_FRAME || len > HDR + MAX_GSO_FRAME) {
                 dropped++;
             } else {
                 int n = c.read(0, txCopy, 0, (int) len);
-                txFrame.clear();
-                txFrame.put(txCopy, HDR, n - HDR).flip();
-                try {
-                    backend.send(txFrame);
-                    txFrames++;
-                } catch (IOException e) {
+                if (!sendFrame(n - HDR)) {
                     dropped++;
                 }
             }
             q.push(c, 0);
         }
         q.notifyDriver();
+    }
+
+    /** Sends the frame in {@code txCopy[HDR, HDR+len)} as its virtio-net header says; false when refused. */
+    private boolean sendFrame(int len) {
+        int flags = txCopy[0] & 0xff;
+        int gso = txCopy[1] & 0xff & ~GSO_ECN;
+        int gsoSize = u16le(txCopy, 4);
+        int csumStart = u16le(txCopy, 6);
+        int csumOffset = u16le(txCopy, 8);
+        long f = ctx.negotiatedFeatures();
+        if (gso == GSO_TCPV4 && (f & (1L << F_HOST_TSO4)) != 0) {
+            int segs = Offload.segmentTcp4(txCopy, HDR, len, gsoSize, MAX_FRAME, txSeg, (buf, l) -> send(buf, 0, l));
+            return segs > 0;
+        }
+        if (gso != GSO_NONE || len > MAX_FRAME) {
+            return false;
+        }
+        if ((flags & HDR_F_NEEDS_CSUM) != 0 && (f & (1L << F_CSUM)) != 0
+                && !Offload.completeChecksum(txCopy, HDR, len, csumStart, csumOffset)) {
+            return false;
+        }
+        send(txCopy, HDR, len);
+        return true;
+    }
+
+    private void send(byte[] buf, int off, int len) {
+        txFrame.clear();
+        txFrame.put(buf, off, len).flip();
+        try {
+            backend.send(txFrame);
+            txFrames++;
+        } catch (IOException e) {
+            dropped++;
+        }
+    }
+
+    private static int u16le(byte[] b, int i) {
+        return (b[i] & 0xff) | (b[i + 1] & 0xff) << 8;
     }
 
     private void rxLoop() {
@@ -198,6 +245,10 @@ public final class NetDevice implements VirtioDevice {
                 return;
             }
             java.util.Arrays.fill(rxBytes, 0, HDR, (byte) 0);
+            if ((c.negotiatedFeatures() & (1L << F_GUEST_CSUM)) != 0) {
+                // The tap hands over frames with complete checksums (no vnet header: the kernel finished them).
+                rxBytes[0] = HDR_F_DATA_VALID;
+            }
             rxBytes[10] = 1; // num_buffers
             chain.write(0, rxBytes, 0, HDR + len);
             q.push(chain, HDR + len);

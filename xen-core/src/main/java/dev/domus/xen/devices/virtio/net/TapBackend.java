@@ -26,12 +26,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the last descriptor closes (a domain runner that dies leaves no tap behind). A persistent tap created beforehand
  * ({@code ip tuntap add mode tap}) is attached to and survives. Moving the interface to another network namespace
  * ({@code ip link set <tap> netns <ns>}) keeps this descriptor working; the kernel takes the link down on the move.
+ * If the interface is deleted under the backend ({@code ip link del}), {@code send} and {@code receive} throw
+ * {@link IOException} ("read from tap X: File descriptor in bad state (EBADFD)") rather than hang.
  *
  * <p><b>Threading.</b> One thread may send while another receives; concurrent senders (or receivers) serialize.
  * {@link #close()} is idempotent, callable from any thread, and wakes a blocked {@link #receive} through an
  * eventfd polled next to the tap; descriptors are released only once no call is inside them, so a descriptor
  * number can never be reused under a running read. Neither path allocates per frame: frames are copied through two
- * native buffers allocated at open.
+ * native buffers allocated at open, and the per-frame calls use downcalls without errno capture (see {@code Libc}):
+ * errno is only captured where a failure is not the expected "nothing queued" (a read after poll said readable, a
+ * failed write or poll), by repeating that call through the capturing handle.
  */
 public final class TapBackend implements NetBackend {
     /** Largest frame either direction: a 65535-byte MTU plus Ethernet and VLAN headers, rounded up. */
@@ -205,7 +209,11 @@ public final class TapBackend implements NetBackend {
                 txView.put(0, frame, frame.position(), len);
                 frame.position(frame.limit());
                 while (true) {
-                    long n = Libc.write(txErrno, tapFd, txBuf, len);
+                    long n = Libc.writePlain(tapFd, txBuf, len);
+                    if (n < 0) {
+                        // Learn errno from a second attempt (a failed tap write moved nothing, so no duplicate).
+                        n = Libc.write(txErrno, tapFd, txBuf, len);
+                    }
                     if (n >= 0) {
                         txFrames++;
                         txBytes += len;
@@ -257,13 +265,26 @@ public final class TapBackend implements NetBackend {
 
     private int receiveLocked(ByteBuffer dst, int timeoutMillis) throws IOException {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        // Set when poll reported the tap readable (or in error): only then is a failed read worth an errno look;
+        // otherwise a failed read is the ordinary "nothing queued" and we go to poll without asking why.
+        boolean pollSaidReady = false;
         while (true) {
             if ((state.get() & CLOSED) != 0) {
                 return -1;
             }
             // Read first: when frames are queued (the busy case) this skips the poll call entirely.
-            long n = Libc.read(rxErrno, tapFd, rxBuf, MAX_FRAME);
+            long n = Libc.readPlain(tapFd, rxBuf, MAX_FRAME);
+            if (n < 0 && pollSaidReady) {
+                n = Libc.read(rxErrno, tapFd, rxBuf, MAX_FRAME);
+                if (n < 0) {
+                    int e = Libc.errno(rxErrno);
+                    if (e != Libc.EAGAIN && e != Libc.EINTR) {
+                        throw new IOException("read from tap " + name + ": " + Libc.describe(e));
+                    }
+                }
+            }
             if (n >= 0) {
+                pollSaidReady = false;
                 int len = (int) n;
                 if (len > dst.remaining()) {
                     rxDropped++;
@@ -276,34 +297,35 @@ public final class TapBackend implements NetBackend {
                 rxBytes += len;
                 return len;
             }
-            int e = Libc.errno(rxErrno);
-            if (e == Libc.EINTR) {
-                continue;
-            }
-            if (e != Libc.EAGAIN) {
-                throw new IOException("read from tap " + name + ": " + Libc.describe(e));
-            }
             long left = deadline - System.nanoTime();
-            if (left <= 0) {
-                return 0;
-            }
-            // Round up so a sub-millisecond remainder still waits instead of spinning.
-            int waitMs = (int) Math.min(Integer.MAX_VALUE, (left + 999_999L) / 1_000_000L);
+            // Round up so a sub-millisecond remainder still waits instead of spinning; 0 once the time is up, so
+            // a 0 is only ever returned after a poll found nothing.
+            int waitMs = left <= 0 ? 0 : (int) Math.min(Integer.MAX_VALUE, (left + 999_999L) / 1_000_000L);
             pollFds.set(ValueLayout.JAVA_SHORT, Libc.POLLFD_REVENTS, (short) 0);
             pollFds.set(ValueLayout.JAVA_SHORT, Libc.POLLFD.byteSize() + Libc.POLLFD_REVENTS, (short) 0);
-            int rc = Libc.poll(rxErrno, pollFds, 2, waitMs);
+            int rc = Libc.pollPlain(pollFds, 2, waitMs);
             if (rc < 0) {
-                e = Libc.errno(rxErrno);
-                if (e == Libc.EINTR) {
-                    continue;
+                rc = Libc.poll(rxErrno, pollFds, 2, 0);
+                if (rc < 0) {
+                    int e = Libc.errno(rxErrno);
+                    if (e == Libc.EINTR) {
+                        continue;
+                    }
+                    throw new IOException("poll on tap " + name + ": " + Libc.describe(e));
                 }
-                throw new IOException("poll on tap " + name + ": " + Libc.describe(e));
+            }
+            if (rc == 0) {
+                if (System.nanoTime() - deadline >= 0) {
+                    return 0;
+                }
+                continue;
             }
             short tapEvents = pollFds.get(ValueLayout.JAVA_SHORT, Libc.POLLFD_REVENTS);
             if ((tapEvents & Libc.POLLNVAL) != 0) {
                 throw new IOException("poll on tap " + name + ": descriptor not open (POLLNVAL)");
             }
-            // rc == 0 is a timeout; anything else (a frame, the wake-up, POLLERR) is sorted out by the loop head.
+            pollSaidReady = (tapEvents & (Libc.POLLIN | Libc.POLLERR | Libc.POLLHUP)) != 0;
+            // The wake-up eventfd is seen by the closed check at the loop head.
         }
     }
 

@@ -53,8 +53,23 @@ class TapNetnsIT {
         }
     }
 
+    @Test
+    void withoutCapNetAdminTheErrorNamesTunsetiffAndEperm() throws Exception {
+        try (NetNs ns = NetNs.create("cap")) {
+            String tap = "pc" + ProcessHandle.current().pid();
+            List<String> cmd = new java.util.ArrayList<>(List.of("setpriv", "--bounding-set=-net_admin",
+                    "--inh-caps=-net_admin", "--"));
+            cmd.addAll(NetNs.javaCommand(TapProbe.class, List.of(), List.of("open", tap)));
+            Map<String, String> out = collect(ns.start(cmd));
+            assertThat(out.get("open")).startsWith("TUNSETIFF " + tap + ": Operation not permitted (EPERM)");
+        }
+    }
+
     private static Map<String, String> probe(NetNs ns, String... args) throws IOException, InterruptedException {
-        Process p = ns.startJava(TapProbe.class, List.of(args));
+        return collect(ns.startJava(TapProbe.class, List.of(args)));
+    }
+
+    private static Map<String, String> collect(Process p) throws IOException, InterruptedException {
         String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("probe exits").isTrue();
         assertThat(p.exitValue()).as("probe exit status; output:\n%s", text).isZero();

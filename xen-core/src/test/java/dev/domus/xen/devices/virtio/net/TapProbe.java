@@ -11,7 +11,8 @@ import java.nio.ByteBuffer;
  * test sees what {@link TapBackend} and {@link HostLinks} do in a namespace they were started in.
  * <ul>
  *   <li>{@code errors <bridge>}: the error messages of the failure cases;</li>
- *   <li>{@code bridge <bridge> <frames>}: two taps attached to the bridge exchange frames both ways.</li>
+ *   <li>{@code bridge <bridge> <frames>}: two taps attached to the bridge exchange frames both ways;</li>
+ *   <li>{@code open <name>}: opens one tap and prints the result (for runs with reduced privileges).</li>
  * </ul>
  */
 public final class TapProbe {
@@ -22,6 +23,13 @@ public final class TapProbe {
         switch (args[0]) {
             case "errors" -> errors(args[1]);
             case "bridge" -> bridge(args[1], Integer.parseInt(args[2]));
+            case "open" -> {
+                try (TapBackend tap = TapBackend.open(args[1])) {
+                    System.out.println("open: opened " + tap.name());
+                } catch (IOException e) {
+                    System.out.println("open: " + e.getMessage());
+                }
+            }
             default -> throw new IllegalArgumentException("unknown scenario " + args[0]);
         }
         System.out.println("done: ok");

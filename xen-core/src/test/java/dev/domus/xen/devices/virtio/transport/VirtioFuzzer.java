@@ -203,6 +203,21 @@ public final class VirtioFuzzer {
                 d.ram.storeInt(h, types[rnd.nextInt(types.length)]);
                 d.ram.storeLong(h + 8, rnd.nextBoolean() ? rnd.nextInt(600) : rnd.nextLong());
             }
+            if (k == 0 && q == 1 && d.mmio.device() instanceof NetDevice && rnd.nextInt(3) == 0) {
+                // A plausible offload request: random GSO/checksum fields in front of a TCP/IPv4-looking frame.
+                int flen = rnd.nextInt(12 + 54, 12 + 66000);
+                byte[] b = new byte[flen];
+                rnd.nextBytes(b);
+                b[1] = (byte) (rnd.nextBoolean() ? 1 : rnd.nextInt(256));
+                b[12 + 12] = 0x08;
+                b[12 + 13] = 0;
+                b[12 + 14] = 0x45;
+                b[12 + 23] = 6;
+                a = d.alloc(flen);
+                d.poke(a, b);
+                l = flen;
+                fl &= ~Virtqueue.DESC_F_WRITE & ~Virtqueue.DESC_F_INDIRECT;
+            }
             if (q < d.mmio.device().queueCount()) {
                 d.descriptor(q, idx, a, l, fl, next);
             }
