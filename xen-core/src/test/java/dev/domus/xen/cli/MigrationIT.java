@@ -187,6 +187,12 @@ class MigrationIT {
         env = hostB;
         Process receive = start("migrate-receive", "--listen", target);
         ProcessHandle runner = awaitIncomingRunner(port);
+        Path incomingLog = tmp.resolve("hostB/xl/incoming-127.0.0.1_" + port + ".log");
+        Instant listening = Instant.now().plus(Duration.ofMinutes(2));
+        while (!(Files.exists(incomingLog) && Files.readString(incomingLog).contains("migration_listening"))
+                && Instant.now().isBefore(listening)) {
+            Thread.sleep(200);
+        }
         env = hostA;
         Process migrate = start("migrate", "--downtime-ms", "1", "--max-rounds", "1000", NAME, target);
         Capture migErr = Capture.of(migrate.getErrorStream());
