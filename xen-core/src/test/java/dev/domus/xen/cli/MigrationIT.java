@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.cli;
 
+import dev.domus.xen.testing.StreamCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.xen.domain.DomainConfig;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -79,12 +78,12 @@ class MigrationIT {
         return l;
     }
 
-    private static int last(Capture c) {
+    private static int last(StreamCapture c) {
         List<Integer> l = counts(c.toString());
         return l.isEmpty() ? -1 : l.getLast();
     }
 
-    private static boolean awaitCount(Capture c, int atLeast, Duration timeout) throws InterruptedException {
+    private static boolean awaitCount(StreamCapture c, int atLeast, Duration timeout) throws InterruptedException {
         Instant deadline = Instant.now().plus(timeout);
         while (last(c) < atLeast && Instant.now().isBefore(deadline)) {
             c.awaitContains("\u0000never", Duration.ofMillis(500));
@@ -96,9 +95,9 @@ class MigrationIT {
         return start("console", NAME);
     }
 
-    private Capture attach(Process console) throws Exception {
-        Capture out = Capture.of(console.getInputStream());
-        Capture err = Capture.of(console.getErrorStream());
+    private StreamCapture attach(Process console) throws Exception {
+        StreamCapture out = StreamCapture.of(console.getInputStream());
+        StreamCapture err = StreamCapture.of(console.getErrorStream());
         assertThat(err.awaitContains("Connected to domain '" + NAME + "'", Duration.ofMinutes(2)))
                 .as("xl console attached: %s", err).isTrue();
         return out;
@@ -135,14 +134,14 @@ class MigrationIT {
     void busyGuestMigratesAndItsCounterContinuesWithoutAGap() throws Exception {
         setUpHosts("dd if=/dev/urandom of=/tmp/busy/f bs=4k count=64 2>/dev/null");
         Process consoleA = console();
-        Capture outA = attach(consoleA);
+        StreamCapture outA = attach(consoleA);
         assertThat(xl(Duration.ofMinutes(2), "unpause", NAME).status).isZero();
         assertThat(awaitCount(outA, 5, TIMEOUT)).as("guest counts:%n%s", outA).isTrue();
 
         String target = "127.0.0.1:" + freePort();
         env = hostB;
         Process receive = start("migrate-receive", "--listen", target);
-        Capture recvErr = Capture.of(receive.getErrorStream());
+        StreamCapture recvErr = StreamCapture.of(receive.getErrorStream());
         env = hostA;
         Result migrate = null;
         Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
@@ -161,7 +160,7 @@ class MigrationIT {
 
         env = hostB;
         assertThat(xl(Duration.ofMinutes(1), "list").out).contains(NAME);
-        Capture outB = attach(console());
+        StreamCapture outB = attach(console());
         assertThat(awaitCount(outB, atSource + 5, Duration.ofMinutes(3)))
                 .as("target output (source stopped at %d):%n%s", atSource, outB).isTrue();
         List<Integer> target1 = counts(outB.toString());
@@ -178,7 +177,7 @@ class MigrationIT {
         // 32 MiB of fresh random data per loop: far more than 1 ms of downtime allows, so rounds continue.
         setUpHosts("dd if=/dev/urandom of=/tmp/busy/f bs=1M count=32 2>/dev/null");
         Process consoleA = console();
-        Capture outA = attach(consoleA);
+        StreamCapture outA = attach(consoleA);
         assertThat(xl(Duration.ofMinutes(2), "unpause", NAME).status).isZero();
         assertThat(awaitCount(outA, 5, TIMEOUT)).as("guest counts:%n%s", outA).isTrue();
 
@@ -195,8 +194,8 @@ class MigrationIT {
         }
         env = hostA;
         Process migrate = start("migrate", "--downtime-ms", "1", "--max-rounds", "1000", NAME, target);
-        Capture migErr = Capture.of(migrate.getErrorStream());
-        Capture.of(migrate.getInputStream());
+        StreamCapture migErr = StreamCapture.of(migrate.getErrorStream());
+        StreamCapture.of(migrate.getInputStream());
         assertThat(migErr.awaitContains("round 0", Duration.ofMinutes(5))).as("xl migrate: %s", migErr).isTrue();
         runner.destroyForcibly();
         assertThat(migrate.waitFor(5, TimeUnit.MINUTES)).isTrue();
@@ -269,60 +268,16 @@ class MigrationIT {
         pb.environment().putAll(env);
         Process p = pb.start();
         started.add(p);
-        Capture out = Capture.of(p.getInputStream());
-        Capture err = Capture.of(p.getErrorStream());
+        StreamCapture out = StreamCapture.of(p.getInputStream());
+        StreamCapture err = StreamCapture.of(p.getErrorStream());
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
             throw new AssertionError(cmd + " did not finish within " + timeout + "; stderr: " + err);
         }
-        out.thread.join();
-        err.thread.join();
+        out.join();
+        err.join();
         started.remove(p);
         return new Result(p.exitValue(), out.toString(), err.toString());
     }
 
-    /** Collects a stream on a thread and lets the test wait for a substring. */
-    private static final class Capture {
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        private Thread thread;
-
-        static Capture of(InputStream in) {
-            Capture c = new Capture();
-            c.thread = Thread.ofPlatform().daemon().start(() -> {
-                byte[] b = new byte[4096];
-                try {
-                    int n;
-                    while ((n = in.read(b)) > 0) {
-                        synchronized (c) {
-                            c.buf.write(b, 0, n);
-                            c.notifyAll();
-                        }
-                    }
-                } catch (IOException e) {
-                    // process gone
-                }
-                synchronized (c) {
-                    c.notifyAll();
-                }
-            });
-            return c;
-        }
-
-        synchronized boolean awaitContains(String s, Duration timeout) throws InterruptedException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!toString().contains(s)) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || (!thread.isAlive() && !toString().contains(s))) {
-                    return toString().contains(s);
-                }
-                TimeUnit.NANOSECONDS.timedWait(this, left);
-            }
-            return true;
-        }
-
-        @Override
-        public synchronized String toString() {
-            return buf.toString(StandardCharsets.UTF_8);
-        }
-    }
 }

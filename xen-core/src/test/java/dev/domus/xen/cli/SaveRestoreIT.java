@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.cli;
 
+import dev.domus.xen.testing.StreamCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.xen.domain.DomainConfig;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -74,12 +73,12 @@ class SaveRestoreIT {
         return l;
     }
 
-    private static int last(Capture c) {
+    private static int last(StreamCapture c) {
         List<Integer> l = counts(c.toString());
         return l.isEmpty() ? -1 : l.getLast();
     }
 
-    private static boolean awaitCount(Capture c, int atLeast, Duration timeout) throws InterruptedException {
+    private static boolean awaitCount(StreamCapture c, int atLeast, Duration timeout) throws InterruptedException {
         Instant deadline = Instant.now().plus(timeout);
         while (last(c) < atLeast && Instant.now().isBefore(deadline)) {
             c.awaitContains("\u0000never", Duration.ofMillis(500));
@@ -87,10 +86,10 @@ class SaveRestoreIT {
         return last(c) >= atLeast;
     }
 
-    private Capture attach() throws Exception {
+    private StreamCapture attach() throws Exception {
         Process console = start("console", NAME);
-        Capture out = Capture.of(console.getInputStream());
-        Capture err = Capture.of(console.getErrorStream());
+        StreamCapture out = StreamCapture.of(console.getInputStream());
+        StreamCapture err = StreamCapture.of(console.getErrorStream());
         assertThat(err.awaitContains("Connected to domain '" + NAME + "'", Duration.ofMinutes(2)))
                 .as("xl console attached: %s", err).isTrue();
         return out;
@@ -114,7 +113,7 @@ class SaveRestoreIT {
 
         Result create = xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
         assertThat(create.status).as("xl create: %s", create.err).isZero();
-        Capture out = attach();
+        StreamCapture out = attach();
         assertThat(xl(Duration.ofMinutes(2), "unpause", NAME).status).isZero();
         assertThat(awaitCount(out, 5, TIMEOUT)).as("guest counts:%n%s", out).isTrue();
 
@@ -139,7 +138,7 @@ class SaveRestoreIT {
         // Restore (paused, so the console is attached before the first line) and the counter continues.
         Result restore = xl(Duration.ofMinutes(5), "restore", "-p", snap.toString());
         assertThat(restore.status).as("xl restore: %s", restore.err).isZero();
-        Capture after = attach();
+        StreamCapture after = attach();
         assertThat(xl(Duration.ofMinutes(2), "unpause", NAME).status).isZero();
         assertThat(awaitCount(after, atSave + 5, Duration.ofMinutes(3))).as("after restore (saved at %d):%n%s",
                 atSave, after).isTrue();
@@ -226,60 +225,16 @@ class SaveRestoreIT {
         pb.environment().putAll(env);
         Process p = pb.start();
         started.add(p);
-        Capture out = Capture.of(p.getInputStream());
-        Capture err = Capture.of(p.getErrorStream());
+        StreamCapture out = StreamCapture.of(p.getInputStream());
+        StreamCapture err = StreamCapture.of(p.getErrorStream());
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
             throw new AssertionError(cmd + " did not finish within " + timeout + "; stderr: " + err);
         }
-        out.thread.join();
-        err.thread.join();
+        out.join();
+        err.join();
         started.remove(p);
         return new Result(p.exitValue(), out.toString(), err.toString());
     }
 
-    /** Collects a stream on a thread and lets the test wait for a substring. */
-    private static final class Capture {
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        private Thread thread;
-
-        static Capture of(InputStream in) {
-            Capture c = new Capture();
-            c.thread = Thread.ofPlatform().daemon().start(() -> {
-                byte[] b = new byte[4096];
-                try {
-                    int n;
-                    while ((n = in.read(b)) > 0) {
-                        synchronized (c) {
-                            c.buf.write(b, 0, n);
-                            c.notifyAll();
-                        }
-                    }
-                } catch (IOException e) {
-                    // process gone
-                }
-                synchronized (c) {
-                    c.notifyAll();
-                }
-            });
-            return c;
-        }
-
-        synchronized boolean awaitContains(String s, Duration timeout) throws InterruptedException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!toString().contains(s)) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || (!thread.isAlive() && !toString().contains(s))) {
-                    return toString().contains(s);
-                }
-                TimeUnit.NANOSECONDS.timedWait(this, left);
-            }
-            return true;
-        }
-
-        @Override
-        public synchronized String toString() {
-            return buf.toString(StandardCharsets.UTF_8);
-        }
-    }
 }

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.cli;
 
+import dev.domus.xen.testing.StreamCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.xen.domain.DomainConfig;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -82,8 +81,8 @@ class XlBootIT {
         assertThat(create.status).as("xl create: %s", create.err).isZero();
 
         Process console = start("console", NAME);
-        Capture out = Capture.of(console.getInputStream());
-        Capture err = Capture.of(console.getErrorStream());
+        StreamCapture out = StreamCapture.of(console.getInputStream());
+        StreamCapture err = StreamCapture.of(console.getErrorStream());
         assertThat(err.awaitContains("Connected to domain '" + NAME + "'", Duration.ofMinutes(2)))
                 .as("xl console attached: %s", err).isTrue();
 
@@ -148,8 +147,8 @@ class XlBootIT {
         Result create = xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
         assertThat(create.status).as("xl create: %s", create.err).isZero();
         Process console = start("console", NAME);
-        Capture out = Capture.of(console.getInputStream());
-        Capture err = Capture.of(console.getErrorStream());
+        StreamCapture out = StreamCapture.of(console.getInputStream());
+        StreamCapture err = StreamCapture.of(console.getErrorStream());
         assertThat(err.awaitContains("Connected to domain '" + NAME + "'", Duration.ofMinutes(2))).isTrue();
         assertThat(xl(Duration.ofMinutes(2), "unpause", NAME).status).isZero();
         assertThat(out.awaitContains("Kernel panic", TIMEOUT)).as("first boot panics:%n%s", out).isTrue();
@@ -203,60 +202,16 @@ class XlBootIT {
         pb.environment().putAll(env);
         Process p = pb.start();
         started.add(p);
-        Capture out = Capture.of(p.getInputStream());
-        Capture err = Capture.of(p.getErrorStream());
+        StreamCapture out = StreamCapture.of(p.getInputStream());
+        StreamCapture err = StreamCapture.of(p.getErrorStream());
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
             throw new AssertionError(cmd + " did not finish within " + timeout + "; stderr: " + err);
         }
-        out.thread.join();
-        err.thread.join();
+        out.join();
+        err.join();
         started.remove(p);
         return new Result(p.exitValue(), out.toString(), err.toString());
     }
 
-    /** Collects a stream on a thread and lets the test wait for a substring. */
-    private static final class Capture {
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        private Thread thread;
-
-        static Capture of(InputStream in) {
-            Capture c = new Capture();
-            c.thread = Thread.ofPlatform().daemon().start(() -> {
-                byte[] b = new byte[4096];
-                try {
-                    int n;
-                    while ((n = in.read(b)) > 0) {
-                        synchronized (c) {
-                            c.buf.write(b, 0, n);
-                            c.notifyAll();
-                        }
-                    }
-                } catch (IOException e) {
-                    // process gone
-                }
-                synchronized (c) {
-                    c.notifyAll();
-                }
-            });
-            return c;
-        }
-
-        synchronized boolean awaitContains(String s, Duration timeout) throws InterruptedException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!toString().contains(s)) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || (!thread.isAlive() && !toString().contains(s))) {
-                    return toString().contains(s);
-                }
-                TimeUnit.NANOSECONDS.timedWait(this, left);
-            }
-            return true;
-        }
-
-        @Override
-        public synchronized String toString() {
-            return buf.toString(StandardCharsets.UTF_8);
-        }
-    }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.devices.virtio;
 
+import dev.domus.xen.testing.StreamCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.xen.testing.NetNs;
@@ -41,7 +42,7 @@ class NetworkIT {
              XlDriver xl = new XlDriver(tmp.resolve("run"), ns.name())) {
             ns.addBridge("br0");
             ns.addAddress("br0", "10.77.0.1/24");
-            List<XlDriver.Capture> consoles = new ArrayList<>();
+            List<StreamCapture> consoles = new ArrayList<>();
             for (int i = 1; i <= 2; i++) {
                 String name = "net-it-" + i;
                 xl.owns(name);
@@ -59,14 +60,14 @@ class NetworkIT {
                 XlDriver.Result create = xl.xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
                 assertThat(create.status()).as("xl create: %s", create.err()).isZero();
                 Process console = xl.start("console", name);
-                XlDriver.Capture out = XlDriver.Capture.of(console.getInputStream());
-                XlDriver.Capture err = XlDriver.Capture.of(console.getErrorStream());
+                StreamCapture out = StreamCapture.of(console.getInputStream());
+                StreamCapture err = StreamCapture.of(console.getErrorStream());
                 assertThat(err.awaitContains("Connected to domain", Duration.ofMinutes(2))).as("%s", err).isTrue();
                 assertThat(xl.xl(Duration.ofMinutes(2), "unpause", name).status()).isZero();
                 consoles.add(out);
             }
             assertThat(ns.exec("ip", "link", "show", "master", "br0").out()).contains("vnet-it1", "vnet-it2");
-            for (XlDriver.Capture c : consoles) {
+            for (StreamCapture c : consoles) {
                 assertThat(c.awaitContains("DOMUS-GUEST-READY", TIMEOUT)).as("guest console:%n%s", c).isTrue();
             }
 

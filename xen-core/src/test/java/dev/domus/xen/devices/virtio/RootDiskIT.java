@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.devices.virtio;
 
+import dev.domus.xen.testing.StreamCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.xen.testing.NetNs;
@@ -81,8 +82,8 @@ class RootDiskIT {
         XlDriver.Result create = xl.xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
         assertThat(create.status()).as("xl create: %s", create.err()).isZero();
         Process console = xl.start("console", NAME);
-        XlDriver.Capture out = XlDriver.Capture.of(console.getInputStream());
-        XlDriver.Capture err = XlDriver.Capture.of(console.getErrorStream());
+        StreamCapture out = StreamCapture.of(console.getInputStream());
+        StreamCapture err = StreamCapture.of(console.getErrorStream());
         assertThat(err.awaitContains("Connected to domain '" + NAME + "'", Duration.ofMinutes(2)))
                 .as("xl console attached: %s", err).isTrue();
         assertThat(xl.xl(Duration.ofMinutes(2), "unpause", NAME).status()).isZero();

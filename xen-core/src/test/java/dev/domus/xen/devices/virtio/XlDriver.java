@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.devices.virtio;
 
+import dev.domus.xen.testing.StreamCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -92,14 +90,14 @@ final class XlDriver implements AutoCloseable {
         if (track != null) {
             track.add(p);
         }
-        Capture out = Capture.of(p.getInputStream());
-        Capture err = Capture.of(p.getErrorStream());
+        StreamCapture out = StreamCapture.of(p.getInputStream());
+        StreamCapture err = StreamCapture.of(p.getErrorStream());
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
             p.destroyForcibly();
             throw new AssertionError(cmd + " did not finish within " + timeout + "; stderr: " + err);
         }
-        out.thread.join();
-        err.thread.join();
+        out.join();
+        err.join();
         if (track != null) {
             track.remove(p);
         }
@@ -116,48 +114,4 @@ final class XlDriver implements AutoCloseable {
         }
     }
 
-    /** Collects a stream on a thread and lets the test wait for a substring. */
-    static final class Capture {
-        private final ByteArrayOutputStream buf = new ByteArrayOutputStream();
-        private Thread thread;
-
-        static Capture of(InputStream in) {
-            Capture c = new Capture();
-            c.thread = Thread.ofPlatform().daemon().start(() -> {
-                byte[] b = new byte[4096];
-                try {
-                    int n;
-                    while ((n = in.read(b)) > 0) {
-                        synchronized (c) {
-                            c.buf.write(b, 0, n);
-                            c.notifyAll();
-                        }
-                    }
-                } catch (IOException e) {
-                    // process gone
-                }
-                synchronized (c) {
-                    c.notifyAll();
-                }
-            });
-            return c;
-        }
-
-        synchronized boolean awaitContains(String s, Duration timeout) throws InterruptedException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (!toString().contains(s)) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0 || !thread.isAlive()) {
-                    return toString().contains(s);
-                }
-                TimeUnit.NANOSECONDS.timedWait(this, Math.min(left, 1_000_000_000L));
-            }
-            return true;
-        }
-
-        @Override
-        public synchronized String toString() {
-            return buf.toString(StandardCharsets.UTF_8);
-        }
-    }
 }
