@@ -25,96 +25,39 @@ import java.util.stream.Collectors;
  * runs, and where the server ends on success or failure ({@code from} = the state it started in).
  */
 public enum ActionType {
-    CREATE(EnumSet.noneOf(VpsStatus.class), VpsStatus.CREATING, HostCommandType.CREATE) {
-        @Override
-        public VpsStatus onSuccess(VpsStatus from) {
-            return RUNNING;
-        }
-
-        @Override
-        public VpsStatus onFailure(VpsStatus from) {
-            return ERROR;
-        }
-    },
-    DELETE(EnumSet.of(RUNNING, OFF, RESCUE, ERROR), DELETING, HostCommandType.DELETE) {
-        @Override
-        public VpsStatus onSuccess(VpsStatus from) {
-            return DELETED;
-        }
-
-        @Override
-        public VpsStatus onFailure(VpsStatus from) {
-            return ERROR;
-        }
-    },
-    POWER_ON(EnumSet.of(OFF), STARTING, HostCommandType.POWER_ON) {
-        @Override
-        public VpsStatus onSuccess(VpsStatus from) {
-            return RUNNING;
-        }
-    },
-    POWER_OFF(EnumSet.of(RUNNING, RESCUE, ERROR), STOPPING, HostCommandType.POWER_OFF) {
-        @Override
-        public VpsStatus onSuccess(VpsStatus from) {
-            return OFF;
-        }
-    },
-    SHUTDOWN(EnumSet.of(RUNNING), STOPPING, HostCommandType.SHUTDOWN) {
-        @Override
-        public VpsStatus onSuccess(VpsStatus from) {
-            return OFF;
-        }
-    },
-    REBOOT(EnumSet.of(RUNNING, RESCUE), REBOOTING, HostCommandType.REBOOT) {
-        @Override
-        public VpsStatus onSuccess(VpsStatus from) {
-            return RUNNING;
-        }
-    },
+    CREATE(EnumSet.noneOf(VpsStatus.class), VpsStatus.CREATING, HostCommandType.CREATE, RUNNING, ERROR),
+    DELETE(EnumSet.of(RUNNING, OFF, RESCUE, ERROR), DELETING, HostCommandType.DELETE, DELETED, ERROR),
+    POWER_ON(EnumSet.of(OFF), STARTING, HostCommandType.POWER_ON, RUNNING, null),
+    POWER_OFF(EnumSet.of(RUNNING, RESCUE, ERROR), STOPPING, HostCommandType.POWER_OFF, OFF, null),
+    SHUTDOWN(EnumSet.of(RUNNING), STOPPING, HostCommandType.SHUTDOWN, OFF, null),
+    REBOOT(EnumSet.of(RUNNING, RESCUE), REBOOTING, HostCommandType.REBOOT, RUNNING, null),
     /** Like the big clouds: resize a stopped server; the disk never shrinks. */
-    RESIZE(EnumSet.of(OFF), RESIZING, HostCommandType.RESIZE) {
-        @Override
-        public VpsStatus onSuccess(VpsStatus from) {
-            return OFF;
-        }
-    },
-    REBUILD(EnumSet.of(RUNNING, OFF, ERROR), REBUILDING, HostCommandType.REBUILD) {
-        @Override
-        public VpsStatus onSuccess(VpsStatus from) {
-            return RUNNING;
-        }
-
-        @Override
-        public VpsStatus onFailure(VpsStatus from) {
-            return ERROR;
-        }
-    },
-    RESCUE_MODE(EnumSet.of(RUNNING, OFF), REBOOTING, HostCommandType.RESCUE) {
-        @Override
-        public VpsStatus onSuccess(VpsStatus from) {
-            return RESCUE;
-        }
-
+    RESIZE(EnumSet.of(OFF), RESIZING, HostCommandType.RESIZE, OFF, null),
+    REBUILD(EnumSet.of(RUNNING, OFF, ERROR), REBUILDING, HostCommandType.REBUILD, RUNNING, ERROR),
+    RESCUE_MODE(EnumSet.of(RUNNING, OFF), REBOOTING, HostCommandType.RESCUE, RESCUE, null) {
         @Override
         public String wire() {
             return "rescue";
         }
     },
-    SNAPSHOT(EnumSet.of(RUNNING, OFF), SNAPSHOTTING, HostCommandType.SNAPSHOT) {
-        @Override
-        public VpsStatus onSuccess(VpsStatus from) {
-            return from;
-        }
-    };
+    /** A snapshot leaves the server as it was. */
+    SNAPSHOT(EnumSet.of(RUNNING, OFF), SNAPSHOTTING, HostCommandType.SNAPSHOT, null, null);
 
     private final Set<VpsStatus> allowedFrom;
     private final VpsStatus during;
     private final HostCommandType command;
+    /** Where success leads; null = back to the state it started in. */
+    private final VpsStatus success;
+    /** Where failure leads; null = back to the state it started in. */
+    private final VpsStatus failure;
 
-    ActionType(Set<VpsStatus> allowedFrom, VpsStatus during, HostCommandType command) {
+    ActionType(Set<VpsStatus> allowedFrom, VpsStatus during, HostCommandType command, VpsStatus success,
+            VpsStatus failure) {
         this.allowedFrom = allowedFrom;
         this.during = during;
         this.command = command;
+        this.success = success;
+        this.failure = failure;
     }
 
     public Set<VpsStatus> allowedFrom() {
@@ -130,11 +73,13 @@ public enum ActionType {
     }
 
     /** Where the server ends when the host reports success. */
-    public abstract VpsStatus onSuccess(VpsStatus from);
+    public VpsStatus onSuccess(VpsStatus from) {
+        return success == null ? from : success;
+    }
 
     /** Where the server ends when the host reports failure: by default back where it started. */
     public VpsStatus onFailure(VpsStatus from) {
-        return from;
+        return failure == null ? from : failure;
     }
 
     public String wire() {
