@@ -212,6 +212,12 @@ public final class Xl {
                                     + m.error());
                             return 1;
                         }
+                        case "in_doubt" -> {
+                            err.println("xl: migration of '" + name + "' is in doubt, it stays PAUSED here: "
+                                    + m.error() + "; if " + target + "'s host runs it, 'xl destroy " + name
+                                    + "' here, else 'xl unpause " + name + "'");
+                            return 2;
+                        }
                         default -> { }
                     }
                 }

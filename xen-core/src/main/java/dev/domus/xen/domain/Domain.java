@@ -264,13 +264,31 @@ final class Domain {
                 }
             }
             thread.execute(() -> finish(DomainRunner.EXIT_MIGRATED));
+        } catch (dev.domus.xen.migration.MigrationException e) {
+            if (e.inDoubt()) {
+                // The target may run the guest: keep this copy paused until someone checks (control-protocol.md).
+                Log.error("migration_in_doubt", "domain", name(), "target", target, "error", e.getMessage());
+                synchronized (lock) {
+                    if (state == DomainState.RUNNING) {
+                        setState(DomainState.PAUSED);
+                    }
+                }
+                emit(new DomainEvent.Migration(now(), "in_doubt", 0, 0, 0, 0, (System.nanoTime() - t0) / 1_000_000,
+                        String.valueOf(e.getMessage())));
+            } else {
+                migrationFailed(target, t0, e);
+            }
         } catch (RuntimeException e) {
-            Log.warn("migration_failed", "domain", name(), "target", target, "error", e.getMessage());
-            emit(new DomainEvent.Migration(now(), "failed", 0, 0, 0, 0, (System.nanoTime() - t0) / 1_000_000,
-                    String.valueOf(e.getMessage())));
+            migrationFailed(target, t0, e);
         } finally {
             migrating.set(false);
         }
+    }
+
+    private void migrationFailed(java.net.InetSocketAddress target, long t0, RuntimeException e) {
+        Log.warn("migration_failed", "domain", name(), "target", target, "error", e.getMessage());
+        emit(new DomainEvent.Migration(now(), "failed", 0, 0, 0, 0, (System.nanoTime() - t0) / 1_000_000,
+                String.valueOf(e.getMessage())));
     }
 
     /** Switches guest RAM dirty logging on (all pages clean) or off; pauses the guest briefly to publish it. */

@@ -293,19 +293,21 @@ public final class DomainRunner implements AutoCloseable {
             throw new DomainException(DomainException.LAUNCH, "cannot build the migrated domain: " + cause);
         }
         try {
-            in.ack();
-        } catch (IOException e) {
-            // The source did not get the ACK and resumes its copy: this one must never run.
-            Log.warn("migration_ack_failed", "domain", runner.config.name(), "error", e.getMessage());
+            in.awaitCommit();
+        } catch (IOException | RuntimeException e) {
+            // No COMMIT read: the source may resume its copy at any moment, so this one must never run.
+            Log.warn("migration_commit_failed", "domain", runner.config.name(), "error", e.getMessage());
             in.close();
             runner.terminate();
-            throw new DomainException(DomainException.IO, "migration ACK failed: " + e.getMessage());
+            throw new DomainException(DomainException.IO, "migration hand-over failed before COMMIT: "
+                    + e.getMessage());
         }
         long ackAt = System.nanoTime();
-        in.close();
         runner.domain().unpause();
+        boolean told = in.done();
+        in.close();
         Log.info("migration_resumed", "domain", runner.config.name(), "build_us", (ackAt - receivedAt) / 1000,
-                "resume_us", (System.nanoTime() - ackAt) / 1000);
+                "resume_us", (System.nanoTime() - ackAt) / 1000, "done_sent", told);
         Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
                 in.bytesReceived());
         return runner;

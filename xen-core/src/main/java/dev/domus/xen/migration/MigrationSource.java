@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Phases: handshake, full RAM (zero pages skipped: the target's RAM starts zeroed), dirty rounds until the
  * dirty remainder fits {@link Options#downtimeMillis()} at the bandwidth measured in the previous round (after
  * {@link Options#maxRounds()} the vCPUs are throttled for a few more rounds), pause, last pages and device state,
- * then the target's ACK. Any failure before the ACK turns dirty logging off, lifts the throttle and resumes the
- * guest, so the source keeps running and only one copy ever runs.
+ * then the READY / COMMIT / DONE hand-over ({@link Handover}). Any failure before COMMIT turns dirty logging off,
+ * lifts the throttle and resumes the guest, so the source keeps running and only one copy ever runs; a failure
+ * after COMMIT leaves the guest paused ({@link MigrationException#inDoubt()}).
  */
 public final class MigrationSource {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
@@ -36,7 +37,7 @@ public final class MigrationSource {
      * @param maxRounds       dirty rounds before the vCPUs are throttled
      * @param throttlePercent cpu cap while throttled (percent of one core over all vCPUs)
      * @param connectMillis   TCP connect and handshake timeout
-     * @param ackMillis       how long to wait for the target's ACK after the last byte
+     * @param ackMillis       how long to wait for the target's READY (and DONE) after the last byte
      */
     public record Options(long downtimeMillis, int maxRounds, int throttlePercent, int connectMillis,
                           int ackMillis) {
@@ -86,7 +87,8 @@ public final class MigrationSource {
 
     /**
      * Migrates the running {@code machine} to {@code target}. On success the machine is left paused (the caller
-     * ends it: the guest now runs on the target); on failure it is running again and the exception says why.
+     * ends it: the guest now runs on the target); on failure it is running again and the exception says why, except
+     * when the exception is {@linkplain MigrationException#inDoubt() in doubt}: then it stays paused.
      */
     public static Result migrate(Machine machine, MachineConfig config, byte[] domain, InetSocketAddress target,
                                  Options options, Listener listener, AtomicBoolean cancelled) {
@@ -100,6 +102,7 @@ public final class MigrationSource {
         boolean paused = false;
         boolean logging = false;
         boolean throttled = false;
+        boolean committed = false;
         String phase = "connect";
         Socket socket = new Socket();
         try (Stream s = new Stream(connect(socket, target))) {
@@ -156,15 +159,13 @@ public final class MigrationSource {
             s.send(Stream.STATE, Snapshots.encodeState(machine.captureState(domain)));
             s.flush();
             long sentAt = System.nanoTime();
-            phase = "waiting for the target's ACK";
-            Stream.Frame ack = s.receive();
-            if (ack.type() == Stream.ERROR) {
-                throw new MigrationException("target refused the machine: "
-                        + new String(ack.payload(), java.nio.charset.StandardCharsets.UTF_8));
-            }
-            if (ack.type() != Stream.ACK) {
-                throw new MigrationException("unexpected frame type " + ack.type() + " instead of ACK");
-            }
+            phase = "waiting for the target's READY";
+            Handover.awaitReady(s);
+            phase = "sending COMMIT";
+            Handover.commit(s);
+            committed = true;
+            phase = "waiting for the target's DONE";
+            Handover.awaitDone(s);
             long downtime = (System.nanoTime() - pauseAt) / 1000;
             System.getLogger(MigrationSource.class.getName()).log(System.Logger.Level.INFO,
                     "event=migration_stop_copy pause_to_sent_us=" + (sentAt - pauseAt) / 1000 + " sent_to_ack_us="
@@ -173,7 +174,19 @@ public final class MigrationSource {
             return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (System.nanoTime() - t0) / 1_000_000,
                     finalPages);
         } catch (IOException | RuntimeException e) {
-            // Before the ACK the guest still lives here only: undo everything and let it run on.
+            if (committed) {
+                // COMMIT left, DONE never came: the target may run the guest now. Stay paused (see Handover).
+                if (logging) {
+                    log.setEnabled(false);
+                }
+                if (throttled) {
+                    machine.setCpuCap(config.cpuCapPercent());
+                }
+                String why = e.getMessage() == null ? e.toString() : e.getMessage();
+                throw new MigrationException("migration in doubt: COMMIT was sent but " + phase + " failed: "
+                        + why + "; the guest stays paused here, check whether the target runs it", e, true);
+            }
+            // Before COMMIT the guest still lives here only: undo everything and let it run on.
             if (!paused) {
                 machine.pause();
             }

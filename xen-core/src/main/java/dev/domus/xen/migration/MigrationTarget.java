@@ -19,7 +19,7 @@ import java.util.function.Function;
 /**
  * The receiving side: validates the handshake, allocates RAM only after the configuration was checked, applies
  * page frames (each index checked against RAM) and the final state, and hands back an {@link Incoming} whose
- * {@link Incoming#ack()} tells the source to let go. Anything wrong before that discards what was received.
+ * {@link Incoming#awaitCommit()} runs the hand-over with the source. Anything wrong before that discards what was received.
  */
 public final class MigrationTarget {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
@@ -89,10 +89,19 @@ public final class MigrationTarget {
             return m;
         }
 
-        /** Tells the source the machine is ready here; after this the source ends its copy. */
-        public void ack() throws IOException {
-            stream.send(Stream.ACK, new byte[0]);
-            stream.flush();
+        /**
+         * Tells the source the machine is built and paused here (READY) and waits for its COMMIT. Only when this
+         * returns may the caller resume the guest; on any exception it must discard its copy (see
+         * {@link Handover}).
+         */
+        public void awaitCommit() throws IOException {
+            Handover.ready(stream);
+            Handover.awaitCommit(stream);
+        }
+
+        /** After resuming: tells the source it may end its copy (DONE); false if that could not be sent. */
+        public boolean done() {
+            return Handover.done(stream);
         }
 
         /** Tells the source why the machine cannot run here (best effort). */
