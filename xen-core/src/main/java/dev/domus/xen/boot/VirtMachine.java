@@ -297,6 +297,11 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     }
 
     @Override
+    public java.util.List<dev.domus.xen.devices.virtio.blk.BlkDevice> disks() {
+        return virtio.disks();
+    }
+
+    @Override
     public void setCpuCap(int percent) {
         if (percent < 0 || percent > 100 * harts.length) {
             throw new IllegalArgumentException("cpu cap must be 0.." + 100 * harts.length + " %, got " + percent);

@@ -157,10 +157,17 @@ public final class DomainLauncher {
      * the migrated domain runs there (or the migration failed, which is the runner's error line).
      */
     public Launched receiveMigration(String listen, Duration timeout) {
+        return receiveMigration(listen, timeout, java.util.Optional.empty());
+    }
+
+    /** Like {@link #receiveMigration(String, Duration)}; mirrored disks are written into {@code diskDir}. */
+    public Launched receiveMigration(String listen, Duration timeout, java.util.Optional<Path> diskDir) {
         DomainRunner.parseHostPort(listen);
         runDir.create();
         Path log = runDir.path().resolve("incoming-" + listen.replaceAll("[^A-Za-z0-9_.-]", "_") + ".log");
-        List<String> cmd = runnerCommand("incoming", List.of("--incoming", listen));
+        List<String> args = new ArrayList<>(List.of("--incoming", listen));
+        diskDir.ifPresent(d -> args.addAll(List.of("--disk-dir", d.toAbsolutePath().toString())));
+        List<String> cmd = runnerCommand("incoming", args);
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))

@@ -73,10 +73,12 @@ public final class MigrationSource {
     private final Listener listener;
     private final AtomicBoolean cancelled;
     private final byte[] frame = new byte[4 + PAGES_PER_FRAME * (8 + PAGE)];
+    private final java.util.Set<String> mirrorDisks;
     private long pagesSent;
 
     private MigrationSource(Machine machine, MachineConfig config, byte[] domain, Options options, Listener listener,
-                            AtomicBoolean cancelled) {
+                            AtomicBoolean cancelled, java.util.Set<String> mirrorDisks) {
+        this.mirrorDisks = java.util.Set.copyOf(mirrorDisks);
         this.machine = machine;
         this.config = config;
         this.domain = domain.clone();
@@ -92,7 +94,18 @@ public final class MigrationSource {
      */
     public static Result migrate(Machine machine, MachineConfig config, byte[] domain, InetSocketAddress target,
                                  Options options, Listener listener, AtomicBoolean cancelled) {
-        return new MigrationSource(machine, config, domain, options, listener, cancelled).run(target);
+        return migrate(machine, config, domain, target, options, listener, cancelled, java.util.Set.of());
+    }
+
+    /**
+     * Like {@link #migrate(Machine, MachineConfig, byte[], InetSocketAddress, Options, Listener, AtomicBoolean)},
+     * mirroring the disks named in {@code mirrorDisks} ({@code vda}, ..., or {@code all}) with {@link DiskMirror};
+     * the others are shared and not copied.
+     */
+    public static Result migrate(Machine machine, MachineConfig config, byte[] domain, InetSocketAddress target,
+                                 Options options, Listener listener, AtomicBoolean cancelled,
+                                 java.util.Set<String> mirrorDisks) {
+        return new MigrationSource(machine, config, domain, options, listener, cancelled, mirrorDisks).run(target);
     }
 
     private Result run(InetSocketAddress target) {
@@ -105,11 +118,16 @@ public final class MigrationSource {
         boolean committed = false;
         String phase = "connect";
         Socket socket = new Socket();
+        DiskMirror mirror = DiskMirror.of(machine.disks(), mirrorDisks);
         try (Stream s = new Stream(connect(socket, target))) {
             phase = "handshake";
             s.setTimeout(options.connectMillis());
             handshake(s);
             s.setTimeout(options.ackMillis());
+            if (mirror.active()) {
+                phase = "disk copy";
+                mirror.bulk(s, cancelled::get);
+            }
             phase = "full RAM";
             machine.pause();
             log.setEnabled(true);
@@ -142,10 +160,16 @@ public final class MigrationSource {
                 bw = bandwidth(s.bytesOut() - before, roundStart);
             }
             checkCancelled();
+            if (mirror.active()) {
+                mirror.round(s); // what the guest wrote during the RAM rounds, while it still runs
+            }
             phase = "stop-and-copy";
             long pauseAt = System.nanoTime();
             machine.pause();
             paused = true;
+            if (mirror.active()) {
+                mirror.finish(s);
+            }
             long[] last = new long[dirty.length];
             fetch(log, last);
             for (int i = 0; i < last.length; i++) {
@@ -171,9 +195,11 @@ public final class MigrationSource {
                     "event=migration_stop_copy pause_to_sent_us=" + (sentAt - pauseAt) / 1000 + " sent_to_ack_us="
                             + (System.nanoTime() - sentAt) / 1000 + " final_pages=" + finalPages);
             log.setEnabled(false);
+            mirror.stop();
             return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (System.nanoTime() - t0) / 1_000_000,
                     finalPages);
         } catch (IOException | RuntimeException e) {
+            mirror.stop();
             if (committed) {
                 // COMMIT left, DONE never came: the target may run the guest now. Stay paused (see Handover).
                 if (logging) {

@@ -36,16 +36,47 @@ public final class MigrationTarget {
         private final java.util.concurrent.CompletableFuture<MachineState> state =
                 new java.util.concurrent.CompletableFuture<>();
         private final int timeoutMillis;
+        private final DiskMirrorReceiver disks;
+        private final java.util.concurrent.CompletableFuture<java.util.Map<String, java.nio.file.Path>> mirrored =
+                new java.util.concurrent.CompletableFuture<>();
         private GuestMemory memory;
         private volatile long pages;
         private volatile long bytes;
 
-        Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis) {
+        Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis,
+                 java.util.Optional<java.nio.file.Path> diskDir) {
             this.stream = stream;
             this.domain = domain;
             this.config = config;
             this.memory = memory;
             this.timeoutMillis = timeoutMillis;
+            this.disks = new DiskMirrorReceiver(diskDir, config);
+        }
+
+        /**
+         * The disks the source mirrored here (target name to the new image), empty when it mirrors none. Blocks
+         * until that is known: right at the first RAM frame without mirroring, at the end of the disk copy (in the
+         * source's stop-and-copy phase) with it. Build the machine only after this returned: the images are
+         * complete then.
+         */
+        public java.util.Map<String, java.nio.file.Path> mirroredDisks() {
+            try {
+                return mirrored.get(Math.max(timeoutMillis, 1) * 10L, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new MigrationException("incoming migration failed: " + e.getCause().getMessage(), e.getCause());
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new MigrationException("incoming migration: the disk copy did not end in time");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MigrationException("interrupted while waiting for the mirrored disks");
+            }
+        }
+
+        /** Deletes the mirrored images (the migrated domain will not run here); call after its disks closed. */
+        public void discardDisks() {
+            synchronized (disks) {
+                disks.discard();
+            }
         }
 
         /** The configuration announced in the handshake. */
@@ -117,6 +148,7 @@ public final class MigrationTarget {
         @Override
         public synchronized void close() {
             state.completeExceptionally(new MigrationException("migration stream closed"));
+            mirrored.completeExceptionally(new MigrationException("migration stream closed"));
             stream.close();
             if (memory != null) {
                 memory.close();
@@ -143,6 +175,16 @@ public final class MigrationTarget {
      */
     public static Incoming receive(Socket socket, Function<MachineConfig, String> check, int timeoutMillis,
                                    java.util.function.Consumer<Incoming> accepted) {
+        return receive(socket, check, timeoutMillis, accepted, java.util.Optional.empty());
+    }
+
+    /**
+     * Like {@link #receive(Socket, Function, int, java.util.function.Consumer)}, accepting mirrored disks into
+     * {@code diskDir} ({@link Incoming#mirroredDisks()}); without a directory a mirroring source is refused.
+     */
+    public static Incoming receive(Socket socket, Function<MachineConfig, String> check, int timeoutMillis,
+                                   java.util.function.Consumer<Incoming> accepted,
+                                   java.util.Optional<java.nio.file.Path> diskDir) {
         Stream s;
         try {
             s = new Stream(socket);
@@ -190,7 +232,7 @@ public final class MigrationTarget {
                 throw new MigrationException("refused: " + refusal);
             }
             mem = GuestMemory.allocate(RAM_BASE, (long) config.memoryMiB() << 20);
-            incoming = new Incoming(s, domain, config, mem, timeoutMillis);
+            incoming = new Incoming(s, domain, config, mem, timeoutMillis, diskDir);
             s.send(Stream.HELLO_OK, new byte[0]);
             s.flush();
             accepted.accept(incoming);
@@ -202,7 +244,12 @@ public final class MigrationTarget {
             while (true) {
                 Stream.Frame f = s.receive();
                 bytes += 9L + f.payload().length;
-                if (f.type() == Stream.PAGES) {
+                if (f.type() == Stream.DISK_BEGIN || f.type() == Stream.DISK_BLOCK || f.type() == Stream.DISK_DONE) {
+                    diskFrame(incoming, f);
+                } else if (f.type() == Stream.PAGES) {
+                    if (!incoming.disks.begun()) {
+                        incoming.mirrored.complete(java.util.Map.of()); // RAM first: nothing is mirrored
+                    }
                     ByteBuffer p = ByteBuffer.wrap(f.payload());
                     int n = p.getInt();
                     if (n < 1 || (long) n * (8 + PAGE) + 4 != f.payload().length) {
@@ -221,6 +268,10 @@ public final class MigrationTarget {
                     received += n;
                 } else if (f.type() == Stream.STATE) {
                     phase = "device state";
+                    if (incoming.disks.begun() && !incoming.disks.done()) {
+                        throw new MigrationException("device state arrived before the disk copy ended");
+                    }
+                    incoming.mirrored.complete(java.util.Map.of());
                     MachineState state = Snapshots.decodeState(f.payload());
                     if (!state.config().equals(config)) {
                         throw new MigrationException("device state is for another configuration than the HELLO");
@@ -237,6 +288,7 @@ public final class MigrationTarget {
         } catch (IOException | RuntimeException e) {
             if (incoming != null) {
                 incoming.close();
+                incoming.discardDisks();
             } else if (mem != null) {
                 mem.close();
             }
@@ -246,6 +298,16 @@ public final class MigrationTarget {
             }
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             throw new MigrationException("incoming migration failed during " + phase + ": " + why, e);
+        }
+    }
+
+    private static void diskFrame(Incoming in, Stream.Frame f) throws IOException {
+        synchronized (in.disks) {
+            switch (f.type()) {
+                case Stream.DISK_BEGIN -> in.disks.begin(f.payload());
+                case Stream.DISK_BLOCK -> in.disks.block(f.payload());
+                default -> in.mirrored.complete(in.disks.finish());
+            }
         }
     }
 
