@@ -156,6 +156,11 @@ public final class DomainLauncher {
      * Starts a runner that listens on {@code listen} (host:port) for one incoming live migration and waits until
      * the migrated domain runs there (or the migration failed, which is the runner's error line).
      */
+    /** The clean-up journal of the mirrored disks of the incoming runner on {@code listen}. */
+    static Path incomingDiskJournal(RunDir runDir, String listen) {
+        return runDir.path().resolve("incoming-" + listen.replaceAll("[^A-Za-z0-9_.-]", "_") + ".disks");
+    }
+
     public Launched receiveMigration(String listen, Duration timeout) {
         return receiveMigration(listen, timeout, java.util.Optional.empty());
     }
@@ -184,6 +189,9 @@ public final class DomainLauncher {
         if (line != null && line.startsWith("ready ")) {
             return new Launched("incoming", Long.parseLong(line.substring(6).strip()), p);
         }
+        // The runner failed or died (kill -9): delete the half-copied disks it journalled.
+        reap(p);
+        dev.domus.xen.migration.MigrationTarget.discardJournal(incomingDiskJournal(runDir, listen));
         if (line != null && line.startsWith("error ")) {
             String rest = line.substring(6);
             int sp = rest.indexOf(' ');

@@ -225,7 +225,10 @@ public final class DomainRunner implements AutoCloseable {
                 throw new DomainException(DomainException.BAD_ARGUMENT, "--disk-dir " + diskDir
                         + " is not a directory");
             }
-            return receiveMigration(incoming, dir, Optional.ofNullable(diskDir));
+            Optional<dev.domus.xen.migration.MigrationTarget.DiskTarget> disksTo = diskDir == null ? Optional.empty()
+                    : Optional.of(new dev.domus.xen.migration.MigrationTarget.DiskTarget(diskDir,
+                            DomainLauncher.incomingDiskJournal(dir, incoming)));
+            return receiveMigration(incoming, dir, disksTo);
         }
         if (restore != null) {
             SnapshotImage image = readSnapshot(restore);
@@ -252,7 +255,8 @@ public final class DomainRunner implements AutoCloseable {
      * Like {@link #receiveMigration(String, RunDir)}; disks the source mirrors are written into {@code diskDir} and
      * the domain is built on those copies once they are complete (a disk is never opened half-copied).
      */
-    static DomainRunner receiveMigration(String listen, RunDir dir, Optional<Path> diskDir) {
+    static DomainRunner receiveMigration(String listen, RunDir dir,
+                                         Optional<dev.domus.xen.migration.MigrationTarget.DiskTarget> diskDir) {
         java.net.InetSocketAddress addr = parseHostPort(listen);
         java.net.Socket socket;
         try (java.net.ServerSocket server = new java.net.ServerSocket()) {
@@ -320,6 +324,7 @@ public final class DomainRunner implements AutoCloseable {
         }
         long ackAt = System.nanoTime();
         runner.domain().unpause();
+        in.disksCommitted();
         boolean told = in.done();
         in.close();
         Log.info("migration_resumed", "domain", runner.config.name(), "build_us", (ackAt - receivedAt) / 1000,

@@ -29,15 +29,50 @@ final class DiskMirrorReceiver {
     private record Disk(String target, long bytes, int blockSize, Path path, FileChannel channel) { }
 
     private final Optional<Path> dir;
+    private final Optional<Path> journal;
     private final MachineConfig config;
     private final List<Disk> disks = new ArrayList<>();
     private boolean begun;
     private boolean done;
     private long blocks;
 
-    DiskMirrorReceiver(Optional<Path> dir, MachineConfig config) {
+    /**
+     * @param journal a file that lists (one path a line) every image this receiver creates, before it writes to
+     *                it, so whoever started this process can delete them if it dies (kill -9) before the end
+     */
+    DiskMirrorReceiver(Optional<Path> dir, Optional<Path> journal, MachineConfig config) {
         this.dir = dir;
+        this.journal = journal;
         this.config = config;
+    }
+
+    /** Reads a journal left by a receiver that died and deletes the images it lists, then the journal. */
+    static void cleanUp(Path journal) {
+        try {
+            if (!Files.exists(journal)) {
+                return;
+            }
+            for (String line : Files.readAllLines(journal, StandardCharsets.UTF_8)) {
+                if (!line.isBlank()) {
+                    Files.deleteIfExists(Path.of(line));
+                }
+            }
+            Files.deleteIfExists(journal);
+        } catch (IOException | RuntimeException e) {
+            System.getLogger(DiskMirrorReceiver.class.getName()).log(System.Logger.Level.WARNING,
+                    "event=disk_mirror_cleanup_failed journal=" + journal + " error=\"" + e.getMessage() + "\"");
+        }
+    }
+
+    /** The migration committed: the images belong to the running domain now, forget the journal. */
+    void committed() {
+        journal.ifPresent(j -> {
+            try {
+                Files.deleteIfExists(j);
+            } catch (IOException e) {
+                // a stale journal only names files of a domain that runs: its owner removes it before reuse
+            }
+        });
     }
 
     boolean begun() {
@@ -88,14 +123,23 @@ final class DiskMirrorReceiver {
                         + bs + " is out of range");
             }
             Path p = dir.get().resolve(config.name() + "." + target + ".img");
+            if (Files.exists(p)) {
+                throw new MigrationException("mirror target " + p + " already exists; refusing to overwrite it");
+            }
             FileChannel ch;
             try {
                 ch = FileChannel.open(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
                         StandardOpenOption.WRITE);
             } catch (java.nio.file.FileAlreadyExistsException e) {
+                // created by someone else between the check and here: not ours, never delete it
                 throw new MigrationException("mirror target " + p + " already exists; refusing to overwrite it");
             }
             disks.add(new Disk(target, bytes, bs, p, ch));
+            // Created first, journalled second: a crash in between leaks a file but never names someone else's.
+            if (journal.isPresent()) {
+                Files.writeString(journal.get(), p + "\n", StandardCharsets.UTF_8, StandardOpenOption.CREATE,
+                        StandardOpenOption.APPEND);
+            }
             ch.truncate(0);
             ch.write(ByteBuffer.allocate(1), bytes - 1); // sets the size, the rest stays a hole
         }
@@ -170,6 +214,7 @@ final class DiskMirrorReceiver {
             }
         }
         disks.clear();
+        journal.ifPresent(DiskMirrorReceiver::cleanUp);
     }
 
     private static ByteBuffer need(ByteBuffer b, int n) {

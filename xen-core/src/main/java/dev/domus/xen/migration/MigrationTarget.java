@@ -28,6 +28,23 @@ public final class MigrationTarget {
     private MigrationTarget() {
     }
 
+    /**
+     * Where mirrored disks go: images are created in {@code dir}, and each one's path is appended to
+     * {@code journal} right after it was created, so the process that started this receiver can delete them with
+     * {@link #discardJournal} if the receiver dies without cleaning up.
+     */
+    public record DiskTarget(java.nio.file.Path dir, java.nio.file.Path journal) {
+        public DiskTarget {
+            java.util.Objects.requireNonNull(dir, "dir");
+            java.util.Objects.requireNonNull(journal, "journal");
+        }
+    }
+
+    /** Deletes the images a dead receiver listed in {@code journal}, then the journal (missing: nothing to do). */
+    public static void discardJournal(java.nio.file.Path journal) {
+        DiskMirrorReceiver.cleanUp(journal);
+    }
+
     /** A fully received machine waiting for the caller to build it and acknowledge. */
     public static final class Incoming implements MachineImage, AutoCloseable {
         private final Stream stream;
@@ -44,13 +61,13 @@ public final class MigrationTarget {
         private volatile long bytes;
 
         Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis,
-                 java.util.Optional<java.nio.file.Path> diskDir) {
+                 java.util.Optional<DiskTarget> disksTo) {
             this.stream = stream;
             this.domain = domain;
             this.config = config;
             this.memory = memory;
             this.timeoutMillis = timeoutMillis;
-            this.disks = new DiskMirrorReceiver(diskDir, config);
+            this.disks = new DiskMirrorReceiver(disksTo.map(DiskTarget::dir), disksTo.map(DiskTarget::journal), config);
         }
 
         /**
@@ -69,6 +86,13 @@ public final class MigrationTarget {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new MigrationException("interrupted while waiting for the mirrored disks");
+            }
+        }
+
+        /** The guest runs here now: the mirrored images are the domain's, the clean-up journal goes. */
+        public void disksCommitted() {
+            synchronized (disks) {
+                disks.committed();
             }
         }
 
@@ -184,7 +208,7 @@ public final class MigrationTarget {
      */
     public static Incoming receive(Socket socket, Function<MachineConfig, String> check, int timeoutMillis,
                                    java.util.function.Consumer<Incoming> accepted,
-                                   java.util.Optional<java.nio.file.Path> diskDir) {
+                                   java.util.Optional<DiskTarget> diskDir) {
         Stream s;
         try {
             s = new Stream(socket);
