@@ -83,8 +83,14 @@ class MigrationFaultIT {
                     p.descendants().forEach(ProcessHandle::destroyForcibly);
                     p.destroyForcibly();
                 }
-                xl(a, runA, Duration.ofMinutes(1), "destroy", NAME);
-                xl(b, runB, Duration.ofMinutes(1), "destroy", NAME);
+                // Best effort (usually already gone); closing the namespaces kills whatever is left in them.
+                for (var host : List.of(Map.entry(a, runA), Map.entry(b, runB))) {
+                    try {
+                        xl(host.getKey(), host.getValue(), Duration.ofMinutes(2), "destroy", NAME);
+                    } catch (Exception | AssertionError e) {
+                        System.err.println("cleanup: xl destroy on " + host.getKey() + ": " + e.getMessage());
+                    }
+                }
             }
         }
         try (Stream<Path> l = Files.list(Path.of("/run/netns"))) {
@@ -244,7 +250,6 @@ class MigrationFaultIT {
         }
         assertThat(runner.isAlive()).as("target runner gone (%s)", mode).isFalse();
         assertThat(xl(b, runB, STEP, "list").out()).as("target list (%s)", mode).doesNotContain(NAME);
-        assertThat(Files.exists(runB.resolve("xl/" + NAME + ".sock"))).as("no control socket on B").isFalse();
         try (Stream<Path> l = Files.list(disksB)) {
             assertThat(l.toList()).as("target disk directory after %s", mode).isEmpty();
         }
