@@ -183,6 +183,8 @@ class MigrationFaultIT {
                 "50", NAME, target);
         assertThat(migrate.status()).as("xl migrate: %s", migrate.err()).isZero();
         assertThat(migrate.out()).contains("migrated " + NAME);
+        System.out.println("MigrationFaultIT mirrored migration: " + migrate.out().strip() + " (load average "
+                + Files.readString(Path.of("/proc/loadavg")).strip() + ")");
         assertThat(receive.waitFor(STEP.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         assertThat(receive.exitValue()).as("migrate-receive: %s", recvErr).isZero();
         assertThat(xl(a, runA, STEP, "list").out()).doesNotContain(NAME);
