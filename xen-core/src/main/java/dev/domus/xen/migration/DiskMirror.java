@@ -61,6 +61,22 @@ final class DiskMirror {
         return new DiskMirror(List.copyOf(chosen));
     }
 
+    /** HELLO_OK flag: the target has a disk directory and accepts mirrored disks. */
+    static final int ACCEPTS_DISKS = 1;
+
+    /** The target's HELLO_OK payload: one flags byte. */
+    static byte[] helloFlags(boolean acceptsDisks) {
+        return new byte[] {(byte) (acceptsDisks ? ACCEPTS_DISKS : 0)};
+    }
+
+    /** Fails before anything is copied when the target cannot take mirrored disks. */
+    static void requireTargetAccepts(byte[] helloOk) {
+        if (helloOk.length < 1 || (helloOk[0] & ACCEPTS_DISKS) == 0) {
+            throw new MigrationException("the target accepts no mirrored disks: start it with "
+                    + "xl migrate-receive --listen <host:port> --disk-dir <dir>");
+        }
+    }
+
     boolean active() {
         return !disks.isEmpty();
     }

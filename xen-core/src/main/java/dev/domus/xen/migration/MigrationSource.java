@@ -122,9 +122,10 @@ public final class MigrationSource {
         try (Stream s = new Stream(connect(socket, target))) {
             phase = "handshake";
             s.setTimeout(options.connectMillis());
-            handshake(s);
+            byte[] helloOk = handshake(s);
             s.setTimeout(options.ackMillis());
             if (mirror.active()) {
+                DiskMirror.requireTargetAccepts(helloOk);
                 phase = "disk copy";
                 mirror.bulk(s, cancelled::get);
             }
@@ -242,7 +243,8 @@ public final class MigrationSource {
         }
     }
 
-    private void handshake(Stream s) throws IOException {
+    /** Returns the payload of the target's HELLO_OK (its capability flags). */
+    private byte[] handshake(Stream s) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         DataOutputStream d = new DataOutputStream(b);
         d.write(Stream.MAGIC);
@@ -262,6 +264,7 @@ public final class MigrationSource {
         if (reply.type() != Stream.HELLO_OK) {
             throw new MigrationException("unexpected handshake reply type " + reply.type());
         }
+        return reply.payload();
     }
 
     private static long bandwidth(long bytes, long startNanos) {

@@ -257,7 +257,7 @@ public final class MigrationTarget {
             }
             mem = GuestMemory.allocate(RAM_BASE, (long) config.memoryMiB() << 20);
             incoming = new Incoming(s, domain, config, mem, timeoutMillis, diskDir);
-            s.send(Stream.HELLO_OK, new byte[0]);
+            s.send(Stream.HELLO_OK, DiskMirror.helloFlags(diskDir.isPresent()));
             s.flush();
             accepted.accept(incoming);
             phase = "RAM";

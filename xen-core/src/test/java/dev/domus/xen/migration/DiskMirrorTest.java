@@ -132,6 +132,15 @@ class DiskMirrorTest {
         }
     }
 
+    @Test
+    void aTargetWithoutDiskDirectoryIsRefusedInTheHandshake() {
+        DiskMirror.requireTargetAccepts(DiskMirror.helloFlags(true));
+        assertThatThrownBy(() -> DiskMirror.requireTargetAccepts(DiskMirror.helloFlags(false)))
+                .hasMessageContaining("--disk-dir");
+        assertThatThrownBy(() -> DiskMirror.requireTargetAccepts(new byte[0])).as("a version-1 style empty HELLO_OK")
+                .hasMessageContaining("--disk-dir");
+    }
+
     private static byte[] begin(String target, long size, int bs) {
         return ByteBuffer.allocate(4 + 4 + 3 + 12).putInt(1).putInt(3).put(target.getBytes()).putLong(size)
                 .putInt(bs).array();

@@ -137,6 +137,21 @@ class MigrationFaultIT {
         assertThat(awaitCount(ticks, TICK, 3, STEP)).as("ssh session ticks: %s", ticks).isTrue();
 
         int port = 8300;
+        // 0. Mirroring to a target without a disk directory is refused in the handshake, before any copy.
+        port += 2;
+        String noDisks = MIG_B + ":" + port;
+        Process refusing = startXl(b, runB, "migrate-receive", "--listen", noDisks);
+        StreamCapture.of(refusing.getErrorStream());
+        ProcessHandle refusingRunner = awaitIncomingRunner(noDisks);
+        awaitListening(runB, noDisks);
+        XlResult refused = xl(a, runA, STEP, "migrate", "--mirror-disks", "all", NAME, noDisks);
+        assertThat(refused.status()).as("xl migrate to a target without --disk-dir: %s", refused.err()).isEqualTo(1);
+        assertThat(refused.err()).contains("keeps running here", "--disk-dir");
+        assertThat(refusing.waitFor(STEP.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(refusing.exitValue()).isNotZero();
+        assertTargetGone(b, runB, disksB, refusingRunner, "no disk directory");
+        assertSourceCounts(a, runA, outA, "no disk directory");
+
         // 1. Faults before COMMIT: the source resumes, the target leaves nothing behind.
         for (String[] fault : new String[][] {{"stall", "3", "kill"}, {"cut", "3", ""}, {"flip", "2", ""},
                 {"hold-ready", "0", "kill"}}) {
