@@ -30,13 +30,17 @@ import org.junit.jupiter.api.io.TempDir;
  * source and the target runner. The guest is booted once and goes through, in order:
  *
  * <ol>
+ *   <li>mirroring to a target without a disk directory: refused in the handshake, the source runs on;</li>
  *   <li>target killed (kill -9) mid-RAM, connection cut mid-RAM, a flipped bit (checksum mismatch), target killed
  *       after the source paused and before COMMIT: each time the source guest keeps counting, the target runner is
  *       gone, its name is free and its disk directory empty;</li>
  *   <li>COMMIT lost (the in-doubt window): the source stays paused, the target never ran; unpaused, it counts on;</li>
- *   <li>a successful migration with disk mirroring: the counter continues on B without a gap or reset, an SSH
- *       session from host A survives, and after a clean power-off B's copy of the disk passes {@code e2fsck -fn}
- *       and holds the files written before and during the migration.</li>
+ *   <li>a successful migration with disk mirroring: the counter continues on B without a gap or reset and an SSH
+ *       session from host A survives;</li>
+ *   <li>back to A with DONE lost: A read COMMIT and runs the guest, B stays paused in doubt (its counter does not
+ *       move) and is destroyed; the counter continues on A, the SSH session survives again, and after a clean
+ *       power-off A's mirrored copy passes {@code e2fsck -fn} and holds the files written before and during the
+ *       migrations.</li>
  * </ol>
  */
 class MigrationFaultIT {
@@ -217,11 +221,47 @@ class MigrationFaultIT {
         assertThat(session.isAlive()).as("the ssh session survived").isTrue();
         assertConsecutive(counts(ticks.toString(), TICK), "ssh ticks");
 
-        String last = ssh(a, key, "sync; cat /root/data/last").strip();
-        Path copy = disksB.resolve(NAME + ".vda.img");
         assertThat(listLine(b, runB)).as("the guest runs on B").contains("r-----");
-        XlResult down = xl(b, runB, STEP, "shutdown", "-w", NAME);
-        assertThat(down.status()).as("xl shutdown -w on B: %s", down.err()).isZero();
+
+        // 4. Back to A, losing DONE: the target (A) read COMMIT and runs the guest, B stays paused in doubt (never
+        // two running copies); the operator's resolution is to destroy B's paused copy.
+        Path disksA = Files.createDirectories(tmp.resolve("disksA"));
+        String backTarget = "10.79.0.1:" + (port + 2);
+        String backProxied = "10.79.0.1:" + (port + 3);
+        Process back = startXl(a, runA, "migrate-receive", "--listen", backTarget, "--disk-dir", disksA.toString());
+        StreamCapture backErr = StreamCapture.of(back.getErrorStream());
+        awaitListening(runA, backTarget);
+        Process proxy = a.startJava(MigrationProxy.class, List.of(backProxied, backTarget, "drop-done", "0"));
+        started.add(proxy);
+        StreamCapture proxyOut = StreamCapture.of(proxy.getInputStream());
+        assertThat(proxyOut.awaitContains("LISTENING", STEP)).as("proxy: %s", proxyOut).isTrue();
+        XlResult inDoubt = xl(b, runB, Duration.ofMinutes(15), "migrate", "--mirror-disks", "all", "--downtime-ms",
+                "50", NAME, backProxied);
+        assertThat(inDoubt.status()).as("xl migrate B->A losing DONE: %s", inDoubt.err()).isEqualTo(2);
+        assertThat(inDoubt.err()).contains("in doubt", "PAUSED");
+        assertThat(proxyOut.toString()).contains("dropped DONE");
+        assertThat(back.waitFor(STEP.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
+        assertThat(back.exitValue()).as("migrate-receive on A (it read COMMIT): %s", backErr).isZero();
+        assertThat(listLine(b, runB)).as("B after losing DONE").contains("--p---");
+        assertThat(listLine(a, runA)).as("A runs the guest").contains("r-----");
+        int atB = last(outB, COUNT);
+        StreamCapture outA2 = attachConsole(a, runA);
+        assertThat(awaitCount(outA2, COUNT, atB + 5, STEP)).as("A after the in-doubt hand-over:%n%s", outA2)
+                .isTrue();
+        assertThat(last(outB, COUNT)).as("B's paused copy never counted on").isEqualTo(atB);
+        List<Integer> onA2 = counts(outA2.toString(), COUNT);
+        assertThat(onA2.getFirst()).isEqualTo(atB + 1);
+        assertConsecutive(onA2, "counter back on A");
+        assertThat(xl(b, runB, STEP, "destroy", NAME).status()).as("resolving: destroy B's paused copy").isZero();
+        int ticksNow = last(ticks, TICK);
+        assertThat(awaitCount(ticks, TICK, ticksNow + 4, STEP)).as("ssh session after two moves: %s", ticks)
+                .isTrue();
+        assertConsecutive(counts(ticks.toString(), TICK), "ssh ticks");
+
+        String last = ssh(a, key, "sync; cat /root/data/last").strip();
+        Path copy = disksA.resolve(NAME + ".vda.img");
+        XlResult down = xl(a, runA, STEP, "shutdown", "-w", NAME);
+        assertThat(down.status()).as("xl shutdown -w on A: %s", down.err()).isZero();
         session.destroyForcibly();
         ProcessBuilder fsck = new ProcessBuilder("e2fsck", "-fn", copy.toString()).redirectErrorStream(true);
         Process fp = fsck.start();

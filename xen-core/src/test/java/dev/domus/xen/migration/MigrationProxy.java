@@ -20,7 +20,8 @@ import java.net.Socket;
  *   <li>{@code flip N}: flips one payload bit of the N-th PAGES frame (checksum mismatch on the target);</li>
  *   <li>{@code stall N}: after N PAGES frames stops forwarding (the test kills the target meanwhile);</li>
  *   <li>{@code hold-ready}: does not forward the target's READY (the test kills the paused target);</li>
- *   <li>{@code drop-commit}: swallows the source's COMMIT and closes both connections (the in-doubt window).</li>
+ *   <li>{@code drop-commit}: swallows the source's COMMIT and closes both connections (the in-doubt window);</li>
+ *   <li>{@code drop-done}: forwards COMMIT, swallows the target's DONE and closes both (in doubt, target wins).</li>
  * </ul>
  *
  * <p>It prints {@code LISTENING}, then {@code EVENT <what>} lines when a fault fires, on stdout; it exits when
@@ -127,6 +128,11 @@ public final class MigrationProxy {
                 }
                 if (up && type == Stream.COMMIT && mode.equals("drop-commit")) {
                     event("dropped COMMIT");
+                    closeBoth();
+                    return;
+                }
+                if (!up && type == Stream.DONE && mode.equals("drop-done")) {
+                    event("dropped DONE");
                     closeBoth();
                     return;
                 }
