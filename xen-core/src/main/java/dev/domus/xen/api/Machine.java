@@ -60,6 +60,11 @@ public interface Machine extends AutoCloseable {
         throw new UnsupportedOperationException("this machine exposes no RAM");
     }
 
+    /** The virtio-blk disks in slot order (disk mirroring reads them and their write logs). */
+    default java.util.List<dev.domus.xen.devices.virtio.blk.BlkDevice> disks() {
+        return java.util.List.of();
+    }
+
     /** Changes the host CPU cap (percent of one core over all vCPUs, 0 = none), e.g. to throttle a migration. */
     default void setCpuCap(int percent) {
         throw new UnsupportedOperationException("this machine cannot be throttled");

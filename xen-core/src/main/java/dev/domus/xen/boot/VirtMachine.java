@@ -254,6 +254,11 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
             plic.restore(s.plic());
             console.restore(s.uarts().get(0));
             control.restore(s.uarts().get(1));
+            // The guest announced its control reader (DOMUS-CTL-READY) long before the snapshot; that host-side
+            // flag is not in the snapshot. A port the guest's 8250 driver holds open has the receive interrupt
+            // enabled, so that is the sign the reader is there (without this, xl shutdown after a restore or a
+            // migration was held forever).
+            controlChannel.restored((s.uarts().get(1).ier() & 1) != 0);
         } catch (IllegalArgumentException e) {
             throw new BootException("snapshot device state does not fit: " + e.getMessage(), e);
         }
@@ -294,6 +299,11 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     @Override
     public GuestMemory memory() {
         return ram;
+    }
+
+    @Override
+    public java.util.List<dev.domus.xen.devices.virtio.blk.BlkDevice> disks() {
+        return virtio.disks();
     }
 
     @Override
@@ -463,6 +473,10 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
             } else if (line.length() < 256) {
                 line.append((char) (b & 0xff));
             }
+        }
+
+        synchronized void restored(boolean readerOpen) {
+            ready = readerOpen;
         }
 
         synchronized void request(String command) {

@@ -105,6 +105,17 @@ final class VirtioDevices implements AutoCloseable {
         slots.add(slot);
     }
 
+    /** The virtio-blk devices in slot order (vda first). */
+    List<BlkDevice> disks() {
+        List<BlkDevice> l = new ArrayList<>();
+        for (VirtioDevice d : devices) {
+            if (d instanceof BlkDevice b) {
+                l.add(b);
+            }
+        }
+        return List.copyOf(l);
+    }
+
     List<VirtioSlot> slots() {
         return List.copyOf(slots);
     }

@@ -50,10 +50,12 @@ public final class Xl {
                                               write a snapshot; the domain ends, or keeps
                                               running with --checkpoint
               restore <file> [-c] [-p]        start a domain from a snapshot where it was saved
-              migrate [--downtime-ms <ms>] [--max-rounds <n>] <dom> <host:port>
-                                              live-migrate to a host running migrate-receive
-              migrate-receive --listen <host:port>
-                                              accept one incoming live migration
+              migrate [--downtime-ms <ms>] [--max-rounds <n>] [--mirror-disks all|vda,..] <dom> <host:port>
+                                              live-migrate to a host running migrate-receive;
+                                              --mirror-disks copies local disks (others are shared)
+              migrate-receive --listen <host:port> [--disk-dir <dir>]
+                                              accept one incoming live migration; mirrored
+                                              disks are written into <dir>
               pause <dom>                     stop the vCPUs
               unpause <dom>                   continue the vCPUs
             Host:
@@ -182,15 +184,20 @@ public final class Xl {
     }
 
     private int migrate(List<String> args) {
-        Parsed p = Parsed.of("migrate [--downtime-ms <ms>] [--max-rounds <n>] <dom> <host:port>", args, Set.of(),
-                Set.of("--downtime-ms", "--max-rounds"), 2, 2);
+        Parsed p = Parsed.of("migrate [--downtime-ms <ms>] [--max-rounds <n>] [--mirror-disks all|vda,..] <dom> "
+                + "<host:port>", args, Set.of(), Set.of("--downtime-ms", "--max-rounds", "--mirror-disks"), 2, 2);
         String name = resolve(p.positional.get(0));
         String target = p.positional.get(1);
         long downtime = parseLong(p.values.getOrDefault("--downtime-ms", "5"), "--downtime-ms");
         int rounds = (int) parseLong(p.values.getOrDefault("--max-rounds", "30"), "--max-rounds");
         try (DomainClient c = DomainClient.connect(runDir, name)) {
             c.subscribe();
-            c.migrate(target, downtime, rounds);
+            List<String> mirror = mirrorList(p);
+            if (mirror.isEmpty()) {
+                c.migrate(target, downtime, rounds);
+            } else {
+                c.migrate(target, downtime, rounds, mirror);
+            }
             while (true) {
                 Optional<DomainEvent> e = c.nextEvent(Duration.ofMinutes(10));
                 if (e.isEmpty()) {
@@ -212,6 +219,12 @@ public final class Xl {
                                     + m.error());
                             return 1;
                         }
+                        case "in_doubt" -> {
+                            err.println("xl: migration of '" + name + "' is in doubt, it stays PAUSED here: "
+                                    + m.error() + "; if " + target + "'s host runs it, 'xl destroy " + name
+                                    + "' here, else 'xl unpause " + name + "'");
+                            return 2;
+                        }
                         default -> { }
                     }
                 }
@@ -220,6 +233,26 @@ public final class Xl {
             Thread.currentThread().interrupt();
             return 1;
         }
+    }
+
+    /**
+     * {@code --mirror-disks all|vda,vdb,...}: the local disks to copy to the target; the others are shared (same
+     * path on both hosts) and not copied. Empty without the option.
+     */
+    private static List<String> mirrorList(Parsed p) {
+        String v = p.values.get("--mirror-disks");
+        if (v == null) {
+            return List.of();
+        }
+        List<String> mirror = new ArrayList<>();
+        for (String s : v.split(",")) {
+            String d = s.strip();
+            if (!d.equals("all") && !d.matches("vd[a-z]")) {
+                throw new UsageException("migrate: --mirror-disks takes all or vda,vdb,..., got '" + s + "'");
+            }
+            mirror.add(d);
+        }
+        return mirror;
     }
 
     private static long parseLong(String v, String flag) {
@@ -231,12 +264,19 @@ public final class Xl {
     }
 
     private int migrateReceive(List<String> args) {
-        Parsed p = Parsed.of("migrate-receive --listen <host:port>", args, Set.of(), Set.of("--listen"), 0, 0);
+        Parsed p = Parsed.of("migrate-receive --listen <host:port> [--disk-dir <dir>]", args, Set.of(),
+                Set.of("--listen", "--disk-dir"), 0, 0);
         String listen = p.values.get("--listen");
         if (listen == null) {
             throw new UsageException("migrate-receive needs --listen <host:port>");
         }
-        DomainLauncher.Launched l = new DomainLauncher(runDir, env).receiveMigration(listen, Duration.ofHours(24));
+        Optional<java.nio.file.Path> diskDir = Optional.ofNullable(p.values.get("--disk-dir"))
+                .map(d -> java.nio.file.Path.of(d).toAbsolutePath().normalize());
+        if (diskDir.isPresent() && !java.nio.file.Files.isDirectory(diskDir.get())) {
+            throw new UsageException("migrate-receive: --disk-dir " + diskDir.get() + " is not a directory");
+        }
+        DomainLauncher.Launched l = new DomainLauncher(runDir, env).receiveMigration(listen, Duration.ofHours(24),
+                diskDir);
         err.println("Incoming migration received, domain runner ID " + l.pid());
         return 0;
     }

@@ -246,7 +246,21 @@ final class ControlServer implements AutoCloseable {
                 return Json.obj("enabled", domain.dirtyLogging());
             }
             case "migrate" -> {
-                allowArgs(req, "target", "downtime_ms", "max_rounds");
+                allowArgs(req, "target", "downtime_ms", "max_rounds", "mirror_disks");
+                java.util.Set<String> mirror = new java.util.TreeSet<>();
+                if (req.containsKey("mirror_disks")) {
+                    if (!(req.get("mirror_disks") instanceof java.util.List<?> l)) {
+                        throw new DomainException(DomainException.BAD_ARGUMENT, "mirror_disks must be a list of disk"
+                                + " names (vda, ...) or [\"all\"]");
+                    }
+                    for (Object o : l) {
+                        if (!(o instanceof String n) || !(n.equals("all") || n.matches("vd[a-z]"))) {
+                            throw new DomainException(DomainException.BAD_ARGUMENT, "mirror_disks entries must be "
+                                    + "vda..vdz or all, got " + o);
+                        }
+                        mirror.add(n);
+                    }
+                }
                 if (!(req.get("target") instanceof String t)) {
                     throw new DomainException(DomainException.BAD_ARGUMENT, "migrate needs \"target\": host:port");
                 }
@@ -260,7 +274,7 @@ final class ControlServer implements AutoCloseable {
                 } catch (IllegalArgumentException e) {
                     throw new DomainException(DomainException.BAD_ARGUMENT, e.getMessage());
                 }
-                domain.migrate(DomainRunner.parseHostPort(t), o);
+                domain.migrate(DomainRunner.parseHostPort(t), o, mirror);
                 return Json.obj("started", true);
             }
             case "migrate-cancel" -> {

@@ -210,7 +210,20 @@ final class Domain {
      * {@link DomainEvent.Migration} events. On success this domain ends with {@link DomainRunner#EXIT_MIGRATED}.
      */
     void migrate(java.net.InetSocketAddress target, dev.domus.xen.migration.MigrationSource.Options options) {
+        migrate(target, options, java.util.Set.of());
+    }
+
+    /** Like {@link #migrate(java.net.InetSocketAddress, dev.domus.xen.migration.MigrationSource.Options)}, mirroring
+     * the named disks ({@code vda}.. or {@code all}); unknown names fail with {@code bad_argument}. */
+    void migrate(java.net.InetSocketAddress target, dev.domus.xen.migration.MigrationSource.Options options,
+                 java.util.Set<String> mirrorDisks) {
         synchronized (lock) {
+            for (String d : mirrorDisks) {
+                if (!d.equals("all") && config.disks().stream().noneMatch(e -> e.endsWith("," + d))) {
+                    throw new DomainException(DomainException.BAD_ARGUMENT, name(), "domain '" + name()
+                            + "' has no disk " + d + " to mirror");
+                }
+            }
             requireAlive("migrate");
             if (state != DomainState.RUNNING) {
                 throw new DomainException(DomainException.BAD_STATE, name(), "only a running domain can be migrated,"
@@ -225,8 +238,9 @@ final class Domain {
             Machine m = machine;
             Log.info("migration_started", "domain", name(), "target", target, "downtime_ms",
                     options.downtimeMillis());
+            java.util.Set<String> mirror = java.util.Set.copyOf(mirrorDisks);
             Thread.ofPlatform().daemon().name("migrate-" + name()).start(() -> runMigration(m, target, options,
-                    cancel));
+                    cancel, mirror));
         }
     }
 
@@ -242,13 +256,13 @@ final class Domain {
 
     private void runMigration(Machine m, java.net.InetSocketAddress target,
                               dev.domus.xen.migration.MigrationSource.Options options,
-                              java.util.concurrent.atomic.AtomicBoolean cancel) {
+                              java.util.concurrent.atomic.AtomicBoolean cancel, java.util.Set<String> mirror) {
         long t0 = System.nanoTime();
         try {
             var r = dev.domus.xen.migration.MigrationSource.migrate(m, config.toMachineConfig(),
                     DomainRecord.encode(config), target, options,
                     p -> emit(new DomainEvent.Migration(now(), "round", p.round(), p.bytesSent(), p.remainingPages(),
-                            0, (System.nanoTime() - t0) / 1_000_000, "")), cancel);
+                            0, (System.nanoTime() - t0) / 1_000_000, "")), cancel, mirror);
             Log.info("migration_done", "domain", name(), "target", target, "rounds", r.rounds(), "bytes",
                     r.bytesSent(), "downtime_us", r.downtimeMicros(), "total_ms", r.totalMillis());
             synchronized (lock) {
@@ -264,13 +278,31 @@ final class Domain {
                 }
             }
             thread.execute(() -> finish(DomainRunner.EXIT_MIGRATED));
+        } catch (dev.domus.xen.migration.MigrationException e) {
+            if (e.inDoubt()) {
+                // The target may run the guest: keep this copy paused until someone checks (control-protocol.md).
+                Log.error("migration_in_doubt", "domain", name(), "target", target, "error", e.getMessage());
+                synchronized (lock) {
+                    if (state == DomainState.RUNNING) {
+                        setState(DomainState.PAUSED);
+                    }
+                }
+                emit(new DomainEvent.Migration(now(), "in_doubt", 0, 0, 0, 0, (System.nanoTime() - t0) / 1_000_000,
+                        String.valueOf(e.getMessage())));
+            } else {
+                migrationFailed(target, t0, e);
+            }
         } catch (RuntimeException e) {
-            Log.warn("migration_failed", "domain", name(), "target", target, "error", e.getMessage());
-            emit(new DomainEvent.Migration(now(), "failed", 0, 0, 0, 0, (System.nanoTime() - t0) / 1_000_000,
-                    String.valueOf(e.getMessage())));
+            migrationFailed(target, t0, e);
         } finally {
             migrating.set(false);
         }
+    }
+
+    private void migrationFailed(java.net.InetSocketAddress target, long t0, RuntimeException e) {
+        Log.warn("migration_failed", "domain", name(), "target", target, "error", e.getMessage());
+        emit(new DomainEvent.Migration(now(), "failed", 0, 0, 0, 0, (System.nanoTime() - t0) / 1_000_000,
+                String.valueOf(e.getMessage())));
     }
 
     /** Switches guest RAM dirty logging on (all pages clean) or off; pauses the guest briefly to publish it. */

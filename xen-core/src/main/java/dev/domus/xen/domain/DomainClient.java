@@ -126,6 +126,15 @@ public final class DomainClient implements AutoCloseable {
         call("migrate", Map.of("target", target, "downtime_ms", downtimeMillis, "max_rounds", (long) maxRounds));
     }
 
+    /**
+     * Like {@link #migrate(String, long, int)}, mirroring the named disks ({@code vda}, ..., or {@code all}) to the
+     * target; disks not named are shared and not copied.
+     */
+    public void migrate(String target, long downtimeMillis, int maxRounds, java.util.List<String> mirrorDisks) {
+        call("migrate", Map.of("target", target, "downtime_ms", downtimeMillis, "max_rounds", (long) maxRounds,
+                "mirror_disks", new java.util.ArrayList<Object>(mirrorDisks)));
+    }
+
     public void cancelMigration() {
         call("migrate-cancel", Map.of());
     }

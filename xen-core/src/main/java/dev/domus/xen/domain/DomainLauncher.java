@@ -156,11 +156,23 @@ public final class DomainLauncher {
      * Starts a runner that listens on {@code listen} (host:port) for one incoming live migration and waits until
      * the migrated domain runs there (or the migration failed, which is the runner's error line).
      */
+    /** The clean-up journal of the mirrored disks of the incoming runner on {@code listen}. */
+    static Path incomingDiskJournal(RunDir runDir, String listen) {
+        return runDir.path().resolve("incoming-" + listen.replaceAll("[^A-Za-z0-9_.-]", "_") + ".disks");
+    }
+
     public Launched receiveMigration(String listen, Duration timeout) {
+        return receiveMigration(listen, timeout, java.util.Optional.empty());
+    }
+
+    /** Like {@link #receiveMigration(String, Duration)}; mirrored disks are written into {@code diskDir}. */
+    public Launched receiveMigration(String listen, Duration timeout, java.util.Optional<Path> diskDir) {
         DomainRunner.parseHostPort(listen);
         runDir.create();
         Path log = runDir.path().resolve("incoming-" + listen.replaceAll("[^A-Za-z0-9_.-]", "_") + ".log");
-        List<String> cmd = runnerCommand("incoming", List.of("--incoming", listen));
+        List<String> args = new ArrayList<>(List.of("--incoming", listen));
+        diskDir.ifPresent(d -> args.addAll(List.of("--disk-dir", d.toAbsolutePath().toString())));
+        List<String> cmd = runnerCommand("incoming", args);
         ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -177,6 +189,9 @@ public final class DomainLauncher {
         if (line != null && line.startsWith("ready ")) {
             return new Launched("incoming", Long.parseLong(line.substring(6).strip()), p);
         }
+        // The runner failed or died (kill -9): delete the half-copied disks it journalled.
+        reap(p);
+        dev.domus.xen.migration.MigrationTarget.discardJournal(incomingDiskJournal(runDir, listen));
         if (line != null && line.startsWith("error ")) {
             String rest = line.substring(6);
             int sp = rest.indexOf(' ');

@@ -204,6 +204,7 @@ public final class DomainRunner implements AutoCloseable {
         Path cfg = null;
         Path restore = null;
         String incoming = null;
+        Path diskDir = null;
         Path runDir = null;
         boolean paused = false;
         for (int i = 0; i < args.length; i++) {
@@ -211,6 +212,7 @@ public final class DomainRunner implements AutoCloseable {
                 case "--config" -> cfg = Path.of(value(args, ++i, "--config"));
                 case "--restore" -> restore = Path.of(value(args, ++i, "--restore"));
                 case "--incoming" -> incoming = value(args, ++i, "--incoming");
+                case "--disk-dir" -> diskDir = Path.of(value(args, ++i, "--disk-dir")).toAbsolutePath();
                 case "--run-dir" -> runDir = Path.of(value(args, ++i, "--run-dir"));
                 case "--paused" -> paused = true;
                 default -> throw new DomainException(DomainException.BAD_ARGUMENT, "unknown argument '" + args[i]
@@ -219,7 +221,14 @@ public final class DomainRunner implements AutoCloseable {
         }
         RunDir dir = runDir == null ? RunDir.fromEnvironment() : RunDir.at(runDir);
         if (incoming != null) {
-            return receiveMigration(incoming, dir);
+            if (diskDir != null && !Files.isDirectory(diskDir)) {
+                throw new DomainException(DomainException.BAD_ARGUMENT, "--disk-dir " + diskDir
+                        + " is not a directory");
+            }
+            Optional<dev.domus.xen.migration.MigrationTarget.DiskTarget> disksTo = diskDir == null ? Optional.empty()
+                    : Optional.of(new dev.domus.xen.migration.MigrationTarget.DiskTarget(diskDir,
+                            DomainLauncher.incomingDiskJournal(dir, incoming)));
+            return receiveMigration(incoming, dir, disksTo);
         }
         if (restore != null) {
             SnapshotImage image = readSnapshot(restore);
@@ -239,6 +248,15 @@ public final class DomainRunner implements AutoCloseable {
      * and only then lets the guest run. A broken or refused stream leaves nothing behind.
      */
     static DomainRunner receiveMigration(String listen, RunDir dir) {
+        return receiveMigration(listen, dir, Optional.empty());
+    }
+
+    /**
+     * Like {@link #receiveMigration(String, RunDir)}; disks the source mirrors are written into {@code diskDir} and
+     * the domain is built on those copies once they are complete (a disk is never opened half-copied).
+     */
+    static DomainRunner receiveMigration(String listen, RunDir dir,
+                                         Optional<dev.domus.xen.migration.MigrationTarget.DiskTarget> diskDir) {
         java.net.InetSocketAddress addr = parseHostPort(listen);
         java.net.Socket socket;
         try (java.net.ServerSocket server = new java.net.ServerSocket()) {
@@ -267,12 +285,12 @@ public final class DomainRunner implements AutoCloseable {
             }, 60_000, incoming -> Thread.ofPlatform().daemon().name("build-migrated").start(() -> {
                 handshakeAccepted.set(true);
                 try {
-                    DomainConfig config = DomainRecord.decode(incoming.domain());
+                    DomainConfig config = withDisks(DomainRecord.decode(incoming.domain()), incoming.mirroredDisks());
                     built.complete(start(config, dir, restoringFactory(incoming), true));
                 } catch (Throwable t) {
                     built.completeExceptionally(t);
                 }
-            }));
+            }), diskDir);
         } catch (dev.domus.xen.migration.MigrationException e) {
             if (handshakeAccepted.get()) {
                 awaitQuietly(built); // let the builder clean up its sockets and name lock first
@@ -287,28 +305,50 @@ public final class DomainRunner implements AutoCloseable {
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
             in.refuse(String.valueOf(cause.getMessage()));
             in.close();
+            in.discardDisks();
             if (cause instanceof RuntimeException re) {
                 throw re;
             }
             throw new DomainException(DomainException.LAUNCH, "cannot build the migrated domain: " + cause);
         }
         try {
-            in.ack();
-        } catch (IOException e) {
-            // The source did not get the ACK and resumes its copy: this one must never run.
-            Log.warn("migration_ack_failed", "domain", runner.config.name(), "error", e.getMessage());
+            in.awaitCommit();
+        } catch (IOException | RuntimeException e) {
+            // No COMMIT read: the source may resume its copy at any moment, so this one must never run.
+            Log.warn("migration_commit_failed", "domain", runner.config.name(), "error", e.getMessage());
             in.close();
             runner.terminate();
-            throw new DomainException(DomainException.IO, "migration ACK failed: " + e.getMessage());
+            in.discardDisks();
+            throw new DomainException(DomainException.IO, "migration hand-over failed before COMMIT: "
+                    + e.getMessage());
         }
         long ackAt = System.nanoTime();
-        in.close();
         runner.domain().unpause();
+        in.disksCommitted();
+        boolean told = in.done();
+        in.close();
         Log.info("migration_resumed", "domain", runner.config.name(), "build_us", (ackAt - receivedAt) / 1000,
-                "resume_us", (System.nanoTime() - ackAt) / 1000);
+                "resume_us", (System.nanoTime() - ackAt) / 1000, "done_sent", told);
         Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
                 in.bytesReceived());
         return runner;
+    }
+
+    /** The configuration with each mirrored disk's path replaced by its copy on this host. */
+    static DomainConfig withDisks(DomainConfig c, java.util.Map<String, Path> mirrored) {
+        if (mirrored.isEmpty()) {
+            return c;
+        }
+        java.util.List<String> disks = new java.util.ArrayList<>();
+        for (String entry : c.disks()) {
+            // normalised entries are <absolute path>,<rw|ro>,<vdX>; the path itself may contain commas
+            int t = entry.lastIndexOf(',');
+            int m = entry.lastIndexOf(',', t - 1);
+            Path copy = mirrored.get(entry.substring(t + 1));
+            disks.add(copy == null ? entry : copy + entry.substring(m));
+        }
+        return new DomainConfig(c.source(), c.name(), c.memoryMiB(), c.vcpus(), c.kernel(), c.ramdisk(), c.cmdline(),
+                c.cpuCapPercent(), c.onPoweroff(), c.onReboot(), c.onCrash(), disks, c.vifs(), c.cpuEngine());
     }
 
     private static void awaitQuietly(java.util.concurrent.CompletableFuture<?> f) {

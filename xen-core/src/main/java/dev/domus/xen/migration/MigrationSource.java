@@ -22,8 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * <p>Phases: handshake, full RAM (zero pages skipped: the target's RAM starts zeroed), dirty rounds until the
  * dirty remainder fits {@link Options#downtimeMillis()} at the bandwidth measured in the previous round (after
  * {@link Options#maxRounds()} the vCPUs are throttled for a few more rounds), pause, last pages and device state,
- * then the target's ACK. Any failure before the ACK turns dirty logging off, lifts the throttle and resumes the
- * guest, so the source keeps running and only one copy ever runs.
+ * then the READY / COMMIT / DONE hand-over ({@link Handover}). Any failure before COMMIT turns dirty logging off,
+ * lifts the throttle and resumes the guest, so the source keeps running and only one copy ever runs; a failure
+ * after COMMIT leaves the guest paused ({@link MigrationException#inDoubt()}).
  */
 public final class MigrationSource {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
@@ -36,7 +37,7 @@ public final class MigrationSource {
      * @param maxRounds       dirty rounds before the vCPUs are throttled
      * @param throttlePercent cpu cap while throttled (percent of one core over all vCPUs)
      * @param connectMillis   TCP connect and handshake timeout
-     * @param ackMillis       how long to wait for the target's ACK after the last byte
+     * @param ackMillis       how long to wait for the target's READY (and DONE) after the last byte
      */
     public record Options(long downtimeMillis, int maxRounds, int throttlePercent, int connectMillis,
                           int ackMillis) {
@@ -72,10 +73,12 @@ public final class MigrationSource {
     private final Listener listener;
     private final AtomicBoolean cancelled;
     private final byte[] frame = new byte[4 + PAGES_PER_FRAME * (8 + PAGE)];
+    private final java.util.Set<String> mirrorDisks;
     private long pagesSent;
 
     private MigrationSource(Machine machine, MachineConfig config, byte[] domain, Options options, Listener listener,
-                            AtomicBoolean cancelled) {
+                            AtomicBoolean cancelled, java.util.Set<String> mirrorDisks) {
+        this.mirrorDisks = java.util.Set.copyOf(mirrorDisks);
         this.machine = machine;
         this.config = config;
         this.domain = domain.clone();
@@ -86,11 +89,23 @@ public final class MigrationSource {
 
     /**
      * Migrates the running {@code machine} to {@code target}. On success the machine is left paused (the caller
-     * ends it: the guest now runs on the target); on failure it is running again and the exception says why.
+     * ends it: the guest now runs on the target); on failure it is running again and the exception says why, except
+     * when the exception is {@linkplain MigrationException#inDoubt() in doubt}: then it stays paused.
      */
     public static Result migrate(Machine machine, MachineConfig config, byte[] domain, InetSocketAddress target,
                                  Options options, Listener listener, AtomicBoolean cancelled) {
-        return new MigrationSource(machine, config, domain, options, listener, cancelled).run(target);
+        return migrate(machine, config, domain, target, options, listener, cancelled, java.util.Set.of());
+    }
+
+    /**
+     * Like {@link #migrate(Machine, MachineConfig, byte[], InetSocketAddress, Options, Listener, AtomicBoolean)},
+     * mirroring the disks named in {@code mirrorDisks} ({@code vda}, ..., or {@code all}) with {@link DiskMirror};
+     * the others are shared and not copied.
+     */
+    public static Result migrate(Machine machine, MachineConfig config, byte[] domain, InetSocketAddress target,
+                                 Options options, Listener listener, AtomicBoolean cancelled,
+                                 java.util.Set<String> mirrorDisks) {
+        return new MigrationSource(machine, config, domain, options, listener, cancelled, mirrorDisks).run(target);
     }
 
     private Result run(InetSocketAddress target) {
@@ -100,13 +115,20 @@ public final class MigrationSource {
         boolean paused = false;
         boolean logging = false;
         boolean throttled = false;
+        boolean committed = false;
         String phase = "connect";
         Socket socket = new Socket();
+        DiskMirror mirror = DiskMirror.of(machine.disks(), mirrorDisks);
         try (Stream s = new Stream(connect(socket, target))) {
             phase = "handshake";
             s.setTimeout(options.connectMillis());
-            handshake(s);
+            byte[] helloOk = handshake(s);
             s.setTimeout(options.ackMillis());
+            if (mirror.active()) {
+                DiskMirror.requireTargetAccepts(helloOk);
+                phase = "disk copy";
+                mirror.bulk(s, cancelled::get);
+            }
             phase = "full RAM";
             machine.pause();
             log.setEnabled(true);
@@ -139,10 +161,16 @@ public final class MigrationSource {
                 bw = bandwidth(s.bytesOut() - before, roundStart);
             }
             checkCancelled();
+            if (mirror.active()) {
+                mirror.round(s); // what the guest wrote during the RAM rounds, while it still runs
+            }
             phase = "stop-and-copy";
             long pauseAt = System.nanoTime();
             machine.pause();
             paused = true;
+            if (mirror.active()) {
+                mirror.finish(s);
+            }
             long[] last = new long[dirty.length];
             fetch(log, last);
             for (int i = 0; i < last.length; i++) {
@@ -156,24 +184,36 @@ public final class MigrationSource {
             s.send(Stream.STATE, Snapshots.encodeState(machine.captureState(domain)));
             s.flush();
             long sentAt = System.nanoTime();
-            phase = "waiting for the target's ACK";
-            Stream.Frame ack = s.receive();
-            if (ack.type() == Stream.ERROR) {
-                throw new MigrationException("target refused the machine: "
-                        + new String(ack.payload(), java.nio.charset.StandardCharsets.UTF_8));
-            }
-            if (ack.type() != Stream.ACK) {
-                throw new MigrationException("unexpected frame type " + ack.type() + " instead of ACK");
-            }
+            phase = "waiting for the target's READY";
+            Handover.awaitReady(s);
+            phase = "sending COMMIT";
+            Handover.commit(s);
+            committed = true;
+            phase = "waiting for the target's DONE";
+            Handover.awaitDone(s);
             long downtime = (System.nanoTime() - pauseAt) / 1000;
             System.getLogger(MigrationSource.class.getName()).log(System.Logger.Level.INFO,
                     "event=migration_stop_copy pause_to_sent_us=" + (sentAt - pauseAt) / 1000 + " sent_to_ack_us="
                             + (System.nanoTime() - sentAt) / 1000 + " final_pages=" + finalPages);
             log.setEnabled(false);
+            mirror.stop();
             return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (System.nanoTime() - t0) / 1_000_000,
                     finalPages);
         } catch (IOException | RuntimeException e) {
-            // Before the ACK the guest still lives here only: undo everything and let it run on.
+            mirror.stop();
+            if (committed) {
+                // COMMIT left, DONE never came: the target may run the guest now. Stay paused (see Handover).
+                if (logging) {
+                    log.setEnabled(false);
+                }
+                if (throttled) {
+                    machine.setCpuCap(config.cpuCapPercent());
+                }
+                String why = e.getMessage() == null ? e.toString() : e.getMessage();
+                throw new MigrationException("migration in doubt: COMMIT was sent but " + phase + " failed: "
+                        + why + "; the guest stays paused here, check whether the target runs it", e, true);
+            }
+            // Before COMMIT the guest still lives here only: undo everything and let it run on.
             if (!paused) {
                 machine.pause();
             }
@@ -203,7 +243,8 @@ public final class MigrationSource {
         }
     }
 
-    private void handshake(Stream s) throws IOException {
+    /** Returns the payload of the target's HELLO_OK (its capability flags). */
+    private byte[] handshake(Stream s) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         DataOutputStream d = new DataOutputStream(b);
         d.write(Stream.MAGIC);
@@ -223,6 +264,7 @@ public final class MigrationSource {
         if (reply.type() != Stream.HELLO_OK) {
             throw new MigrationException("unexpected handshake reply type " + reply.type());
         }
+        return reply.payload();
     }
 
     private static long bandwidth(long bytes, long startNanos) {

@@ -19,13 +19,30 @@ import java.util.function.Function;
 /**
  * The receiving side: validates the handshake, allocates RAM only after the configuration was checked, applies
  * page frames (each index checked against RAM) and the final state, and hands back an {@link Incoming} whose
- * {@link Incoming#ack()} tells the source to let go. Anything wrong before that discards what was received.
+ * {@link Incoming#awaitCommit()} runs the hand-over with the source. Anything wrong before that discards what was received.
  */
 public final class MigrationTarget {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
     private static final long RAM_BASE = 0x8000_0000L;
 
     private MigrationTarget() {
+    }
+
+    /**
+     * Where mirrored disks go: images are created in {@code dir}, and each one's path is appended to
+     * {@code journal} right after it was created, so the process that started this receiver can delete them with
+     * {@link #discardJournal} if the receiver dies without cleaning up.
+     */
+    public record DiskTarget(java.nio.file.Path dir, java.nio.file.Path journal) {
+        public DiskTarget {
+            java.util.Objects.requireNonNull(dir, "dir");
+            java.util.Objects.requireNonNull(journal, "journal");
+        }
+    }
+
+    /** Deletes the images a dead receiver listed in {@code journal}, then the journal (missing: nothing to do). */
+    public static void discardJournal(java.nio.file.Path journal) {
+        DiskMirrorReceiver.cleanUp(journal);
     }
 
     /** A fully received machine waiting for the caller to build it and acknowledge. */
@@ -36,16 +53,54 @@ public final class MigrationTarget {
         private final java.util.concurrent.CompletableFuture<MachineState> state =
                 new java.util.concurrent.CompletableFuture<>();
         private final int timeoutMillis;
+        private final DiskMirrorReceiver disks;
+        private final java.util.concurrent.CompletableFuture<java.util.Map<String, java.nio.file.Path>> mirrored =
+                new java.util.concurrent.CompletableFuture<>();
         private GuestMemory memory;
         private volatile long pages;
         private volatile long bytes;
 
-        Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis) {
+        Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis,
+                 java.util.Optional<DiskTarget> disksTo) {
             this.stream = stream;
             this.domain = domain;
             this.config = config;
             this.memory = memory;
             this.timeoutMillis = timeoutMillis;
+            this.disks = new DiskMirrorReceiver(disksTo.map(DiskTarget::dir), disksTo.map(DiskTarget::journal), config);
+        }
+
+        /**
+         * The disks the source mirrored here (target name to the new image), empty when it mirrors none. Blocks
+         * until that is known: right at the first RAM frame without mirroring, at the end of the disk copy (in the
+         * source's stop-and-copy phase) with it. Build the machine only after this returned: the images are
+         * complete then.
+         */
+        public java.util.Map<String, java.nio.file.Path> mirroredDisks() {
+            try {
+                return mirrored.get(Math.max(timeoutMillis, 1) * 10L, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new MigrationException("incoming migration failed: " + e.getCause().getMessage(), e.getCause());
+            } catch (java.util.concurrent.TimeoutException e) {
+                throw new MigrationException("incoming migration: the disk copy did not end in time");
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MigrationException("interrupted while waiting for the mirrored disks");
+            }
+        }
+
+        /** The guest runs here now: the mirrored images are the domain's, the clean-up journal goes. */
+        public void disksCommitted() {
+            synchronized (disks) {
+                disks.committed();
+            }
+        }
+
+        /** Deletes the mirrored images (the migrated domain will not run here); call after its disks closed. */
+        public void discardDisks() {
+            synchronized (disks) {
+                disks.discard();
+            }
         }
 
         /** The configuration announced in the handshake. */
@@ -89,10 +144,19 @@ public final class MigrationTarget {
             return m;
         }
 
-        /** Tells the source the machine is ready here; after this the source ends its copy. */
-        public void ack() throws IOException {
-            stream.send(Stream.ACK, new byte[0]);
-            stream.flush();
+        /**
+         * Tells the source the machine is built and paused here (READY) and waits for its COMMIT. Only when this
+         * returns may the caller resume the guest; on any exception it must discard its copy (see
+         * {@link Handover}).
+         */
+        public void awaitCommit() throws IOException {
+            Handover.ready(stream);
+            Handover.awaitCommit(stream);
+        }
+
+        /** After resuming: tells the source it may end its copy (DONE); false if that could not be sent. */
+        public boolean done() {
+            return Handover.done(stream);
         }
 
         /** Tells the source why the machine cannot run here (best effort). */
@@ -108,6 +172,7 @@ public final class MigrationTarget {
         @Override
         public synchronized void close() {
             state.completeExceptionally(new MigrationException("migration stream closed"));
+            mirrored.completeExceptionally(new MigrationException("migration stream closed"));
             stream.close();
             if (memory != null) {
                 memory.close();
@@ -134,6 +199,16 @@ public final class MigrationTarget {
      */
     public static Incoming receive(Socket socket, Function<MachineConfig, String> check, int timeoutMillis,
                                    java.util.function.Consumer<Incoming> accepted) {
+        return receive(socket, check, timeoutMillis, accepted, java.util.Optional.empty());
+    }
+
+    /**
+     * Like {@link #receive(Socket, Function, int, java.util.function.Consumer)}, accepting mirrored disks into
+     * {@code diskDir} ({@link Incoming#mirroredDisks()}); without a directory a mirroring source is refused.
+     */
+    public static Incoming receive(Socket socket, Function<MachineConfig, String> check, int timeoutMillis,
+                                   java.util.function.Consumer<Incoming> accepted,
+                                   java.util.Optional<DiskTarget> diskDir) {
         Stream s;
         try {
             s = new Stream(socket);
@@ -181,8 +256,8 @@ public final class MigrationTarget {
                 throw new MigrationException("refused: " + refusal);
             }
             mem = GuestMemory.allocate(RAM_BASE, (long) config.memoryMiB() << 20);
-            incoming = new Incoming(s, domain, config, mem, timeoutMillis);
-            s.send(Stream.HELLO_OK, new byte[0]);
+            incoming = new Incoming(s, domain, config, mem, timeoutMillis, diskDir);
+            s.send(Stream.HELLO_OK, DiskMirror.helloFlags(diskDir.isPresent()));
             s.flush();
             accepted.accept(incoming);
             phase = "RAM";
@@ -193,7 +268,12 @@ public final class MigrationTarget {
             while (true) {
                 Stream.Frame f = s.receive();
                 bytes += 9L + f.payload().length;
-                if (f.type() == Stream.PAGES) {
+                if (f.type() == Stream.DISK_BEGIN || f.type() == Stream.DISK_BLOCK || f.type() == Stream.DISK_DONE) {
+                    diskFrame(incoming, f);
+                } else if (f.type() == Stream.PAGES) {
+                    if (!incoming.disks.begun()) {
+                        incoming.mirrored.complete(java.util.Map.of()); // RAM first: nothing is mirrored
+                    }
                     ByteBuffer p = ByteBuffer.wrap(f.payload());
                     int n = p.getInt();
                     if (n < 1 || (long) n * (8 + PAGE) + 4 != f.payload().length) {
@@ -212,6 +292,10 @@ public final class MigrationTarget {
                     received += n;
                 } else if (f.type() == Stream.STATE) {
                     phase = "device state";
+                    if (incoming.disks.begun() && !incoming.disks.done()) {
+                        throw new MigrationException("device state arrived before the disk copy ended");
+                    }
+                    incoming.mirrored.complete(java.util.Map.of());
                     MachineState state = Snapshots.decodeState(f.payload());
                     if (!state.config().equals(config)) {
                         throw new MigrationException("device state is for another configuration than the HELLO");
@@ -228,6 +312,7 @@ public final class MigrationTarget {
         } catch (IOException | RuntimeException e) {
             if (incoming != null) {
                 incoming.close();
+                incoming.discardDisks();
             } else if (mem != null) {
                 mem.close();
             }
@@ -237,6 +322,16 @@ public final class MigrationTarget {
             }
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             throw new MigrationException("incoming migration failed during " + phase + ": " + why, e);
+        }
+    }
+
+    private static void diskFrame(Incoming in, Stream.Frame f) throws IOException {
+        synchronized (in.disks) {
+            switch (f.type()) {
+                case Stream.DISK_BEGIN -> in.disks.begin(f.payload());
+                case Stream.DISK_BLOCK -> in.disks.block(f.payload());
+                default -> in.mirrored.complete(in.disks.finish());
+            }
         }
     }
 

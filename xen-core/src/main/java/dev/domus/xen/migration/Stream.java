@@ -17,15 +17,25 @@ import java.util.zip.CRC32C;
  */
 final class Stream implements AutoCloseable {
     static final byte[] MAGIC = "DOMUSMIG".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 1;
+    /** 2: READY / COMMIT / DONE hand-over instead of a single ACK, disk mirroring frames. */
+    static final int VERSION = 2;
     static final int MAX_FRAME = 8 << 20;
 
     static final int HELLO = 1;
     static final int HELLO_OK = 2;
     static final int PAGES = 3;
     static final int STATE = 4;
-    static final int ACK = 5;
+    /** Target to source: the machine is built here, paused, and waits for COMMIT (was ACK in version 1). */
+    static final int READY = 5;
     static final int ERROR = 6;
+    /** Source to target: the source has let go; the target resumes on reading it (see {@link Handover}). */
+    static final int COMMIT = 7;
+    /** Target to source: COMMIT was read and the guest runs on the target; the source may end. */
+    static final int DONE = 8;
+    /** Disk mirroring ({@link DiskMirror}): the disks that follow, their blocks, and the end of the copy. */
+    static final int DISK_BEGIN = 9;
+    static final int DISK_BLOCK = 10;
+    static final int DISK_DONE = 11;
 
     private final Socket socket;
     private final DataInputStream in;

@@ -467,6 +467,12 @@ class DomainRunnerTest {
                 "dirty-log action must be start, stop or fetch, got 'maybe'");
         assertCallFails(c, "migrate", Map.of("target", "nohost"), "bad_argument",
                 "expected host:port, got 'nohost'");
+        assertCallFails(c, "migrate", Map.of("target", "127.0.0.1:9", "mirror_disks", "vda"), "bad_argument",
+                "mirror_disks must be a list of disk names (vda, ...) or [\"all\"]");
+        assertCallFails(c, "migrate", Map.of("target", "127.0.0.1:9", "mirror_disks", List.of("sda")),
+                "bad_argument", "mirror_disks entries must be vda..vdz or all, got sda");
+        assertCallFails(c, "migrate", Map.of("target", "127.0.0.1:9", "mirror_disks", List.of("vdq")),
+                "bad_argument", "domain 'demo' has no disk vdq to mirror");
         assertCallFails(c, "migrate-cancel", Map.of(), "bad_state", "domain 'demo' is not being migrated");
         assertCallFails(c, "info", Map.of("verbose", true), "bad_argument", "unknown argument 'verbose' for info");
         assertCallFails(c, "shutdown", Map.of("timeout_s", "soon"), "bad_argument",

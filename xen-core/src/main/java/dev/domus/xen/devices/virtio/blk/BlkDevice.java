@@ -67,6 +67,7 @@ public final class BlkDevice implements VirtioDevice {
     private final byte[] serial;
     private final byte[] header = new byte[16];
     private final byte[] discardSeg = new byte[16];
+    private final BlockWriteLog writes;
     private VirtioContext ctx;
 
     private BlkDevice(String name, Path image, boolean readOnly, FileChannel channel, FileLock lock, long sectors) {
@@ -79,6 +80,7 @@ public final class BlkDevice implements VirtioDevice {
         this.holes = readOnly ? Optional.empty() : Fallocate.open(image);
         this.serial = ("domus-" + name).getBytes(StandardCharsets.US_ASCII);
         this.config = buildConfig();
+        this.writes = new BlockWriteLog(sectors * SECTOR);
     }
 
     /**
@@ -305,6 +307,7 @@ public final class BlkDevice implements VirtioDevice {
         while (done < len) {
             done += channel.write(bufs, 0, nb);
         }
+        writes.mark(pos, len);
     }
 
     private byte discard(DescriptorChain c) throws IOException {
@@ -325,6 +328,7 @@ public final class BlkDevice implements VirtioDevice {
                 return S_IOERR;
             }
             zero(sector * SECTOR, num * SECTOR);
+            writes.mark(sector * SECTOR, num * SECTOR);
         }
         return S_OK;
     }
@@ -351,6 +355,37 @@ public final class BlkDevice implements VirtioDevice {
     @Override
     public String name() {
         return "blk-" + name;
+    }
+
+    /** The guest-visible name ({@code vda}, ...). */
+    public String target() {
+        return name;
+    }
+
+    public boolean readOnly() {
+        return readOnly;
+    }
+
+    /** Blocks the guest wrote since logging was switched on (disk mirroring). */
+    public BlockWriteLog writeLog() {
+        return writes;
+    }
+
+    /**
+     * Reads image bytes at {@code pos} into {@code dst} without touching the request path's file position (a
+     * positional read may run on another thread while the guest does I/O); a short image reads as zeros.
+     */
+    public void readImage(ByteBuffer dst, long pos) throws IOException {
+        while (dst.hasRemaining()) {
+            int r = channel.read(dst, pos);
+            if (r < 0) {
+                while (dst.hasRemaining()) {
+                    dst.put((byte) 0);
+                }
+                return;
+            }
+            pos += r;
+        }
     }
 
     /** Capacity in sectors. */

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.migration;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The end of a migration, after the source sent the device state: a three-step hand-over that never lets two
+ * copies of the guest run.
+ *
+ * <ol>
+ *   <li>target -> source {@code READY}: the machine is built on the target and paused;</li>
+ *   <li>source -> target {@code COMMIT}: the source lets go (its guest stays paused from now on);</li>
+ *   <li>the target resumes the guest only after it read {@code COMMIT}, then answers {@code DONE}; the source ends
+ *       its copy on {@code DONE}.</li>
+ * </ol>
+ *
+ * <p>Before {@code COMMIT} left the source, any failure resumes the source and the target discards its copy (it
+ * never saw {@code COMMIT}, so it never runs). A write of the 9-byte COMMIT frame that fails was not handed to
+ * the kernel, so the target cannot have read a whole, checksummed COMMIT: that failure is still "before". The one
+ * window that cannot be closed (two generals): the connection breaks after COMMIT was written and before DONE was
+ * read. The source cannot know whether the target read COMMIT, so it keeps the guest <em>paused</em> and reports
+ * the migration as in doubt; the target wins if it read COMMIT (it runs the guest), otherwise neither runs until
+ * an operator or the host agent looks at the target and then destroys or unpauses the source. Availability is
+ * given up in that window, never uniqueness.
+ */
+final class Handover {
+    private Handover() {
+    }
+
+    /** Source: waits for READY (or the target's refusal). */
+    static void awaitReady(Stream s) throws IOException {
+        Stream.Frame f = s.receive();
+        if (f.type() == Stream.ERROR) {
+            throw new MigrationException("target refused the machine: "
+                    + new String(f.payload(), StandardCharsets.UTF_8));
+        }
+        if (f.type() != Stream.READY) {
+            throw new MigrationException("unexpected frame type " + f.type() + " instead of READY");
+        }
+    }
+
+    /** Source: sends COMMIT; once this returns the source must not resume its guest on its own. */
+    static void commit(Stream s) throws IOException {
+        s.send(Stream.COMMIT, new byte[0]);
+        s.flush();
+    }
+
+    /** Source: waits for DONE after COMMIT. */
+    static void awaitDone(Stream s) throws IOException {
+        Stream.Frame f = s.receive();
+        if (f.type() != Stream.DONE) {
+            throw new MigrationException("unexpected frame type " + f.type() + " instead of DONE");
+        }
+    }
+
+    /** Target: tells the source the machine is built and paused here. */
+    static void ready(Stream s) throws IOException {
+        s.send(Stream.READY, new byte[0]);
+        s.flush();
+    }
+
+    /** Target: waits for COMMIT; anything else (EOF, timeout, another frame) means the guest must not run here. */
+    static void awaitCommit(Stream s) throws IOException {
+        Stream.Frame f = s.receive();
+        if (f.type() != Stream.COMMIT) {
+            throw new MigrationException("unexpected frame type " + f.type() + " instead of COMMIT");
+        }
+    }
+
+    /** Target: tells the source the guest runs here (best effort: the target runs it whether or not DONE arrives). */
+    static boolean done(Stream s) {
+        try {
+            s.send(Stream.DONE, new byte[0]);
+            s.flush();
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+}
