@@ -47,6 +47,9 @@ final class BootTrace {
         log.append(String.format("event=phase phase=%s t_ms=%d%n", phase, System.currentTimeMillis() - JVM_START_MS));
     }
 
+    /** vCPU batches run by hart 0 (written by its thread only). */
+    volatile long batches;
+
     void parked(long nanos) {
         parkedNanos += nanos;
     }
@@ -81,6 +84,7 @@ final class BootTrace {
         java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         Thread.ofPlatform().daemon(true).name("boot-trace").start(() -> {
             long lastCpu = 0;
+            long lastBatches = 0;
             long lastTimeline = System.nanoTime();
             long lastInstret = 0;
             long lastParked = 0;
@@ -97,12 +101,14 @@ final class BootTrace {
                     long cpu = Math.max(0, mx.getThreadCpuTime(vcpu.threadId()));
                     synchronized (this) {
                         log.append(String.format(
-                                "event=tick t_ms=%d instret=%d d_instret=%d parked_ms=%d vcpu_cpu_ms=%d mips_cpu=%.1f%n",
-                                System.currentTimeMillis() - JVM_START_MS, ir, ir - lastInstret,
+                                "event=tick t_ms=%d instret=%d d_instret=%d d_batches=%d parked_ms=%d vcpu_cpu_ms=%d"
+                                        + " mips_cpu=%.1f%n",
+                                System.currentTimeMillis() - JVM_START_MS, ir, ir - lastInstret, batches - lastBatches,
                                 (pk - lastParked) / 1_000_000, cpu / 1_000_000,
                                 cpu == lastCpu ? 0.0 : (ir - lastInstret) * 1e3 / (cpu - lastCpu)));
                     }
                     lastCpu = cpu;
+                    lastBatches = batches;
                     lastTimeline = now;
                     lastInstret = ir;
                     lastParked = pk;

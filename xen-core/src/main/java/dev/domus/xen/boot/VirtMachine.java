@@ -637,6 +637,9 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
                 h.checkInterrupts();
                 long t0 = capNanosPerWindow > 0 ? System.nanoTime() : 0;
                 engine.execute(h, BATCH);
+                if (trace != null && id == 0) {
+                    trace.batches++;
+                }
                 if (capNanosPerWindow > 0) {
                     throttle(id, t0);
                 }

@@ -126,11 +126,17 @@ public final class DomainLauncher {
      * smallest footprint and no concurrent GC threads competing with vCPUs.
      * <li>{@code -Xss4m}: kept from the first runner: a margin for deep call chains; stack pages cost only when
      * touched.
+     * <li>{@code -Xms16m}: the default initial heap (1/64 of host RAM) lets the young generation grow to tens of MiB
+     * that boot-time garbage touches once and that then stay resident; the heap still grows on demand (the
+     * maximum stays the JVM default, as per-page tables scale with guest RAM). An idle 256 MiB domain: ~30 MiB less
+     * RSS.
+     * <li>{@code -XX:TrimNativeHeapInterval=5000}: returns freed malloc memory (C2's compile arenas at boot) to
+     * the OS every 5 s: ~20 MiB less RSS for an idle domain, for a negligible periodic {@code malloc_trim}.
      * </ul>
      */
     public static List<String> runnerJvmOptions() {
         return List.of("--enable-native-access=ALL-UNNAMED", "-Xss4m", "-XX:+UseSerialGC",
-                "-XX:PerMethodTrapLimit=0");
+                "-XX:PerMethodTrapLimit=0", "-Xms16m", "-XX:TrimNativeHeapInterval=5000");
     }
 
     /** The command line of a runner for {@code config}. */
