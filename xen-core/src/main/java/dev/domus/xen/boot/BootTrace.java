@@ -30,6 +30,8 @@ final class BootTrace {
     private volatile boolean sawConsole;
     private final StringBuilder consoleTail = new StringBuilder();
     private volatile boolean done;
+    private volatile Hart hart0;
+    private int lines;
 
     BootTrace(Path file) {
         this.file = file;
@@ -54,8 +56,8 @@ final class BootTrace {
         parkedNanos += nanos;
     }
 
-    /** Console bytes: marks the first one and the ready marker line. */
-    void console(byte[] b, int off, int len) {
+    /** Console bytes: marks the first one and the ready marker line, logs each line with hart 0's instret. */
+    synchronized void console(byte[] b, int off, int len) {
         if (done) {
             return;
         }
@@ -66,6 +68,13 @@ final class BootTrace {
         for (int i = 0; i < len; i++) {
             char c = (char) (b[off + i] & 0xff);
             if (c == '\n') {
+                Hart h = hart0;
+                if (h != null && lines++ < 400) {
+                    // Console lines arrive at batch ends: instret here is exact to a batch (<= 8192 instructions).
+                    log.append(String.format("event=line t_ms=%d instret=%d text=\"%s\"%n",
+                            System.currentTimeMillis() - JVM_START_MS, h.instructionsRetired(),
+                            consoleTail.toString().replace('"', '\'').strip()));
+                }
                 if (consoleTail.indexOf("DOMUS-GUEST-READY") >= 0) {
                     mark("ready-marker");
                     done = true;
@@ -81,6 +90,7 @@ final class BootTrace {
 
     /** Samples hart 0 until the ready marker: pc histogram and a timeline of instret and idle time. */
     void startSampler(Hart h, Thread vcpu) {
+        hart0 = h;
         java.lang.management.ThreadMXBean mx = ManagementFactory.getThreadMXBean();
         Thread.ofPlatform().daemon(true).name("boot-trace").start(() -> {
             long lastCpu = 0;
