@@ -15,9 +15,11 @@ import java.util.Optional;
 /**
  * Boot-time diagnostics, off unless {@code -Ddomus.boot.trace=FILE} is given: phase timestamps (JVM start, images
  * read, machine built, first guest instruction, first console byte, the guest's ready marker) relative to JVM
- * start, a 100 ms timeline of retired instructions and parked (idle) time of hart 0, and a histogram of sampled
- * guest program counters so the guest-side hot spots can be resolved against the kernel's System.map. It exists to
- * find where boot seconds go; it costs nothing when off (one null check per batch).
+ * start, every console line with hart 0's instret, a 100 ms timeline of retired instructions, batches, parked
+ * (idle) time and vCPU CPU time of hart 0, and a histogram of sampled guest program counters to resolve against the
+ * kernel's System.map. The engines keep the pc in a local and publish it at batch ends and traps, so a sample is
+ * the pc where the current batch began: a coarse, biased profile (batch starts after CSR writes and traps), not
+ * an exact one. It exists to find where boot seconds go; it costs nothing when off (one null check per batch).
  */
 final class BootTrace {
     private static final long JVM_START_MS = ManagementFactory.getRuntimeMXBean().getStartTime();
