@@ -41,8 +41,13 @@ public final class VsQemu {
         Path aot = Path.of(jar).toAbsolutePath().resolveSibling("bench.aot");
         Files.deleteIfExists(aot);
         String ready = "console=ttyS0 domus.run64=" + Base64.getEncoder().encodeToString("true\n".getBytes(StandardCharsets.UTF_8));
-        Process train = new ProcessBuilder(java, "-XX:AOTCacheOutput=" + aot, "--enable-native-access=ALL-UNNAMED",
-                "-cp", jar, "dev.domus.xen.cli.Boot", "--kernel", image, "--initrd", initrd, "--append", ready)
+        // The JVM options of a domain runner (DomainLauncher), so the figures are the product's.
+        List<String> jvm = dev.domus.xen.domain.DomainLauncher.runnerJvmOptions();
+        List<String> trainCmd = new ArrayList<>(List.of(java, "-XX:AOTCacheOutput=" + aot));
+        trainCmd.addAll(jvm);
+        trainCmd.addAll(List.of("-cp", jar, "dev.domus.xen.cli.Boot", "--kernel", image, "--initrd", initrd,
+                "--append", ready));
+        Process train = new ProcessBuilder(trainCmd)
                 .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
         train.waitFor(300, TimeUnit.SECONDS);
         System.out.println("AOT cache for xen-core: " + (Files.isRegularFile(aot) ? aot : "not recorded (runs without)"));
@@ -50,8 +55,8 @@ public final class VsQemu {
         List<String> engines = List.of((args.length > 3 ? args[3] : "jit,interpreter").split(","));
         Map<String, List<String>> xen = new java.util.LinkedHashMap<>();
         for (String engine : engines) {
-            List<String> c = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED",
-                    "-Ddomus.cpu.engine=" + engine));
+            List<String> c = new ArrayList<>(List.of(java, "-Ddomus.cpu.engine=" + engine));
+            c.addAll(jvm);
             if (Files.isRegularFile(aot)) {
                 c.add("-XX:AOTCache=" + aot);
             }
@@ -66,12 +71,13 @@ public final class VsQemu {
         for (int r = 1; r <= rounds; r++) {
             Run q = run("qemu", qemu);
             qr.add(q);
-            System.out.printf("round %d: qemu ready %.2fs sha %.2fs gzip %.2fs%n", r, q.readyS, q.shaS, q.gzipS);
+            System.out.printf("round %d: qemu ready %.2fs sha %.2fs gzip %.2fs (load average %s)%n", r, q.readyS, q.shaS,
+                    q.gzipS, loadAverage());
             for (var e : xen.entrySet()) {
                 Run x = run("xen-core/" + e.getKey(), e.getValue());
                 xr.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(x);
-                System.out.printf("round %d: xen-core %s ready %.2fs sha %.2fs gzip %.2fs%n",
-                        r, e.getKey(), x.readyS, x.shaS, x.gzipS);
+                System.out.printf("round %d: xen-core %s ready %.2fs sha %.2fs gzip %.2fs (load average %s)%n",
+                        r, e.getKey(), x.readyS, x.shaS, x.gzipS, loadAverage());
             }
         }
         for (var e : xr.entrySet()) {
@@ -86,7 +92,8 @@ public final class VsQemu {
             row("gzip -6 32 MiB (s)", x.stream().mapToDouble(Run::gzipS).toArray(),
                     qr.stream().mapToDouble(Run::gzipS).toArray());
         }
-        idle(java, jar, image, initrd, engines.get(0));
+        idle(java, jvm, Files.isRegularFile(aot) ? List.of("-XX:AOTCache=" + aot) : List.of(), jar, image, initrd,
+                engines.get(0));
     }
 
     private static void row(String name, double[] x, double[] q) {
@@ -136,12 +143,16 @@ public final class VsQemu {
     }
 
     /** Host RSS and CPU use of an idle xen-core domain (guest sleeping in its shell). */
-    private static void idle(String java, String jar, String image, String initrd, String engine) throws Exception {
+    private static void idle(String java, List<String> jvm, List<String> aot, String jar, String image, String initrd,
+                             String engine) throws Exception {
         String script = "echo BENCH idle-start; sleep 12; echo BENCH idle-end\n";
         String cmd = "console=ttyS0 domus.run64=" + Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8));
-        Process p = new ProcessBuilder(java, "--enable-native-access=ALL-UNNAMED", "-Ddomus.cpu.engine=" + engine,
-                "-cp", jar, "dev.domus.xen.cli.Boot",
-                "--kernel", image, "--initrd", initrd, "--memory", "256", "--append", cmd).redirectErrorStream(true).start();
+        List<String> c = new ArrayList<>(List.of(java, "-Ddomus.cpu.engine=" + engine));
+        c.addAll(jvm);
+        c.addAll(aot);
+        c.addAll(List.of("-cp", jar, "dev.domus.xen.cli.Boot",
+                "--kernel", image, "--initrd", initrd, "--memory", "256", "--append", cmd));
+        Process p = new ProcessBuilder(c).redirectErrorStream(true).start();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 if (line.startsWith("BENCH idle-start")) {
@@ -165,6 +176,15 @@ public final class VsQemu {
         } finally {
             p.destroy();
             p.waitFor(30, TimeUnit.SECONDS);
+        }
+    }
+
+    /** The 1-minute load average: the box is shared, so every figure is printed next to it. */
+    private static String loadAverage() {
+        try {
+            return Files.readString(Path.of("/proc/loadavg")).split(" ")[0];
+        } catch (IOException e) {
+            return "?";
         }
     }
 

@@ -17,8 +17,12 @@ public final class Machines {
      * @throws BootException with one clear message when the kernel or ramdisk is missing or invalid or does not fit
      */
     public static Machine create(MachineConfig config, MachineListener listener) {
+        BootTrace.ACTIVE.ifPresent(t -> t.mark("machine-create"));
         BootImages images = BootImages.read(config.kernel(), config.ramdisk());
-        return new VirtMachine(config, listener, images);
+        BootTrace.ACTIVE.ifPresent(t -> t.mark("images-read"));
+        VirtMachine m = new VirtMachine(config, listener, images);
+        BootTrace.ACTIVE.ifPresent(t -> t.mark("machine-built"));
+        return m;
     }
 
     /**

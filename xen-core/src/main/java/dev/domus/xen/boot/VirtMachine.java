@@ -84,6 +84,8 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     private final VirtioDevices virtio;
     private final GoldfishRtcDevice rtc;
     private final ArrayDeque<Byte> sbiInput = new ArrayDeque<>();
+    /** Boot diagnostics ({@code -Ddomus.boot.trace=FILE}), null when off: checked once per batch or park. */
+    private final BootTrace trace = BootTrace.ACTIVE.orElse(null);
 
     private final AtomicReference<State> state = new AtomicReference<>(State.CREATED);
     private final AtomicReference<ExitReason> exitReason = new AtomicReference<>();
@@ -148,7 +150,18 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
             }
             hsm.set(i, Sbi.HSM_STOPPED);
         }
-        this.consoleOut = new ConsoleBuffer(listener);
+        this.consoleOut = new ConsoleBuffer(trace == null ? listener : new MachineListener() {
+            @Override
+            public void consoleOutput(byte[] data, int off, int len) {
+                trace.console(data, off, len);
+                listener.consoleOutput(data, off, len);
+            }
+
+            @Override
+            public void exited(ExitReason reason) {
+                listener.exited(reason);
+            }
+        });
         this.clint = new Clint(this, clock);
         this.plic = new Plic(this);
         this.console = new Uart16550Device("uart0", plic.line(Uart16550Device.CONSOLE_IRQ), consoleOut);
@@ -379,6 +392,10 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
             threads[i] = t;
             harts[i].bindThread(t);
         }
+        if (trace != null) {
+            trace.mark("vcpus-start");
+            trace.startSampler(harts[0], threads[0]);
+        }
         for (Thread t : threads) {
             t.start();
         }
@@ -582,6 +599,9 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
 
     private void runHart(int id) {
         Hart h = harts[id];
+        if (trace != null && id == 0) {
+            trace.mark("vcpu0-thread-running");
+        }
         try {
             while (!stopping) {
                 if (pauseRequested) {
@@ -619,7 +639,11 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
                             parkNanos = Math.min(parkNanos, clock.nanoTimeAt(deadline) - System.nanoTime());
                         }
                         if (parkNanos > 0) {
+                            long p0 = trace != null ? System.nanoTime() : 0;
                             LockSupport.parkNanos(parkNanos);
+                            if (trace != null && id == 0) {
+                                trace.parked(System.nanoTime() - p0);
+                            }
                         }
                         continue;
                     }
@@ -627,6 +651,9 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
                 h.checkInterrupts();
                 long t0 = capNanosPerWindow > 0 ? System.nanoTime() : 0;
                 engine.execute(h, BATCH);
+                if (trace != null && id == 0) {
+                    trace.batches++;
+                }
                 if (capNanosPerWindow > 0) {
                     throttle(id, t0);
                 }

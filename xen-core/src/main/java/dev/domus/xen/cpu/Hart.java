@@ -911,7 +911,15 @@ public final class Hart {
         if (((nv & MSTATUS_MPP) >>> MSTATUS_MPP_SHIFT) == 2) {
             nv = (nv & ~MSTATUS_MPP) | (mstatus & MSTATUS_MPP);
         }
-        mstatus = nv | MSTATUS_UXL_SXL;
+        nv |= MSTATUS_UXL_SXL;
+        long changed = nv ^ mstatus;
+        mstatus = nv;
+        if ((changed & ~(MSTATUS_SIE | MSTATUS_MIE)) == 0 && (nv & changed) == 0) {
+            // Nothing changed, or only interrupt enables were cleared (every spin_lock_irqsave in Linux): no effect
+            // on translation, and no interrupt can become deliverable, so the batch and the fetch page cache go on.
+            // Ending the batch here made Linux boot run ~240 k batches of ~600 instructions.
+            return;
+        }
         mmuModeChanged();
         endBatch = true;
     }

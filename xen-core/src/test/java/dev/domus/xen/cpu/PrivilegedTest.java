@@ -115,6 +115,34 @@ class PrivilegedTest {
     }
 
     @Test
+    void clearingInterruptEnablesKeepsTheBatchGoingButSettingThemEndsIt() {
+        CpuRig rig = new CpuRig();
+        Hart h = rig.h;
+        h.priv = Hart.PRIV_S;
+        h.mstatus |= Hart.MSTATUS_SIE;
+        h.mmuModeChanged();
+        int addi = 0x00150513; // addi a0, a0, 1
+        // csrrc x0, sstatus, a1 (spin_lock_irqsave) then two addi: one batch of three instructions.
+        int clear = 0x1005b073;
+        long off = h.pc - CpuRig.RAM;
+        rig.mem.storeInt(off, clear);
+        rig.mem.storeInt(off + 4, addi);
+        rig.mem.storeInt(off + 8, addi);
+        rig.x(10, 0).x(11, Hart.MSTATUS_SIE);
+        h.fetchVpage = -1;
+        assertThat(new Interpreter().execute(h, 3)).isEqualTo(3);
+        assertThat(h.mstatus & Hart.MSTATUS_SIE).isZero();
+        assertThat(rig.x(10)).isEqualTo(2);
+        // csrrs x0, sstatus, a1 (irqrestore) may make a pending interrupt deliverable: the batch ends after it.
+        int set = 0x1005a073;
+        rig.mem.storeInt(off + 12, set);
+        rig.mem.storeInt(off + 16, addi);
+        assertThat(new Interpreter().execute(h, 2)).isEqualTo(1);
+        assertThat(h.mstatus & Hart.MSTATUS_SIE).isNotZero();
+        assertThat(rig.x(10)).isEqualTo(2);
+    }
+
+    @Test
     void satpIgnoresUnsupportedModes() {
         CpuRig rig = new CpuRig();
         rig.x(10, (9L << 60) | 5).exec(csrrw(0x180, 0, 10)); // Sv48: unsupported -> write ignored
