@@ -18,6 +18,12 @@ final class BlockMap {
         CompiledBlock block;
         int length;
         boolean interpretOnly;
+        /**
+         * The entry the dispatcher went to after this one last time (a successor link, checked against
+         * {@link #succPa}): only a lookup shortcut, every check of the entry itself still applies.
+         */
+        Entry succ;
+        long succPa = -1;
         /** Handed to the {@link BackgroundCompiler}; the result arrives in {@link #ready}. */
         boolean queued;
         /** Written by the compiler thread, taken (and cleared) by the vCPU thread on its next visit. */

@@ -101,11 +101,24 @@ public final class JitEngine implements CpuEngine {
         long ramBase = ram.base();
         long[] x = EngineSupport.x(h);
         int n = 0;
+        // The entry run last in this call: its successor link usually names the next one, which saves the hash
+        // probe. Reset per call, so entries dropped by BlockMap.clear() are never reached again through links.
+        BlockMap.Entry prev = null;
         while (n < budget) {
             long pc = EngineSupport.pc(h);
             long pa = EngineSupport.fetchPhysical(h, pc);
             if (pa >= 0) {
-                BlockMap.Entry e = st.map.get(pa);
+                BlockMap.Entry e;
+                if (prev != null && prev.succPa == pa) {
+                    e = prev.succ;
+                } else {
+                    e = st.map.get(pa);
+                    if (prev != null) {
+                        prev.succPa = pa;
+                        prev.succ = e;
+                    }
+                }
+                prev = e;
                 CompiledBlock b = e.block;
                 int page = (int) ((pa - ramBase) >>> 12);
                 if (b != null && e.pageState == ram.codeState(page) && e.length <= budget - n) {
