@@ -165,6 +165,104 @@ class JitEngineTest {
         assertThat(iterations).isEqualTo((1 + 2 + 7 + 8192 + 100_000) / 3 + 1);
     }
 
+    /**
+     * A rotated loop as compilers emit it: the exit test branches forward over the function's return to the loop
+     * tail, whose jump goes back to the head (the shape of the SHA-256 round loop in busybox). Lays it out at
+     * {@code at}; the caller's return address is {@code at + 0x100}, where the code spins.
+     */
+    private static void rotatedLoop(Machine m, long at) {
+        m.code(at,
+                addi(10, 10, 1),                // 0x00 L: a0 += 1
+                add(11, 11, 10),                // 0x04    a1 += a0
+                bne(10, 12, 0x0c),              // 0x08    if a0 != a2 goto TAIL
+                addi(13, 13, 7),                // 0x0c    a3 += 7
+                jalr(0, 1, 0),                  // 0x10    ret
+                addi(14, 14, 1),                // 0x14 TAIL: a4 += 1
+                jal(0, -0x18));                 // 0x18    goto L
+        m.code(at + 0x100, jal(0, 0));
+    }
+
+    @Test
+    void rotatedLoopWithItsTailAfterTheReturnRunsInOneRegion() {
+        long[][] regs = new long[2][];
+        CpuEngine[] engines = {new Interpreter(), new JitEngine(0)};
+        for (int k = 0; k < 2; k++) {
+            Machine m = new Machine();
+            Hart h = m.hart(0);
+            rotatedLoop(m, RAM);
+            h.x[1] = RAM + 0x100;
+            h.x[12] = 1000;
+            runTo(engines[k], h, RAM + 0x100, 1000);
+            regs[k] = h.x.clone();
+            if (k == 1) {
+                // 1000 iterations in batches of 8: without the tail in the region, two region runs per iteration.
+                assertThat(JitEngine.regionRuns(h)).as("region runs for 1000 iterations").isLessThan(1000);
+            }
+        }
+        assertThat(regs[1]).isEqualTo(regs[0]);
+        assertThat(regs[1][14]).isEqualTo(999);
+        assertThat(regs[1][13]).isEqualTo(7);
+    }
+
+    @Test
+    void rewritingTheLoopTailAfterTheReturnInvalidatesTheRegion() {
+        Machine m = new Machine();
+        Hart a = m.hart(0);
+        JitEngine jit = new JitEngine(0);
+        rotatedLoop(m, RAM);
+        a.x[1] = RAM + 0x100;
+        a.x[12] = 100;
+        runTo(jit, a, RAM + 0x100, 1000);
+        assertThat(a.x[14]).isEqualTo(99);
+        // Another hart rewrites the tail (code the region holds only because it follows the return).
+        Hart b = m.hart(1);
+        b.pc = RAM + 0x3000;
+        m.code(RAM + 0x3000, sw(13, 11, 0), jal(0, 0));
+        b.x[11] = RAM + 0x14;
+        b.x[13] = addi(14, 14, 5) & 0xffffffffL;
+        runTo(jit, b, RAM + 0x3004, 10);
+        a.x[10] = 0;
+        a.x[14] = 0;
+        a.pc = RAM;
+        runTo(jit, a, RAM + 0x100, 1000);
+        assertThat(a.x[14]).as("the rewritten tail ran, not the stale translation").isEqualTo(5 * 99);
+    }
+
+    @Test
+    void backgroundTranslationTakesOverWithoutChangingResults() throws InterruptedException {
+        Machine m = new Machine();
+        Hart h = m.hart(0);
+        JitEngine jit = new JitEngine(2, true);
+        // loop: a0 += 1; a1 += a0; bne a0, a2, loop   (a2 never reached)
+        m.code(RAM, addi(10, 10, 1), add(11, 11, 10), bne(10, 12, -8));
+        h.x[12] = -1;
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        long executed = 0;
+        while (JitEngine.regionRuns(h) < 10 && System.nanoTime() < deadline) {
+            executed += jit.execute(h, 300);
+            if (JitEngine.translations(h) == 0) {
+                Thread.sleep(1); // the vCPU keeps interpreting while the compiler thread works
+            }
+        }
+        assertThat(JitEngine.regionRuns(h)).as("translated region entered").isGreaterThanOrEqualTo(10);
+        // Rewrite "a1 += a0" to "a1 += 1" through the store path: the installed translation must go stale.
+        Hart b = m.hart(1);
+        b.pc = RAM + 0x3000;
+        m.code(RAM + 0x3000, sw(13, 14, 0), jal(0, 0));
+        b.x[14] = RAM + 4;
+        b.x[13] = addi(11, 11, 1) & 0xffffffffL;
+        runTo(jit, b, RAM + 0x3004, 10);
+        assertThat(h.instret).isEqualTo(executed);
+        long a0 = h.x[10];
+        long a1 = h.x[11];
+        assertThat(a1).as("triangular sum up to the iteration count").isEqualTo(a0 * (a0 + 1) / 2);
+        // pc is at the loop head after whole batches of 3; 300 more instructions = 100 iterations of new code.
+        assertThat(h.pc).isEqualTo(RAM);
+        jit.execute(h, 300);
+        assertThat(h.x[10]).isEqualTo(a0 + 100);
+        assertThat(h.x[11]).as("the rewritten instruction ran").isEqualTo(a1 + 100);
+    }
+
     @Test
     void randomBranchyProgramsMatchTheInterpreter() {
         Random rnd = new Random(42);

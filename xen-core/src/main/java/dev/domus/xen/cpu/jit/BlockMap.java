@@ -3,8 +3,9 @@ package dev.domus.xen.cpu.jit;
 
 /**
  * Open-addressing hash map from guest-physical address to {@link Entry}, linear probing, power-of-two capacity,
- * kept at most half full. Owned by one vCPU thread; never removes single keys (stale entries are reused in place,
- * and {@link #clear()} drops everything when the map grows past its limit).
+ * kept at most half full. Owned by one vCPU thread (the background compiler only writes {@link Entry#ready});
+ * never removes single keys (stale entries are reused in place, and {@link #clear()} drops everything when the map
+ * grows past its limit).
  */
 final class BlockMap {
     /** One region entry point: execution count while cold, then the translation and the page state it is valid for. */
@@ -17,6 +18,16 @@ final class BlockMap {
         CompiledBlock block;
         int length;
         boolean interpretOnly;
+        /**
+         * The entry the dispatcher went to after this one last time (a successor link, checked against
+         * {@link #succPa}): only a lookup shortcut, every check of the entry itself still applies.
+         */
+        Entry succ;
+        long succPa = -1;
+        /** Handed to the {@link BackgroundCompiler}; the result arrives in {@link #ready}. */
+        boolean queued;
+        /** Written by the compiler thread, taken (and cleared) by the vCPU thread on its next visit. */
+        volatile BackgroundCompiler.Ready ready;
 
         Entry(long pa) {
             this.pa = pa;

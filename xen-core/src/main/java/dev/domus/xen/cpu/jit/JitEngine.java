@@ -29,33 +29,60 @@ public final class JitEngine implements CpuEngine {
     private static final int MAX_ENTRIES = 1 << 18;
 
     private final int hotThreshold;
+    private final boolean background;
 
     /** Per-hart state, held in the hart and touched by its vCPU thread only. */
     private static final class HartState {
         final BlockMap map = new BlockMap(1 << 12, MAX_ENTRIES);
-        final Translator translator = new Translator(MethodHandles.lookup());
+        /** For translating on the vCPU thread (background off); created on first use. */
+        private Translator translator;
         long translations;
+        long queueFull;
+        /** Entries into translated regions from the dispatcher (each one a region exit later). */
+        long runs;
         long stale;
         long translateNanos;
         long interpreted;
         long compiled;
         long lastReport = System.nanoTime();
+
+        Translator translator() {
+            if (translator == null) {
+                translator = new Translator(MethodHandles.lookup());
+            }
+            return translator;
+        }
     }
 
     /** {@code -Ddomus.jit.stats=true}: one log line per hart every 5 s with the translation counters. */
     private static final boolean STATS = Boolean.getBoolean("domus.jit.stats");
     private static final System.Logger LOG = System.getLogger(JitEngine.class.getName());
 
+    /**
+     * The production engine: threshold from {@code -Ddomus.jit.threshold} (default {@value #DEFAULT_HOT_THRESHOLD}),
+     * translation on the background compiler thread unless {@code -Ddomus.jit.background=false}.
+     */
     public JitEngine() {
-        this(Integer.getInteger("domus.jit.threshold", DEFAULT_HOT_THRESHOLD));
+        this(Integer.getInteger("domus.jit.threshold", DEFAULT_HOT_THRESHOLD),
+                !"false".equals(System.getProperty("domus.jit.background")));
     }
 
-    /** @param hotThreshold visits of a region before it is translated (0 = translate on first visit) */
+    /** An engine that translates on the vCPU thread: a region runs translated from its next visit on (tests). */
     public JitEngine(int hotThreshold) {
+        this(hotThreshold, false);
+    }
+
+    /**
+     * @param hotThreshold visits of a region before it is translated (0 = translate on first visit)
+     * @param background translate on the background compiler thread; the region keeps running in the interpreter
+     *                   until its translation is ready
+     */
+    public JitEngine(int hotThreshold, boolean background) {
         if (hotThreshold < 0) {
             throw new IllegalArgumentException("JIT hot threshold must be >= 0, got " + hotThreshold);
         }
         this.hotThreshold = hotThreshold;
+        this.background = background;
     }
 
     private static HartState state(Hart h) {
@@ -74,17 +101,31 @@ public final class JitEngine implements CpuEngine {
         long ramBase = ram.base();
         long[] x = EngineSupport.x(h);
         int n = 0;
+        // The entry run last in this call: its successor link usually names the next one, which saves the hash
+        // probe. Reset per call, so entries dropped by BlockMap.clear() are never reached again through links.
+        BlockMap.Entry prev = null;
         while (n < budget) {
             long pc = EngineSupport.pc(h);
             long pa = EngineSupport.fetchPhysical(h, pc);
             if (pa >= 0) {
-                BlockMap.Entry e = st.map.get(pa);
+                BlockMap.Entry e;
+                if (prev != null && prev.succPa == pa) {
+                    e = prev.succ;
+                } else {
+                    e = st.map.get(pa);
+                    if (prev != null) {
+                        prev.succPa = pa;
+                        prev.succ = e;
+                    }
+                }
+                prev = e;
                 CompiledBlock b = e.block;
                 int page = (int) ((pa - ramBase) >>> 12);
                 if (b != null && e.pageState == ram.codeState(page) && e.length <= budget - n) {
                     int k = b.run(h, x, pc, budget - n);
                     EngineSupport.retired(h, k);
                     n += k;
+                    st.runs++;
                     if (STATS) {
                         st.compiled += k;
                     }
@@ -102,8 +143,8 @@ public final class JitEngine implements CpuEngine {
         if (STATS && System.nanoTime() - st.lastReport > 5_000_000_000L) {
             st.lastReport = System.nanoTime();
             LOG.log(System.Logger.Level.INFO, "event=jit-stats hart=" + h.hartId() + " translations="
-                    + st.translations + " stale=" + st.stale + " entries=" + st.map.size() + " translate_ms="
-                    + st.translateNanos / 1_000_000 + " insns_compiled=" + st.compiled + " insns_interpreted="
+                    + st.translations + " queue_full=" + st.queueFull + " stale=" + st.stale + " entries=" + st.map.size() + " translate_ms="
+                    + st.translateNanos / 1_000_000 + " region_runs=" + st.runs + " insns_compiled=" + st.compiled + " insns_interpreted="
                     + st.interpreted);
         }
         return n;
@@ -118,29 +159,69 @@ public final class JitEngine implements CpuEngine {
             e.interpretOnly = false;
             e.hits = 0;
         }
-        if (e.block == null && !e.interpretOnly && e.hits++ >= hotThreshold) {
-            int pageState = ram.watchCode(e.pa - ram.base());
-            long t0 = System.nanoTime();
-            Optional<Translator.Result> r = st.translator.translate(ram, e.pa);
-            st.translateNanos += System.nanoTime() - t0;
-            e.pageState = pageState;
-            st.translations++;
-            if (r.isPresent()) {
-                e.block = r.get().block();
-                e.length = r.get().length();
-                if (e.length <= budget && ram.codeState(page) == pageState) {
-                    int k = e.block.run(h, EngineSupport.x(h), EngineSupport.pc(h), budget);
-                    EngineSupport.retired(h, k);
-                    st.compiled += k;
-                    return k;
+        if (e.block == null && !e.interpretOnly) {
+            if (e.queued) {
+                BackgroundCompiler.Ready r = e.ready;
+                if (r != null && install(st, e, r.result(), r.pageState(), r.nanos())) {
+                    return runFresh(h, st, e, ram, page, budget);
                 }
-            } else {
-                e.interpretOnly = true;
+            } else if (e.hits++ >= hotThreshold) {
+                if (background) {
+                    if (BackgroundCompiler.get().submit(ram, e)) {
+                        e.queued = true;
+                    } else {
+                        st.queueFull++;
+                        e.hits = hotThreshold / 2; // the compiler is behind: ask again some visits later
+                    }
+                } else {
+                    int pageState = ram.watchCode(e.pa - ram.base());
+                    long t0 = System.nanoTime();
+                    Optional<Translator.Result> r = st.translator().translate(ram, e.pa);
+                    if (install(st, e, r, pageState, System.nanoTime() - t0)) {
+                        return runFresh(h, st, e, ram, page, budget);
+                    }
+                }
             }
         }
         int k = EngineSupport.interpret(h, budget, true);
         st.interpreted += k;
         return k;
+    }
+
+    /** Takes a finished translation into {@code e}; true when there is a region to run. */
+    private static boolean install(HartState st, BlockMap.Entry e, Optional<Translator.Result> r, int pageState,
+            long nanos) {
+        e.queued = false;
+        e.ready = null;
+        e.pageState = pageState;
+        st.translations++;
+        st.translateNanos += nanos;
+        if (r.isPresent()) {
+            e.block = r.get().block();
+            e.length = r.get().length();
+            return true;
+        }
+        e.interpretOnly = true;
+        return false;
+    }
+
+    /** Runs a just-installed region if it is still valid and fits the budget, else interprets up to the next jump. */
+    private static int runFresh(Hart h, HartState st, BlockMap.Entry e, GuestMemory ram, int page, int budget) {
+        int k;
+        if (e.length <= budget && ram.codeState(page) == e.pageState) {
+            k = e.block.run(h, EngineSupport.x(h), EngineSupport.pc(h), budget);
+            EngineSupport.retired(h, k);
+            st.compiled += k;
+        } else {
+            k = EngineSupport.interpret(h, budget, true);
+            st.interpreted += k;
+        }
+        return k;
+    }
+
+    /** Times {@code h}'s dispatcher entered a translated region (for tests and diagnostics). */
+    public static long regionRuns(Hart h) {
+        return EngineSupport.engineData(h) instanceof HartState s ? s.runs : 0;
     }
 
     /** Regions translated so far by {@code h} (for tests and diagnostics). */

@@ -155,6 +155,7 @@ final class Translator {
         count = 0;
         long pageEnd = (startOff | 0xfff) + 1;
         long pos = startOff;
+        long fwdMax = -1;
         while (count < limit && pos + 2 <= pageEnd) {
             int lo = ram.loadShort(pos) & 0xffff;
             int insn;
@@ -182,7 +183,20 @@ final class Translator {
             offs[count] = (int) (pos - startOff);
             count++;
             pos += len;
-            if (op == Op.JAL || op == Op.JALR || op == Op.FENCE_I || op == Op.SFENCE_VMA) {
+            if (isBranch(op) || op == Op.JAL) {
+                long t = pos - len + (op == Op.JAL ? immJ(insn) : immB(insn));
+                if (t > fwdMax && t < pageEnd) {
+                    fwdMax = t;
+                }
+            }
+            if (op == Op.FENCE_I || op == Op.SFENCE_VMA) {
+                break;
+            }
+            // An unconditional jump ends the region unless a branch of the region jumps forward past it: then the
+            // code after it is reachable from inside (the other arm of a loop's exit test, an if/else tail), and
+            // keeping it turns region exits into JVM jumps. A loop whose back edge sits after the function's
+            // return (as compilers lay out rotated loops) then runs entirely in generated code.
+            if ((op == Op.JAL || op == Op.JALR) && fwdMax < pos) {
                 break;
             }
         }
