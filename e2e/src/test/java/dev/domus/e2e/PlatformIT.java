@@ -90,9 +90,11 @@ class PlatformIT {
     }
 
     @AfterAll
-    void stop() {
+    void stop() throws Exception {
         if (platform != null) {
             platform.close();
+            // Sockets, locks and the runner jar cache of this run only.
+            exec(Duration.ofSeconds(60), "rm", "-rf", platform.options().runRoot().toString());
         }
     }
 

@@ -50,6 +50,7 @@ public final class Platform implements AutoCloseable {
     private KeycloakService keycloak;
     private ChildProcess controlPlane;
     private String apiUrl;
+    private int apiPort;
     private boolean closed;
 
     private Platform(PlatformOptions options, PrintStream progress) {
@@ -119,6 +120,8 @@ public final class Platform implements AutoCloseable {
         }
         say("network: bridge " + Netns.bridge(options.prefix()) + " " + mgmt + "/24, namespaces "
                 + String.join(" ", Netns.namespaces(options.prefix())));
+        // A taken API port fails now, not after a minute of service start-up.
+        apiPort = Ports.claim("control-plane", mgmt, options.apiPort());
 
         Path d = options.stateDir();
         long t = System.nanoTime();
@@ -178,7 +181,7 @@ public final class Platform implements AutoCloseable {
 
     private void startControlPlane() {
         Path d = options.stateDir().resolve("control-plane");
-        int port = Ports.claim("control-plane", options.managementAddress(), options.apiPort());
+        int port = apiPort;
         apiUrl = "http://" + options.managementAddress() + ":" + port;
         List<String> cmd = List.of(java(), "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-Dquarkus.http.host=" + options.managementAddress(), "-Dquarkus.http.port=" + port,
