@@ -18,6 +18,13 @@ public interface AgentConfig {
     @WithDefault("host-1")
     String hostName();
 
+    /** Region this host registers in; must be a region of the control plane's catalog. */
+    @WithDefault("local")
+    String region();
+
+    /** Capacity reported at registration; absent = what this machine has (processors, JVM heap, 100 GB). */
+    Capacity capacity();
+
     /** Where VPS records, disks and config drives live (survives agent restarts). */
     @WithDefault("/var/lib/domus/agent")
     Path stateDir();
@@ -72,6 +79,14 @@ public interface AgentConfig {
 
     /** Keycloak client-credentials for the control plane's internal API. */
     Oidc oidc();
+
+    interface Capacity {
+        Optional<Integer> vcpus();
+
+        Optional<Long> memoryMb();
+
+        Optional<Long> diskGb();
+    }
 
     interface Restart {
         /** Most restarts within {@link #window()} before the VPS goes to {@code error}. */

@@ -165,6 +165,17 @@ final class ChildProcess {
         }
     }
 
+    /** SIGKILL of the process alone (not its descendants), for tests of what survives a hard crash. */
+    void kill() {
+        process.destroyForcibly();
+        try {
+            process.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        unhook();
+    }
+
     /** Stops and removes the shutdown hook (normal close). */
     void close(Duration grace) {
         stop(grace);

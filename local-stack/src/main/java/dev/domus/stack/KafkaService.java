@@ -79,8 +79,8 @@ public final class KafkaService implements AutoCloseable {
         if (!Files.isRegularFile(libs.resolve("kafka_2.13-" + Distributions.kafkaVersion() + ".jar"))) {
             throw Distributions.notInstalled(SERVICE, libs);
         }
-        int port = Ports.claim(SERVICE, o.port());
-        int controllerPort = Ports.free();
+        int port = Ports.claim(SERVICE, o.host(), o.port());
+        int controllerPort = Ports.free(o.host());
         KafkaService k = new KafkaService(o, libs, port, controllerPort);
         try {
             k.prepare();
@@ -110,8 +110,10 @@ public final class KafkaService implements AutoCloseable {
 
     private static KafkaService attach(javax.management.ObjectName name) {
         String bootstrap = (String) JvmShared.get(name, "bootstrapServers");
-        int port = Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
-        StackOptions o = StackOptions.in(Path.of((String) JvmShared.get(name, "stateDir"))).withPort(port);
+        int colon = bootstrap.lastIndexOf(':');
+        int port = Integer.parseInt(bootstrap.substring(colon + 1));
+        StackOptions o = StackOptions.in(Path.of((String) JvmShared.get(name, "stateDir"))).withPort(port)
+                .withHost(bootstrap.substring(0, colon));
         KafkaService k = new KafkaService(o, Distributions.kafkaLibs(), port, -1);
         k.remote = name;
         k.admin = k.newAdmin();
@@ -148,7 +150,7 @@ public final class KafkaService implements AutoCloseable {
     }
 
     private String serverProperties(Path data) {
-        String h = Ports.HOST;
+        String h = options.host();
         return String.join("\n",
                 "# Written by dev.domus.stack.KafkaService on every start; edit the code, not this file.",
                 "process.roles=broker,controller",
@@ -251,7 +253,7 @@ public final class KafkaService implements AutoCloseable {
 
     private boolean accepts() {
         try (java.net.Socket s = new java.net.Socket()) {
-            s.connect(new java.net.InetSocketAddress(Ports.HOST, port), 500);
+            s.connect(new java.net.InetSocketAddress(options.host(), port), 500);
             return true;
         } catch (IOException e) {
             return false;
@@ -267,7 +269,7 @@ public final class KafkaService implements AutoCloseable {
     }
 
     public String bootstrapServers() {
-        return Ports.HOST + ":" + port;
+        return options.host() + ":" + port;
     }
 
     public int port() {
@@ -345,10 +347,10 @@ public final class KafkaService implements AutoCloseable {
         closeAdmin();
         process.close(STOP_GRACE);
         long deadline = System.nanoTime() + STOP_GRACE.toNanos();
-        while (!Ports.isFree(port) && System.nanoTime() < deadline) {
+        while (!Ports.isFree(options.host(), port) && System.nanoTime() < deadline) {
             sleep(100);
         }
-        if (!Ports.isFree(port)) {
+        if (!Ports.isFree(options.host(), port)) {
             throw new StackException(SERVICE, StackException.Code.PORT_IN_USE,
                     "port " + port + " still taken after the broker stopped");
         }

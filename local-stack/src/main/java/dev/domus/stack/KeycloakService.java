@@ -40,6 +40,7 @@ public final class KeycloakService implements AutoCloseable {
 
     private final KeycloakRealm realm;
     private final Path realmFile;
+    private final String host;
     private final int port;
     /** Null on a view of the JVM-wide server owned by another class loader (then {@link #remote} is set). */
     private final ChildProcess process;
@@ -47,10 +48,11 @@ public final class KeycloakService implements AutoCloseable {
     private final Path log;
     private final Duration startedIn;
 
-    private KeycloakService(KeycloakRealm realm, Path realmFile, int port, ChildProcess process,
+    private KeycloakService(KeycloakRealm realm, Path realmFile, String host, int port, ChildProcess process,
                             javax.management.ObjectName remote, Path log, Duration startedIn) {
         this.realm = realm;
         this.realmFile = realmFile;
+        this.host = host;
         this.port = port;
         this.process = process;
         this.remote = remote;
@@ -68,6 +70,7 @@ public final class KeycloakService implements AutoCloseable {
                 () -> start(options.get(), realmJson), k -> new JvmShared.Published(
                 Map.<String, java.util.function.Supplier<Object>>of(
                         "port", () -> k.port,
+                        "host", () -> k.host,
                         "realmFile", () -> k.realmFile.toString(),
                         "logFile", () -> k.log.toString(),
                         "pid", () -> k.pid(),
@@ -78,7 +81,8 @@ public final class KeycloakService implements AutoCloseable {
 
     private static KeycloakService attach(javax.management.ObjectName name) {
         Path realmFile = Path.of((String) JvmShared.get(name, "realmFile"));
-        return new KeycloakService(KeycloakRealm.read(realmFile), realmFile, (Integer) JvmShared.get(name, "port"),
+        return new KeycloakService(KeycloakRealm.read(realmFile), realmFile, (String) JvmShared.get(name, "host"),
+                (Integer) JvmShared.get(name, "port"),
                 null, name, Path.of((String) JvmShared.get(name, "logFile")),
                 Duration.ofMillis((Long) JvmShared.get(name, "startedInMillis")));
     }
@@ -91,27 +95,28 @@ public final class KeycloakService implements AutoCloseable {
             throw Distributions.notInstalled(SERVICE, home);
         }
         KeycloakRealm realm = KeycloakRealm.read(realmJson);
-        int port = Ports.claim(SERVICE, o.port());
+        int port = Ports.claim(SERVICE, o.host(), o.port());
         Path state = o.stateDir();
         Path template = prepare(home, realmJson, realm);
         installDatabase(template, state, realm);
 
         List<String> cmd = new ArrayList<>(List.of(home.resolve("bin/kc.sh").toString(), "start", "--optimized",
                 "--http-enabled=true", "--hostname-strict=false", "--cache=local",
-                "--http-host=" + Ports.HOST, "--http-port=" + port,
-                "--http-management-port=" + Ports.free()));
+                "--http-host=" + o.host(), "--http-port=" + port,
+                "--http-management-port=" + Ports.free(o.host())));
         cmd.addAll(perInstance(state));
         Path log = state.resolve("keycloak.log");
         Path realmFile = realmJson.toAbsolutePath();
         ChildProcess p = ChildProcess.start(SERVICE, cmd, state, env(home), log);
-        KeycloakService k = new KeycloakService(realm, realmFile, port, p, null, log, Duration.ZERO);
+        KeycloakService k = new KeycloakService(realm, realmFile, o.host(), port, p, null, log, Duration.ZERO);
         try {
             k.awaitReady(t0, o.startTimeout());
         } catch (RuntimeException e) {
             p.close(STOP_GRACE);
             throw e;
         }
-        return new KeycloakService(realm, realmFile, port, p, null, log, Duration.ofNanos(System.nanoTime() - t0));
+        return new KeycloakService(realm, realmFile, o.host(), port, p, null, log,
+                Duration.ofNanos(System.nanoTime() - t0));
     }
 
     /** Where an instance keeps its database, transaction log and temp files (never in the shared home). */
@@ -250,7 +255,7 @@ public final class KeycloakService implements AutoCloseable {
 
     /** e.g. {@code http://127.0.0.1:8180} */
     public String baseUrl() {
-        return "http://" + Ports.HOST + ":" + port;
+        return "http://" + host + ":" + port;
     }
 
     /** e.g. {@code http://127.0.0.1:8180/realms/domus}: what Quarkus wants as {@code quarkus.oidc.auth-server-url}. */

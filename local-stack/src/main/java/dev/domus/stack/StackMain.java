@@ -31,7 +31,8 @@ public final class StackMain {
                                    [--realm FILE] [--databases NAME,NAME] [--timeout SECONDS]
               ports default to free ports on 127.0.0.1; the chosen ones are in DIR/stack.env
               --realm      Keycloak realm file (default: the Domus realm in this jar, deploy/keycloak/domus-realm.json)
-              --databases  PostgreSQL databases to create (default: control_plane,billing)""";
+              --databases  PostgreSQL databases to create (default: control_plane,billing)
+            or:    StackMain platform ...   the whole platform (see StackMain platform --help)""";
 
     /** Parsed command line. */
     record Args(Path stateDir, int pgPort, int kafkaPort, int keycloakPort, Path realm, List<String> databases,
@@ -49,6 +50,10 @@ public final class StackMain {
     }
 
     public static void main(String[] argv) {
+        if (argv.length > 0 && argv[0].equals("platform")) {
+            System.exit(PlatformMain.main(java.util.Arrays.copyOfRange(argv, 1, argv.length), System.out));
+            return;
+        }
         Args args;
         try {
             args = parse(argv);

@@ -15,15 +15,29 @@ import java.util.Objects;
  *                     directory gives a fresh service
  * @param port         port on 127.0.0.1, {@code 0} = pick a free one
  * @param startTimeout how long to wait for the readiness check before failing with the log tail
+ * @param host         IPv4 address to listen on and advertise, {@code 127.0.0.1} unless a platform with network
+ *                     namespaces needs the services on a management address that its hosts can reach
  */
-public record StackOptions(Path stateDir, int port, Duration startTimeout) {
+public record StackOptions(Path stateDir, int port, Duration startTimeout, String host) {
 
     /** Used by the factories; Keycloak's first start on a loaded 2-core machine can take a minute. */
     public static final Duration DEFAULT_START_TIMEOUT = Duration.ofSeconds(180);
 
+    private static final java.util.regex.Pattern IPV4 = java.util.regex.Pattern.compile(
+            "((25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)\\.){3}(25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)");
+
+    /** On 127.0.0.1 (what tests and {@code deploy/stack} use). */
+    public StackOptions(Path stateDir, int port, Duration startTimeout) {
+        this(stateDir, port, startTimeout, Ports.HOST);
+    }
+
     public StackOptions {
         Objects.requireNonNull(stateDir, "stateDir");
         Objects.requireNonNull(startTimeout, "startTimeout");
+        Objects.requireNonNull(host, "host");
+        if (!IPV4.matcher(host).matches()) {
+            throw new IllegalArgumentException("host must be an IPv4 address such as 127.0.0.1, got " + host);
+        }
         if (port < 0 || port > 65535) {
             throw new IllegalArgumentException("port must be 0..65535 (0 = free port), got " + port);
         }
@@ -48,14 +62,18 @@ public record StackOptions(Path stateDir, int port, Duration startTimeout) {
     }
 
     public StackOptions withPort(int newPort) {
-        return new StackOptions(stateDir, newPort, startTimeout);
+        return new StackOptions(stateDir, newPort, startTimeout, host);
     }
 
     public StackOptions withStartTimeout(Duration timeout) {
-        return new StackOptions(stateDir, port, timeout);
+        return new StackOptions(stateDir, port, timeout, host);
     }
 
     public StackOptions withStateDir(Path dir) {
-        return new StackOptions(dir, port, startTimeout);
+        return new StackOptions(dir, port, startTimeout, host);
+    }
+
+    public StackOptions withHost(String address) {
+        return new StackOptions(stateDir, port, startTimeout, address);
     }
 }

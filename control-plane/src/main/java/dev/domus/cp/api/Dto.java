@@ -129,6 +129,12 @@ final class Dto {
         return out;
     }
 
+    static dev.domus.api.model.VpsEvent vpsEvent(dev.domus.cp.domain.VpsEventEntity e) {
+        return new dev.domus.api.model.VpsEvent().id(e.id)
+                .type(dev.domus.api.model.VpsEvent.TypeEnum.fromValue(e.type)).state(e.state).code(e.code)
+                .message(e.message).hostId(e.hostId).occurredAt(e.occurredAt);
+    }
+
     static AuditEvent audit(AuditEventEntity e) {
         return new AuditEvent().id(e.id).actor(e.actor).actorTokenId(e.actorTokenId).method(e.method).path(e.path)
                 .resourceType(e.resourceType).resourceId(e.resourceId).status(e.status).code(e.code)

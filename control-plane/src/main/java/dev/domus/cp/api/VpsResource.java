@@ -97,6 +97,13 @@ public class VpsResource implements VpsApi {
     }
 
     @Override
+    public Response listVpsEvents(UUID vpsId, Integer pageSize, String pageToken) {
+        var p = vps.listEvents(current.get(), vpsId, Page.cursor(pageToken), Page.size(pageSize));
+        return Responses.ok(new dev.domus.api.model.VpsEventList().items(p.items().stream().map(Dto::vpsEvent).toList())
+                .nextPageToken(p.nextPageToken().orElse(null)));
+    }
+
+    @Override
     public Response listVpsActions(UUID vpsId, Integer pageSize, String pageToken) {
         var p = vps.listActions(current.get(), vpsId, Page.cursor(pageToken), Page.size(pageSize));
         return Responses.ok(new ActionList().items(p.items().stream().map(Dto::action).toList())

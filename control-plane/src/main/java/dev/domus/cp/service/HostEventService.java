@@ -9,6 +9,7 @@ import dev.domus.cp.domain.ImageEntity;
 import dev.domus.cp.domain.PlanEntity;
 import dev.domus.cp.domain.QuotaResource;
 import dev.domus.cp.domain.VpsEntity;
+import dev.domus.cp.domain.VpsEventEntity;
 import dev.domus.cp.domain.VpsStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -67,6 +68,9 @@ public class HostEventService {
             case VPS_STATE -> {
                 VpsEntity v = em.find(VpsEntity.class, e.vpsId().orElseThrow(), LockModeType.PESSIMISTIC_WRITE);
                 String s = e.vpsState().orElseThrow();
+                if (v != null && e.hostId().equals(v.hostId)) {
+                    record(v, e, s);
+                }
                 if (v != null && e.hostId().equals(v.hostId) && v.currentActionId == null && v.lifecycle().settled()
                         && !"deleted".equals(s)) {
                     v.status = s;
@@ -75,6 +79,21 @@ public class HostEventService {
             }
         }
         return true;
+    }
+
+    /** Keeps what the host said for GET /v1/vps/{id}/events, also while an action runs (crashes happen then too). */
+    private void record(VpsEntity v, HostEvent e, String state) {
+        VpsEventEntity ev = new VpsEventEntity();
+        ev.id = dev.domus.cp.domain.Ids.next();
+        ev.vpsId = v.id;
+        ev.hostId = e.hostId();
+        ev.code = e.errorCode().orElse(null);
+        ev.type = VpsEventEntity.typeFor(ev.code);
+        ev.state = state;
+        ev.message = e.errorMessage().orElse(null);
+        ev.occurredAt = e.occurredAt().atOffset(java.time.ZoneOffset.UTC);
+        ev.persist();
+        LOG.infof("event=vps.event vps=%s host=%s type=%s state=%s code=%s", v.id, e.hostId(), ev.type, state, ev.code);
     }
 
     private ActionEntity currentAction(HostEvent e) {

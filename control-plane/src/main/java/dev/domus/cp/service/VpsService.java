@@ -282,6 +282,17 @@ public class VpsService {
         return Page.of(q.range(0, size).list(), size, a -> a.id);
     }
 
+    /** What the hosts reported about the server, oldest first. */
+    public Page<dev.domus.cp.domain.VpsEventEntity> listEvents(Caller caller, UUID vpsId, Optional<UUID> after, int size) {
+        get(caller, vpsId);
+        var q = after.isPresent()
+                ? dev.domus.cp.domain.VpsEventEntity.<dev.domus.cp.domain.VpsEventEntity>find(
+                        "vpsId = ?1 and id > ?2", Sort.by("id"), vpsId, after.get())
+                : dev.domus.cp.domain.VpsEventEntity.<dev.domus.cp.domain.VpsEventEntity>find(
+                        "vpsId = ?1", Sort.by("id"), vpsId);
+        return Page.of(q.range(0, size).list(), size, e -> e.id);
+    }
+
     public ActionEntity getAction(Caller caller, UUID actionId) {
         ActionEntity a = ActionEntity.findById(actionId);
         if (a == null) {

@@ -151,6 +151,45 @@ class LifecycleApiTest {
                 .body("items.find { it.resource == 'vcpus' }.used", equalTo(0));
     }
 
+    static HostEvent state(UUID host, String vps, String state, String code, String message) {
+        return new HostEvent(1, UUID.randomUUID(), HostEventType.VPS_STATE,
+                host, java.time.Instant.now(), Optional.of(UUID.fromString(vps)), Optional.empty(),
+                java.util.OptionalInt.empty(), Optional.of(state), Optional.ofNullable(code), Optional.ofNullable(message),
+                java.util.OptionalInt.empty());
+    }
+
+    @Test
+    void crashesAndRestartsAreEventsOfTheServer() {
+        UUID host = Api.host();
+        Api.Tenant t = Api.tenant("events");
+        Response created = t.req().body(Api.vps("crashy")).post("/v1/projects/" + t.projectId() + "/vps");
+        String vps = created.path("vps.id");
+        Kafka.send(done(host, vps, created.path("action.id")));
+        await("running", () -> "running".equals(status(t, vps)));
+        t.req().get("/v1/vps/" + vps + "/events").then().statusCode(200).body("items", hasSize(0));
+
+        HostEvent crashed = state(host, vps, "off", "domain_crashed", "domain runner died");
+        Kafka.send(crashed);
+        Kafka.send(crashed);
+        Kafka.send(state(UUID.randomUUID(), vps, "off", "domain_crashed", "from a host that does not hold it"));
+        Kafka.send(state(host, vps, "running", "domain_restarted", "restart 1 after domain runner died"));
+        await("two events", () -> t.req().get("/v1/vps/" + vps + "/events").then().extract()
+                .<List<Object>>path("items").size() == 2);
+        t.req().get("/v1/vps/" + vps + "/events").then().statusCode(200)
+                .body("items[0].type", equalTo("crashed")).body("items[0].state", equalTo("off"))
+                .body("items[0].code", equalTo("domain_crashed")).body("items[0].host_id", equalTo(host.toString()))
+                .body("items[1].type", equalTo("restarted")).body("items[1].message",
+                        equalTo("restart 1 after domain runner died"));
+        assertThat(status(t, vps)).isEqualTo("running");
+        // Pages: oldest first, the cursor continues after the first.
+        String next = t.req().get("/v1/vps/" + vps + "/events?page_size=1").then().statusCode(200)
+                .body("items", hasSize(1)).body("items[0].type", equalTo("crashed")).extract().path("next_page_token");
+        t.req().get("/v1/vps/" + vps + "/events?page_size=1&page_token=" + next).then().statusCode(200)
+                .body("items[0].type", equalTo("restarted"));
+        // Another tenant does not see them.
+        Api.tenant("events-other").req().get("/v1/vps/" + vps + "/events").then().statusCode(404);
+    }
+
     @Test
     void idempotentCreate() {
         Api.host();

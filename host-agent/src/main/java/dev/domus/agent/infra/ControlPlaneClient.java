@@ -46,7 +46,7 @@ public class ControlPlaneClient {
 
     /** Registers this host (idempotent by name on the control plane side); returns the host id it answered. */
     public Optional<String> register(int vcpus, long memoryMb, long diskGb) {
-        Map<String, Object> body = Map.of("name", config.hostName(), "region", "local",
+        Map<String, Object> body = Map.of("name", config.hostName(), "region", config.region(),
                 "capacity", Map.of("vcpus", vcpus, "memory_mb", memoryMb, "disk_gb", diskGb), "agent_version", "0.1.0");
         JsonNode n = call(HttpRequest.newBuilder(uri("/v1/hosts")).POST(HttpRequest.BodyPublishers.ofString(write(body)))
                 .header("Content-Type", "application/json"));

@@ -36,8 +36,10 @@ public class AgentLifecycle {
         kafka.start();
         if (controlPlane.configured()) {
             try {
-                controlPlane.register(Runtime.getRuntime().availableProcessors(),
-                        Runtime.getRuntime().maxMemory() / (1024 * 1024), 100);
+                var cap = config.capacity();
+                controlPlane.register(cap.vcpus().orElse(Runtime.getRuntime().availableProcessors()),
+                        cap.memoryMb().orElse(Runtime.getRuntime().maxMemory() / (1024 * 1024)),
+                        cap.diskGb().orElse(100L));
             } catch (dev.domus.agent.domain.AgentException e) {
                 LOG.warnf("event=register_failed error=\"%s\"", e.getMessage());
             }
