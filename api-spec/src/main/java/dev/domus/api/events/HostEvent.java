@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.api.events;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import java.time.Instant;
@@ -25,8 +26,10 @@ public record HostEvent(
         @JsonProperty("vps_state") Optional<String> vpsState,
         @JsonProperty("error_code") Optional<String> errorCode,
         @JsonProperty("error_message") Optional<String> errorMessage,
-        @JsonProperty("running_vps") OptionalInt runningVps) {
+        @JsonProperty("running_vps") OptionalInt runningVps,
+        @JsonProperty("utilization") Optional<HostUtilization> utilization) {
 
+    @JsonCreator
     public HostEvent {
         Events.require(schemaVersion == Events.SCHEMA_VERSION, "unsupported schema_version " + schemaVersion);
         Events.present(eventId, "event_id");
@@ -40,6 +43,9 @@ public record HostEvent(
         errorCode = errorCode == null ? Optional.empty() : errorCode;
         errorMessage = errorMessage == null ? Optional.empty() : errorMessage;
         runningVps = runningVps == null ? OptionalInt.empty() : runningVps;
+        utilization = utilization == null ? Optional.empty() : utilization;
+        Events.require(utilization.isEmpty() || type == HostEventType.HOST_HEARTBEAT,
+                "utilization belongs to host.heartbeat only");
         if (type.isActionEvent()) {
             Events.require(vpsId.isPresent() && actionId.isPresent(), type.wire() + " needs vps_id and action_id");
         }
@@ -60,6 +66,14 @@ public record HostEvent(
         }
     }
 
+    /** An event without utilization (every type but a heartbeat with figures). */
+    public HostEvent(int schemaVersion, UUID eventId, HostEventType type, UUID hostId, Instant occurredAt,
+                     Optional<UUID> vpsId, Optional<UUID> actionId, OptionalInt progress, Optional<String> vpsState,
+                     Optional<String> errorCode, Optional<String> errorMessage, OptionalInt runningVps) {
+        this(schemaVersion, eventId, type, hostId, occurredAt, vpsId, actionId, progress, vpsState, errorCode,
+                errorMessage, runningVps, Optional.empty());
+    }
+
     /** An action outcome or progress report, issued now with a fresh id. */
     public static HostEvent action(HostEventType type, UUID hostId, UUID vpsId, UUID actionId, int progress,
                                    Optional<String> errorCode, Optional<String> errorMessage) {
@@ -73,5 +87,12 @@ public record HostEvent(
         return new HostEvent(Events.SCHEMA_VERSION, UUID.randomUUID(), HostEventType.HOST_HEARTBEAT, hostId,
                 Instant.now(), Optional.empty(), Optional.empty(), OptionalInt.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), OptionalInt.of(runningVps));
+    }
+
+    /** A heartbeat with the host's utilization. */
+    public static HostEvent heartbeat(UUID hostId, int runningVps, HostUtilization utilization) {
+        return new HostEvent(Events.SCHEMA_VERSION, UUID.randomUUID(), HostEventType.HOST_HEARTBEAT, hostId,
+                Instant.now(), Optional.empty(), Optional.empty(), OptionalInt.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty(), OptionalInt.of(runningVps), Optional.of(utilization));
     }
 }

@@ -49,7 +49,11 @@ class EventSchemaTest {
         HostEvent ok = HostEvent.action(HostEventType.ACTION_SUCCEEDED, UUID.randomUUID(), UUID.randomUUID(),
                 UUID.randomUUID(), 100, Optional.empty(), Optional.empty());
         HostEvent hb = HostEvent.heartbeat(UUID.randomUUID(), 4);
-        for (HostEvent e : List.of(ok, hb)) {
+        HostUtilization u = new HostUtilization(2, 24_000, 3, 768, 57.5, 600_000_000L, List.of(
+                new HostUtilization.Vps(UUID.randomUUID(), 1, 256, 12.5, 200_000_000L),
+                new HostUtilization.Vps(UUID.randomUUID(), 2, 512, 45.0, 400_000_000L)));
+        HostEvent hbUtil = HostEvent.heartbeat(UUID.randomUUID(), 2, u);
+        for (HostEvent e : List.of(ok, hb, hbUtil)) {
             String json = EventCodec.writeString(e);
             assertThat(errors(schema, json)).as(json).isEmpty();
             assertThat(EventCodec.read(json.getBytes(StandardCharsets.UTF_8), HostEvent.class)).isEqualTo(e);
@@ -62,6 +66,37 @@ class EventSchemaTest {
         assertThat(errors(schema, failedNoCode)).isNotEmpty();
         assertThatThrownBy(() -> EventCodec.read(failedNoCode.getBytes(StandardCharsets.UTF_8), HostEvent.class))
                 .isInstanceOf(InvalidEventException.class).hasMessageContaining("error_code");
+    }
+
+    @Test
+    void utilizationIsCheckedByBothSchemaAndRecord() throws IOException {
+        Schema schema = schema("host-event.schema.json");
+        String negativeCpu = """
+                {"schema_version":1,"event_id":"%s","type":"host.heartbeat","host_id":"%s",
+                 "occurred_at":"2026-12-01T06:00:00Z","running_vps":1,"utilization":{"cpu_count":2,"memory_mb":1,
+                 "allocated_vcpus":1,"allocated_memory_mb":256,"cpu_percent":-1,"rss_bytes":1,"vps":[]}}"""
+                .formatted(UUID.randomUUID(), UUID.randomUUID());
+        assertThat(errors(schema, negativeCpu)).isNotEmpty();
+        assertThatThrownBy(() -> EventCodec.read(negativeCpu.getBytes(StandardCharsets.UTF_8), HostEvent.class))
+                .isInstanceOf(InvalidEventException.class).hasMessageContaining("cpu_percent");
+        // Utilization on another event type is refused by both.
+        String onAction = """
+                {"schema_version":1,"event_id":"%s","type":"action.succeeded","host_id":"%s",
+                 "occurred_at":"2026-12-01T06:00:00Z","vps_id":"%s","action_id":"%s","utilization":{"cpu_count":2,
+                 "memory_mb":1,"allocated_vcpus":1,"allocated_memory_mb":256,"cpu_percent":1,"rss_bytes":1,"vps":[]}}"""
+                .formatted(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
+        assertThat(errors(schema, onAction)).isNotEmpty();
+        assertThatThrownBy(() -> EventCodec.read(onAction.getBytes(StandardCharsets.UTF_8), HostEvent.class))
+                .isInstanceOf(InvalidEventException.class).hasMessageContaining("host.heartbeat");
+        String unknownVpsField = """
+                {"schema_version":1,"event_id":"%s","type":"host.heartbeat","host_id":"%s",
+                 "occurred_at":"2026-12-01T06:00:00Z","utilization":{"cpu_count":2,"memory_mb":1,
+                 "allocated_vcpus":1,"allocated_memory_mb":256,"cpu_percent":1,"rss_bytes":1,
+                 "vps":[{"vps_id":"%s","vcpus":1,"memory_mb":256,"cpu_percent":1,"rss_bytes":1,"disk":1}]}}"""
+                .formatted(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
+        assertThat(errors(schema, unknownVpsField)).isNotEmpty();
+        assertThatThrownBy(() -> EventCodec.read(unknownVpsField.getBytes(StandardCharsets.UTF_8), HostEvent.class))
+                .isInstanceOf(InvalidEventException.class);
     }
 
     @Test

@@ -106,7 +106,32 @@ final class Dto {
                 .capacity(new Capacity().vcpus(h.capVcpus).memoryMb(h.capMemoryMb).diskGb(h.capDiskGb))
                 .allocated(new HostAllocated().vcpus(h.allocVcpus).memoryMb(h.allocMemoryMb).diskGb(h.allocDiskGb))
                 .vpsCount(h.vpsCount).agentVersion(h.agentVersion).lastHeartbeatAt(h.lastHeartbeatAt)
+                .utilization(h.utilization == null ? null : utilization(h.utilization))
                 .createdAt(h.createdAt);
+    }
+
+    /** From the stored JSON (written by HostEventService from the heartbeat); numbers come back as any Number. */
+    @SuppressWarnings("unchecked")
+    static dev.domus.api.model.HostUtilization utilization(Map<String, Object> m) {
+        List<dev.domus.api.model.VpsUtilization> vps = new java.util.ArrayList<>();
+        if (m.get("vps") instanceof List<?> list) {
+            for (Object o : list) {
+                Map<String, Object> v = (Map<String, Object>) o;
+                vps.add(new dev.domus.api.model.VpsUtilization().vpsId(UUID.fromString((String) v.get("vps_id")))
+                        .vcpus(num(v, "vcpus").intValue()).memoryMb(num(v, "memory_mb").intValue())
+                        .cpuPercent(num(v, "cpu_percent").doubleValue()).rssBytes(num(v, "rss_bytes").longValue()));
+            }
+        }
+        return new dev.domus.api.model.HostUtilization()
+                .measuredAt(java.time.OffsetDateTime.parse((String) m.get("measured_at")))
+                .runningVps(num(m, "running_vps").intValue()).cpuCount(num(m, "cpu_count").intValue())
+                .memoryMb(num(m, "memory_mb").longValue()).allocatedVcpus(num(m, "allocated_vcpus").intValue())
+                .allocatedMemoryMb(num(m, "allocated_memory_mb").longValue())
+                .cpuPercent(num(m, "cpu_percent").doubleValue()).rssBytes(num(m, "rss_bytes").longValue()).vps(vps);
+    }
+
+    private static Number num(Map<String, Object> m, String key) {
+        return m.get(key) instanceof Number n ? n : 0;
     }
 
     static Vps vps(VpsEntity v) {

@@ -42,4 +42,7 @@ public class HostEntity extends PanacheEntityBase {
     public OffsetDateTime lastHeartbeatAt;
     @Column(name = "created_at")
     public OffsetDateTime createdAt;
+    /** The latest host.heartbeat utilization in the wire form of the API's HostUtilization; null before one came. */
+    @JdbcTypeCode(SqlTypes.JSON)
+    public Map<String, Object> utilization;
 }

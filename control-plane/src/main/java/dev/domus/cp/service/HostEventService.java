@@ -2,6 +2,7 @@
 package dev.domus.cp.service;
 
 import dev.domus.api.events.HostEvent;
+import dev.domus.api.events.HostUtilization;
 import dev.domus.cp.domain.ActionEntity;
 import dev.domus.cp.domain.ActionType;
 import dev.domus.cp.domain.HostEntity;
@@ -16,7 +17,10 @@ import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
+import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.jboss.logging.Logger;
@@ -51,6 +55,10 @@ public class HostEventService {
                 HostEntity h = HostEntity.findById(e.hostId());
                 if (h != null) {
                     h.lastHeartbeatAt = UserService.now();
+                    // Heartbeats can arrive out of order after a redelivery: keep the newest measurement.
+                    if (e.utilization().isPresent() && newer(e, h)) {
+                        h.utilization = utilization(e, e.utilization().get());
+                    }
                 }
             }
             case ACTION_PROGRESS -> {
@@ -94,6 +102,42 @@ public class HostEventService {
         ev.occurredAt = e.occurredAt().atOffset(java.time.ZoneOffset.UTC);
         ev.persist();
         LOG.infof("event=vps.event vps=%s host=%s type=%s state=%s code=%s", v.id, e.hostId(), ev.type, state, ev.code);
+    }
+
+    private static boolean newer(HostEvent e, HostEntity h) {
+        if (h.utilization == null || !(h.utilization.get("measured_at") instanceof String at)) {
+            return true;
+        }
+        try {
+            return !e.occurredAt().isBefore(java.time.Instant.parse(at));
+        } catch (java.time.format.DateTimeParseException ex) {
+            return true;
+        }
+    }
+
+    /** The stored (and API) form: snake_case keys as in openapi.yaml HostUtilization. */
+    static Map<String, Object> utilization(HostEvent e, HostUtilization u) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("measured_at", e.occurredAt().toString());
+        m.put("running_vps", e.runningVps().orElse(u.vps().size()));
+        m.put("cpu_count", u.cpuCount());
+        m.put("memory_mb", u.memoryMb());
+        m.put("allocated_vcpus", u.allocatedVcpus());
+        m.put("allocated_memory_mb", u.allocatedMemoryMb());
+        m.put("cpu_percent", u.cpuPercent());
+        m.put("rss_bytes", u.rssBytes());
+        List<Map<String, Object>> vps = new ArrayList<>();
+        for (HostUtilization.Vps v : u.vps()) {
+            Map<String, Object> x = new LinkedHashMap<>();
+            x.put("vps_id", v.vpsId().toString());
+            x.put("vcpus", v.vcpus());
+            x.put("memory_mb", v.memoryMb());
+            x.put("cpu_percent", v.cpuPercent());
+            x.put("rss_bytes", v.rssBytes());
+            vps.add(x);
+        }
+        m.put("vps", vps);
+        return m;
     }
 
     private ActionEntity currentAction(HostEvent e) {

@@ -29,6 +29,8 @@ public class AgentLifecycle {
     Reconciler reconciler;
     @Inject
     dev.domus.agent.infra.ControlPlaneClient controlPlane;
+    @Inject
+    UtilizationSampler utilization;
 
     void onStart(@Observes StartupEvent ev) {
         long t0 = System.nanoTime();
@@ -51,9 +53,12 @@ public class AgentLifecycle {
     @Scheduled(every = "${domus.agent.kafka.heartbeat-interval:10s}", delayed = "2s",
             concurrentExecution = Scheduled.ConcurrentExecution.SKIP)
     void heartbeat() {
-        int running = (int) supervisor.list().stream()
-                .filter(v -> v.phase() == dev.domus.agent.domain.VpsPhase.RUNNING).count();
-        kafka.publish(HostEvent.heartbeat(config.hostId(), running));
+        var vpses = supervisor.list();
+        int running = (int) vpses.stream().filter(v -> v.phase() == dev.domus.agent.domain.VpsPhase.RUNNING).count();
+        var u = utilization.sample(vpses);
+        kafka.publish(HostEvent.heartbeat(config.hostId(), running, u));
+        LOG.debugf("event=heartbeat host=%s running=%d cpu_percent=%.1f rss_bytes=%d", config.hostId(), running,
+                u.cpuPercent(), u.rssBytes());
     }
 
     /** Desired state from the control plane (first pass right after start, then every reconcile interval). */
