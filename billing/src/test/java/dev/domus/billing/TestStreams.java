@@ -31,6 +31,9 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /** Synthetic usage streams for one organization, and the Kafka plumbing the tests use to send and wait. */
 public final class TestStreams {
+    /** Topics every billing {@code @QuarkusTest} creates (the same GLOBAL resource set = one boot for all). */
+    public static final String TOPICS = "domus.usage:3,domus.vps-lifecycle:1,domus.usage.dlq:1,domus.billing-alerts:1";
+
     private TestStreams() {
     }
 

@@ -5,6 +5,7 @@ import dev.domus.api.billing.model.AlertThreshold;
 import dev.domus.api.billing.model.InvoiceList;
 import dev.domus.api.billing.model.PromoRedemption;
 import dev.domus.api.billing.server.BillingApi;
+import dev.domus.billing.infra.ControlPlaneAccess;
 import dev.domus.billing.infra.InvoiceRenderer;
 import dev.domus.billing.rating.BillingPeriod;
 import dev.domus.billing.service.BillingService;
@@ -14,18 +15,23 @@ import jakarta.ws.rs.core.Response;
 import java.util.Optional;
 import java.util.UUID;
 
-/** Tenant reads and settings of one organization's billing. */
+/** Tenant reads and settings of one organization's billing: members read, admins and owners change settings. */
 public class BillingResource implements BillingApi {
     @Inject
     BillingService billing;
 
+    @Inject
+    CallerAccess access;
+
     @Override
     public Response getBalance(UUID org) {
+        access.requireTenant(org, ControlPlaneAccess.Need.READ);
         return Response.ok(Dto.balance(billing.account(org), billing.draft(org, billing.openPeriod()))).build();
     }
 
     @Override
     public Response getUsageSummary(UUID org, String period) {
+        access.requireTenant(org, ControlPlaneAccess.Need.READ);
         BillingPeriod p = period == null ? billing.openPeriod() : BillingPeriod.parse(period);
         Invoice inv = billing.invoice(org, p);
         return Response.ok(Dto.usage(inv, billing.usage(org, p))).build();
@@ -33,6 +39,7 @@ public class BillingResource implements BillingApi {
 
     @Override
     public Response listInvoices(UUID org) {
+        access.requireTenant(org, ControlPlaneAccess.Need.READ);
         InvoiceList list = new InvoiceList();
         for (Invoice i : billing.invoices(org)) {
             list.addItemsItem(Dto.summary(i));
@@ -42,11 +49,13 @@ public class BillingResource implements BillingApi {
 
     @Override
     public Response getInvoice(UUID org, UUID invoiceId) {
+        access.requireTenant(org, ControlPlaneAccess.Need.READ);
         return Response.ok(Dto.invoice(billing.invoiceById(org, invoiceId))).build();
     }
 
     @Override
     public Response getInvoicePdf(UUID org, UUID invoiceId) {
+        access.requireTenant(org, ControlPlaneAccess.Need.READ);
         Invoice inv = billing.invoiceById(org, invoiceId);
         return Response.ok(InvoiceRenderer.pdf(inv), "application/pdf")
                 .header("Content-Disposition", "attachment; filename=\"invoice-" + inv.rated().period() + ".pdf\"")
@@ -55,6 +64,7 @@ public class BillingResource implements BillingApi {
 
     @Override
     public Response getInvoiceCsv(UUID org, UUID invoiceId) {
+        access.requireTenant(org, ControlPlaneAccess.Need.READ);
         Invoice inv = billing.invoiceById(org, invoiceId);
         return Response.ok(InvoiceRenderer.csv(inv), "text/csv; charset=utf-8")
                 .header("Content-Disposition", "attachment; filename=\"invoice-" + inv.rated().period() + ".csv\"")
@@ -63,6 +73,7 @@ public class BillingResource implements BillingApi {
 
     @Override
     public Response setAlertThreshold(UUID org, AlertThreshold body) {
+        access.requireTenant(org, ControlPlaneAccess.Need.MANAGE);
         BillingService.Account a = billing.updateAccount(org, Optional.empty(),
                 Optional.of(Optional.of(body.getThresholdMinor())));
         return Response.ok(Dto.balance(a, billing.draft(org, billing.openPeriod()))).build();
@@ -70,13 +81,15 @@ public class BillingResource implements BillingApi {
 
     @Override
     public Response clearAlertThreshold(UUID org) {
+        access.requireTenant(org, ControlPlaneAccess.Need.MANAGE);
         billing.updateAccount(org, Optional.empty(), Optional.of(Optional.empty()));
         return Response.noContent().build();
     }
 
     @Override
     public Response redeemPromoCode(UUID org, PromoRedemption body) {
-        UUID id = billing.redeem(org, body.getCode(), "tenant");
+        access.requireTenant(org, ControlPlaneAccess.Need.MANAGE);
+        UUID id = billing.redeem(org, body.getCode(), access.actor());
         Invoice draft = billing.draft(org, billing.openPeriod());
         dev.domus.billing.rating.InvoiceLine line = draft.rated().lines().stream()
                 .filter(l -> l.resourceId().equals(Optional.of(id))).findFirst().orElseThrow();

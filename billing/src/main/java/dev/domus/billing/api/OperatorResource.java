@@ -23,8 +23,12 @@ public class OperatorResource implements BillingOperatorApi {
     @Inject
     BillingService billing;
 
+    @Inject
+    CallerAccess access;
+
     @Override
     public Response getPriceBook() {
+        access.requireOperator();
         PriceBook book = new PriceBook();
         for (BillingService.PlanPrice p : billing.planPrices()) {
             book.addPlansItem(new PlanPrice().plan(p.plan()).currency(p.currency())
@@ -40,6 +44,7 @@ public class OperatorResource implements BillingOperatorApi {
 
     @Override
     public Response addPlanPrice(PlanPrice b) {
+        access.requireOperator();
         billing.addPlanPrice(new BillingService.PlanPrice(b.getPlan(), b.getCurrency(),
                 b.getEffectiveFrom().toInstant(), new BigDecimal(b.getHourly()), new BigDecimal(b.getMonthly()),
                 b.getIncludedTransferGb()));
@@ -48,6 +53,7 @@ public class OperatorResource implements BillingOperatorApi {
 
     @Override
     public Response addUnitPrice(UnitPrice b) {
+        access.requireOperator();
         billing.addUnitPrice(new BillingService.UnitPrice(b.getItem().value(), b.getCurrency(),
                 b.getEffectiveFrom().toInstant(), new BigDecimal(b.getPrice())));
         return Response.status(201).entity(b).build();
@@ -55,6 +61,7 @@ public class OperatorResource implements BillingOperatorApi {
 
     @Override
     public Response createPromoCode(PromoCode b) {
+        access.requireOperator();
         billing.createPromoCode(b.getCode(), b.getDescription(), b.getCurrency(), b.getAmountMinor(),
                 b.getValidUntil().toInstant());
         return Response.status(201).entity(b).build();
@@ -62,16 +69,18 @@ public class OperatorResource implements BillingOperatorApi {
 
     @Override
     public Response setAccountCurrency(UUID org, AccountCurrency b) {
+        access.requireOperator();
         BillingService.Account a = billing.updateAccount(org, Optional.of(b.getCurrency()), Optional.empty());
         return Response.ok(Dto.balance(a, billing.draft(org, billing.openPeriod()))).build();
     }
 
     @Override
     public Response addAdjustment(UUID org, AdjustmentCreate b) {
+        access.requireOperator();
         LineKind kind = LineKind.fromWire(b.getKind().value()).orElseThrow(() -> new BillingException(
                 BillingException.Code.INVALID, "kind must be credit or adjustment"));
         Optional<UUID> ref = Optional.ofNullable(b.getReferenceInvoiceId());
-        UUID id = billing.adjust(org, kind, b.getDescription(), b.getAmountMinor(), ref, "operator");
+        UUID id = billing.adjust(org, kind, b.getDescription(), b.getAmountMinor(), ref, access.actor());
         return Response.status(201).entity(Dto.adjustment(id, org, billing.openPeriod().toString(),
                 kind.wire(), b.getDescription(), b.getAmountMinor(), billing.account(org).currency()
                         .getCurrencyCode(), ref)).build();
@@ -79,11 +88,13 @@ public class OperatorResource implements BillingOperatorApi {
 
     @Override
     public Response rerunPeriod(UUID org, String period) {
+        access.requireOperator();
         return Response.ok(Dto.invoice(billing.rerun(org, BillingPeriod.parse(period)))).build();
     }
 
     @Override
     public Response closePeriod(UUID org, String period) {
+        access.requireOperator();
         return Response.ok(Dto.invoice(billing.close(org, BillingPeriod.parse(period)))).build();
     }
 }

@@ -4,6 +4,9 @@ package dev.domus.billing.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.domus.api.billing.model.BillingProblem;
 import dev.domus.billing.service.BillingException;
+import io.quarkus.security.AuthenticationFailedException;
+import io.quarkus.security.ForbiddenException;
+import io.quarkus.security.UnauthorizedException;
 import jakarta.validation.ConstraintViolationException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
@@ -27,7 +30,34 @@ public class ProblemMapper {
         if (e.code() == BillingException.Code.UNAVAILABLE) {
             LOG.errorf("event=api.unavailable error=\"%s\"", e.getMessage());
         }
+        if (e.code() == BillingException.Code.UNAUTHENTICATED) {
+            return unauthenticated(e.getMessage());
+        }
         return problem(e.code().status(), e.code().wire(), e.getMessage());
+    }
+
+    static Response unauthenticated(String detail) {
+        return Response.fromResponse(problem(401, "unauthenticated", detail)).header("WWW-Authenticate", "Bearer")
+                .build();
+    }
+
+    @ServerExceptionMapper
+    public Response unauthorized(UnauthorizedException e) {
+        return unauthenticated("a bearer token is required");
+    }
+
+    @ServerExceptionMapper
+    public Response authenticationFailed(AuthenticationFailedException e) {
+        // A BillingException (control plane unreachable) while resolving a personal token keeps its status.
+        if (e.getCause() instanceof BillingException b) {
+            return billing(b);
+        }
+        return unauthenticated("invalid, expired or revoked token");
+    }
+
+    @ServerExceptionMapper
+    public Response forbidden(ForbiddenException e) {
+        return problem(403, "forbidden", "not allowed");
     }
 
     @ServerExceptionMapper

@@ -24,6 +24,8 @@ public interface BillingConfig {
 
     Alerts alerts();
 
+    ControlPlane controlPlane();
+
     /** The usage consumer. */
     interface Consumer {
         /** Start the consumer thread at startup. */
@@ -41,6 +43,43 @@ public interface BillingConfig {
         /** Pause before retrying a batch whose database transaction failed. */
         @WithDefault("PT1S")
         Duration retryBackoff();
+    }
+
+    /**
+     * The control plane, which owns organizations, memberships and personal access tokens: billing asks it (with
+     * its own client-credentials token) whether a caller may read an organization's billing.
+     */
+    interface ControlPlane {
+        /** Base URL of the control plane (its {@code /internal/billing/access}). */
+        @WithDefault("http://127.0.0.1:8080")
+        String url();
+
+        /** Keycloak token endpoint for billing's client credentials. */
+        @WithDefault("http://127.0.0.1:8180/realms/domus/protocol/openid-connect/token")
+        String tokenUrl();
+
+        /** Billing's Keycloak client (realm role {@code billing}). */
+        @WithDefault("domus-billing")
+        String clientId();
+
+        /** Its secret. */
+        @WithDefault("domus-billing-dev-secret")
+        String clientSecret();
+
+        /**
+         * How long an answer (allowed, not a member, token resolved) is reused: also the longest a removed member or
+         * a revoked personal token keeps reading billing.
+         */
+        @WithDefault("PT30S")
+        Duration cacheTtl();
+
+        /** Most cached answers; the cache is emptied when it is full (answers are cheap to fetch again). */
+        @WithDefault("10000")
+        int cacheSize();
+
+        /** Timeout of one call to the control plane or Keycloak. */
+        @WithDefault("PT10S")
+        Duration timeout();
     }
 
     /** Billing alert thresholds. */

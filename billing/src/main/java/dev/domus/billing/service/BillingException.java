@@ -7,7 +7,8 @@ import java.util.Objects;
 public final class BillingException extends RuntimeException {
     /** Error codes; each maps to one HTTP status. */
     public enum Code {
-        NOT_FOUND(404), INVALID(400), CONFLICT(409), PERIOD_CLOSED(409), CANNOT_RATE(422), UNAVAILABLE(503);
+        NOT_FOUND(404), INVALID(400), UNAUTHENTICATED(401), FORBIDDEN(403), CONFLICT(409), PERIOD_CLOSED(409),
+        CANNOT_RATE(422), UNAVAILABLE(503);
 
         private final int status;
 

@@ -18,11 +18,13 @@ import dev.domus.billing.service.BillingService;
 import dev.domus.billing.service.IngestService;
 import dev.domus.billing.service.Invoice;
 import dev.domus.stack.quarkus.KafkaTestResource;
+import dev.domus.stack.quarkus.KeycloakTestResource;
 import dev.domus.stack.quarkus.PostgresTestResource;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.RestAssured;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
@@ -42,6 +44,8 @@ import org.apache.pdfbox.Loader;
 import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.text.PDFTextStripper;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The billing API over HTTP against real PostgreSQL (usage stored through the ingest service). */
@@ -49,7 +53,8 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = PostgresTestResource.class, scope = TestResourceScope.GLOBAL,
         initArgs = @ResourceArg(name = "database", value = "billing"))
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL,
-        initArgs = @ResourceArg(name = "topics", value = "domus.usage:3,domus.vps-lifecycle:1,domus.usage.dlq:1,domus.billing-alerts:1"))
+        initArgs = @ResourceArg(name = "topics", value = TestStreams.TOPICS))
+@WithTestResource(value = KeycloakTestResource.class, scope = TestResourceScope.GLOBAL)
 class BillingApiTest {
     static final BillingPeriod NOV = new BillingPeriod(YearMonth.of(2026, 11));
 
@@ -64,6 +69,30 @@ class BillingApiTest {
 
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;
+
+    @ConfigProperty(name = "domus.test.token-url")
+    String tokenUrl;
+    @ConfigProperty(name = "domus.test.user.ops.username")
+    String ops;
+    @ConfigProperty(name = "domus.test.user.ops.password")
+    String opsPassword;
+
+    /**
+     * Every call of this class is made as the operator (realm role {@code operator}, allowed on tenant routes too);
+     * tenant scoping against the control plane is {@code BillingAuthTest}'s subject.
+     */
+    @BeforeEach
+    void asOperator() {
+        String jwt = given().formParam("grant_type", "password").formParam("client_id", "domus-cli")
+                .formParam("username", ops).formParam("password", opsPassword).post(tokenUrl).then().statusCode(200)
+                .extract().path("access_token");
+        RestAssured.authentication = RestAssured.oauth2(jwt);
+    }
+
+    @AfterEach
+    void anonymousAgain() {
+        RestAssured.authentication = RestAssured.DEFAULT_AUTH;
+    }
 
     UUID org(TestStreams.Stream s) {
         ingest.store(s.usage(), s.lifecycle());

@@ -12,6 +12,7 @@ import dev.domus.billing.infra.UsageConsumer;
 import dev.domus.billing.rating.BillingPeriod;
 import dev.domus.billing.service.BillingService;
 import dev.domus.stack.quarkus.KafkaTestResource;
+import dev.domus.stack.quarkus.KeycloakTestResource;
 import dev.domus.stack.quarkus.PostgresTestResource;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.ResourceArg;
@@ -47,7 +48,8 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = PostgresTestResource.class, scope = TestResourceScope.GLOBAL,
         initArgs = @ResourceArg(name = "database", value = "billing"))
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL,
-        initArgs = @ResourceArg(name = "topics", value = "domus.usage:3,domus.vps-lifecycle:1,domus.usage.dlq:1,domus.billing-alerts:1"))
+        initArgs = @ResourceArg(name = "topics", value = TestStreams.TOPICS))
+@WithTestResource(value = KeycloakTestResource.class, scope = TestResourceScope.GLOBAL)
 class BillingBench {
     static final BillingPeriod OCT = new BillingPeriod(YearMonth.of(2026, 10));
     /** Per organization: 2 VPSs (s-1) x 500 hours of vps_minutes + 500 transfer reports = 1500 events. */

@@ -8,6 +8,7 @@ import dev.domus.api.events.Topics;
 import dev.domus.api.events.UsageMetric;
 import dev.domus.billing.TestStreams;
 import dev.domus.stack.quarkus.KafkaTestResource;
+import dev.domus.stack.quarkus.KeycloakTestResource;
 import dev.domus.stack.quarkus.PostgresTestResource;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.ResourceArg;
@@ -42,7 +43,8 @@ import org.junit.jupiter.api.Test;
 @WithTestResource(value = PostgresTestResource.class, scope = TestResourceScope.GLOBAL,
         initArgs = @ResourceArg(name = "database", value = "billing"))
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL,
-        initArgs = @ResourceArg(name = "topics", value = "domus.usage:3,domus.vps-lifecycle:1,domus.usage.dlq:1,domus.billing-alerts:1"))
+        initArgs = @ResourceArg(name = "topics", value = TestStreams.TOPICS))
+@WithTestResource(value = KeycloakTestResource.class, scope = TestResourceScope.GLOBAL)
 class DeadLetterTest {
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrap;

@@ -12,6 +12,7 @@ import dev.domus.billing.service.BillingException;
 import dev.domus.billing.service.BillingService;
 import dev.domus.billing.service.Invoice;
 import dev.domus.stack.quarkus.KafkaTestResource;
+import dev.domus.stack.quarkus.KeycloakTestResource;
 import dev.domus.stack.quarkus.PostgresTestResource;
 import io.agroal.api.AgroalDataSource;
 import io.quarkus.test.common.ResourceArg;
@@ -44,7 +45,8 @@ import org.junit.jupiter.api.TestInstance;
 @WithTestResource(value = PostgresTestResource.class, scope = TestResourceScope.GLOBAL,
         initArgs = @ResourceArg(name = "database", value = "billing"))
 @WithTestResource(value = KafkaTestResource.class, scope = TestResourceScope.GLOBAL,
-        initArgs = @ResourceArg(name = "topics", value = "domus.usage:3,domus.vps-lifecycle:1,domus.usage.dlq:1,domus.billing-alerts:1"))
+        initArgs = @ResourceArg(name = "topics", value = TestStreams.TOPICS))
+@WithTestResource(value = KeycloakTestResource.class, scope = TestResourceScope.GLOBAL)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ExactlyOnceTest {
     static final BillingPeriod NOV = new BillingPeriod(YearMonth.of(2026, 11));
