@@ -129,7 +129,7 @@ class MigrationFaultIT {
         assertThat(xl(a, runA, STEP, "unpause", NAME).status()).isZero();
         assertThat(awaitCount(outA, COUNT, 5, TIMEOUT)).as("guest counts:%n%s", outA).isTrue();
 
-        String before = ssh(a, key, "dd if=/dev/urandom of=/root/data/before.bin bs=64k count=16 2>/dev/null && sync"
+        String before = ssh(a, key, "dd if=/dev/urandom of=/root/data/before.bin bs=64k count=4 2>/dev/null && sync"
                 + " && sha256sum /root/data/before.bin");
         String beforeSum = before.strip().split("\\s+")[0];
         assertThat(beforeSum).hasSize(64);
@@ -392,18 +392,33 @@ class MigrationFaultIT {
                 "ServerAliveInterval=0", "-o", "LogLevel=ERROR", "root@" + GUEST_IP, command);
     }
 
-    /** Runs {@code command} on the guest over SSH from host A, retrying while dropbear is not up yet. */
-    private static String ssh(NetNs ns, Path key, String command) throws Exception {
+    /**
+     * Runs {@code command} on the guest over SSH from host A, retrying while dropbear is not up yet; each attempt may
+     * take minutes on a loaded box (the first login waits for the guest's host key generation).
+     */
+    private String ssh(NetNs ns, Path key, String command) throws Exception {
         Instant deadline = Instant.now().plus(TIMEOUT);
-        NetNs.Result r;
+        String why;
         do {
-            r = ns.exec(sshCommand(key, command).toArray(String[]::new));
-            if (r.exit() == 0) {
-                return r.out();
+            Process p = ns.start(sshCommand(key, command), pb -> { });
+            started.add(p);
+            StreamCapture out = StreamCapture.of(p.getInputStream());
+            StreamCapture err = StreamCapture.of(p.getErrorStream());
+            if (p.waitFor(STEP.toMillis(), TimeUnit.MILLISECONDS)) {
+                out.join();
+                err.join();
+                started.remove(p);
+                if (p.exitValue() == 0) {
+                    return out.toString();
+                }
+                why = "exit " + p.exitValue() + ": " + err;
+            } else {
+                p.destroyForcibly();
+                why = "no answer within " + STEP + ": " + err;
             }
             Thread.sleep(2000); // dropbear may still be generating its host key
         } while (Instant.now().isBefore(deadline));
-        throw new AssertionError("ssh failed: exit " + r.exit() + " " + r.out() + " " + r.err());
+        throw new AssertionError("ssh '" + command + "' failed: " + why);
     }
 
     private static String debugfs(Path image, String request) throws Exception {
