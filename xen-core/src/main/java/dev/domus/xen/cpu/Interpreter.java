@@ -10,6 +10,20 @@ import java.lang.foreign.ValueLayout;
  * instruction boundary. The loop is plain code over primitives: no allocation per instruction.
  */
 public final class Interpreter implements CpuEngine {
+    static {
+        // Load what run() calls only for rarer instructions now. C2 compiles run() seconds before a booting guest
+        // executes its first F/D instruction (user space); a call to a class not yet loaded is compiled as an
+        // "unloaded" uncommon trap, so that first FP instruction threw the whole compiled loop away (boot trace:
+        // a second C2 compile of run() plus seconds in profiled C1 code). PerMethodTrapLimit does not cover it.
+        for (String c : new String[] {"dev.domus.xen.cpu.FpExec", "dev.domus.xen.cpu.Atomics"}) {
+            try {
+                Class.forName(c, true, Interpreter.class.getClassLoader());
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException("xen-core is incomplete: " + c + " is missing", e);
+            }
+        }
+    }
+
     @Override
     public int execute(Hart h, int budget) {
         int n = run(h, budget, false);
