@@ -52,6 +52,7 @@ public final class Platform implements AutoCloseable {
     private String apiUrl;
     private int apiPort;
     private boolean closed;
+    private final Thread hook = new Thread(this::close, "domus-platform-stop");
 
     private Platform(PlatformOptions options, PrintStream progress) {
         this.options = options;
@@ -68,6 +69,9 @@ public final class Platform implements AutoCloseable {
     public static Platform start(PlatformOptions o, PrintStream progress) {
         preflight(o);
         Platform p = new Platform(o, progress);
+        // The services die with this JVM on their own (parent-death signal); the network and the domain runners
+        // inside it need this hook (a SIGKILL of the JVM leaves them for the next start or deploy/down).
+        Runtime.getRuntime().addShutdownHook(p.hook);
         try {
             p.boot();
             return p;
@@ -424,6 +428,13 @@ public final class Platform implements AutoCloseable {
             return;
         }
         closed = true;
+        if (Thread.currentThread() != hook) {
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // The JVM is shutting down: the hook finds the platform closed.
+            }
+        }
         for (int i = 1; i < agents.length; i++) {
             if (agents[i] != null) {
                 agents[i].close(Duration.ofSeconds(15));

@@ -67,7 +67,9 @@ public class KafkaBus implements EventSink {
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         // Retry across a broker restart instead of dropping events.
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "300000");
-        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "10000");
+        // send() waits this long for topic metadata; a broker restart takes 8-23 s on a loaded box, and an event
+        // that fails here (an action result) is lost for good (PlatformIT: create during a broker restart).
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "120000");
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
 
         Properties c = new Properties();
