@@ -268,7 +268,14 @@ public final class DomainRunner implements AutoCloseable {
                 handshakeAccepted.set(true);
                 try {
                     DomainConfig config = DomainRecord.decode(incoming.domain());
-                    built.complete(start(config, dir, restoringFactory(incoming), true));
+                    DomainRunner r = start(config, dir, preparingFactory(incoming), true);
+                    try {
+                        r.domain().prestart();
+                    } catch (RuntimeException e) {
+                        r.terminate();
+                        throw e;
+                    }
+                    built.complete(r);
                 } catch (Throwable t) {
                     built.completeExceptionally(t);
                 }
@@ -292,6 +299,17 @@ public final class DomainRunner implements AutoCloseable {
             }
             throw new DomainException(DomainException.LAUNCH, "cannot build the migrated domain: " + cause);
         }
+        long builtAt = System.nanoTime();
+        try {
+            runner.domain().restoreMachineState(in.state());
+        } catch (RuntimeException e) {
+            in.refuse("cannot apply the device state: " + e.getMessage());
+            in.close();
+            runner.terminate();
+            throw new DomainException(DomainException.SNAPSHOT, "cannot apply the migrated device state: "
+                    + e.getMessage());
+        }
+        long restoredAt = System.nanoTime();
         try {
             in.ack();
         } catch (IOException e) {
@@ -302,10 +320,16 @@ public final class DomainRunner implements AutoCloseable {
             throw new DomainException(DomainException.IO, "migration ACK failed: " + e.getMessage());
         }
         long ackAt = System.nanoTime();
-        in.close();
         runner.domain().unpause();
-        Log.info("migration_resumed", "domain", runner.config.name(), "build_us", (ackAt - receivedAt) / 1000,
-                "resume_us", (System.nanoTime() - ackAt) / 1000);
+        long resumedAt = runner.domain().resumedAtNanos();
+        in.close();
+        // nanoTime is CLOCK_MONOTONIC on Linux: resumed_ns compares with the source's paused_at_ns on one host.
+        long stateAt = in.stateReceivedAtNanos();
+        Log.info("migration_resumed", "domain", runner.config.name(), "state_at_ns", stateAt, "resumed_ns",
+                resumedAt, "decode_us", in.stateDecodeNanos() / 1000, "receive_us", (receivedAt - stateAt) / 1000,
+                "wait_built_us", (builtAt - receivedAt) / 1000, "restore_us", (restoredAt - builtAt) / 1000,
+                "ack_us", (ackAt - restoredAt) / 1000,
+                "resume_us", (resumedAt - ackAt) / 1000);
         Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
                 in.bytesReceived());
         return runner;
@@ -386,6 +410,16 @@ public final class DomainRunner implements AutoCloseable {
             }
             return Machines.create(cfg, listener);
         };
+    }
+
+    /**
+     * For an incoming migration: the first machine takes the migrated RAM and gets its state later
+     * ({@link Domain#restoreMachineState}); a later restart (reboot) boots the configuration afresh.
+     */
+    static MachineFactory preparingFactory(dev.domus.xen.snapshot.MachineImage image) {
+        AtomicBoolean used = new AtomicBoolean();
+        return (cfg, listener) -> used.compareAndSet(false, true) ? Machines.prepare(cfg, listener, image)
+                : Machines.create(cfg, listener);
     }
 
     private static String value(String[] args, int i, String flag) {

@@ -5,6 +5,7 @@ import dev.domus.xen.api.Machine;
 import dev.domus.xen.api.MachineConfig;
 import dev.domus.xen.memory.DirtyLog;
 import dev.domus.xen.memory.GuestMemory;
+import dev.domus.xen.snapshot.MachineState;
 import dev.domus.xen.snapshot.Snapshots;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -19,22 +20,25 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The sending side of a pre-copy live migration of one running machine.
  *
- * <p>Phases: handshake, full RAM (zero pages skipped: the target's RAM starts zeroed), dirty rounds until the
- * dirty remainder fits {@link Options#downtimeMillis()} at the bandwidth measured in the previous round (after
- * {@link Options#maxRounds()} the vCPUs are throttled for a few more rounds), pause, last pages and device state,
- * then the target's ACK. Any failure before the ACK turns dirty logging off, lifts the throttle and resumes the
+ * <p>Phases: handshake, a brief pause to switch dirty logging on and take a preview of the device state (sent to
+ * warm up both sides' state codec), full RAM (zero pages skipped: the target's RAM starts zeroed), dirty rounds
+ * each ended by a sync with the target, until the modelled downtime of the dirty remainder fits
+ * {@link Options#downtimeMillis()} ({@link Convergence}: measured end-to-end bandwidth plus measured fixed costs;
+ * a guest that dirties as fast as we send, or {@link Options#maxRounds()}, throttles the vCPUs step by step), pause,
+ * last pages and device state, then the target's ACK. Any failure before the ACK turns dirty logging off, lifts the throttle and resumes the
  * guest, so the source keeps running and only one copy ever runs.
  */
 public final class MigrationSource {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
     private static final int PAGES_PER_FRAME = 255;
-    private static final int THROTTLE_ROUNDS = 5;
+    private static final int WARM_UP_ENCODES = 20;
+    private static final System.Logger LOG = System.getLogger(MigrationSource.class.getName());
     private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[PAGE]);
 
     /**
      * @param downtimeMillis  target downtime (pause to ACK) used to decide when to stop and copy
      * @param maxRounds       dirty rounds before the vCPUs are throttled
-     * @param throttlePercent cpu cap while throttled (percent of one core over all vCPUs)
+     * @param throttlePercent lowest cpu cap the throttle steps down to (percent of one core over all vCPUs)
      * @param connectMillis   TCP connect and handshake timeout
      * @param ackMillis       how long to wait for the target's ACK after the last byte
      */
@@ -96,7 +100,6 @@ public final class MigrationSource {
     private Result run(InetSocketAddress target) {
         long t0 = System.nanoTime();
         DirtyLog log = machine.dirtyLog();
-        GuestMemory ram = machine.memory();
         boolean paused = false;
         boolean logging = false;
         boolean throttled = false;
@@ -108,70 +111,72 @@ public final class MigrationSource {
             handshake(s);
             s.setTimeout(options.ackMillis());
             phase = "full RAM";
+            Convergence conv = new Convergence(options.downtimeMillis() * 1000L, options.maxRounds(),
+                    config.vcpus(), options.throttlePercent());
+            long pauseStart = System.nanoTime();
             machine.pause();
+            long pauseNanos = System.nanoTime() - pauseStart;
             log.setEnabled(true);
             logging = true;
+            byte[] preview = Snapshots.encodeState(machine.captureState(domain));
             machine.resume();
+            conv.fixedCost(warmUp(s, preview, pauseNanos));
+            int round = 0;
             long roundStart = System.nanoTime();
             long before = s.bytesOut();
-            sendAllNonZero(s, ram);
-            long bw = bandwidth(s.bytesOut() - before, roundStart);
+            sendAllNonZero(s, machine.memory());
+            sync(s, round);
+            long roundNanos = System.nanoTime() - roundStart;
+            long roundBytes = s.bytesOut() - before;
+            conv.sample(roundBytes, roundNanos);
             long[] dirty = new long[log.words()];
-            int round = 0;
             phase = "dirty rounds";
+            Convergence.Decision d;
             while (true) {
                 checkCancelled();
                 long remaining = fetch(log, dirty);
-                listener.progress(new Progress(round, s.bytesOut(), pagesSent, remaining, bw, throttled));
-                long estimateMicros = bw <= 0 ? Long.MAX_VALUE : remaining * PAGE * 1_000_000L / bw;
-                if (estimateMicros <= options.downtimeMillis() * 1000L
-                        || round >= options.maxRounds() + THROTTLE_ROUNDS) {
+                long remainingBytes = remaining * (8 + PAGE);
+                d = conv.next(round, remainingBytes, remainingBytes, roundBytes);
+                listener.progress(new Progress(round, s.bytesOut(), pagesSent, remaining, conv.bandwidth(),
+                        throttled));
+                LOG.log(System.Logger.Level.INFO, "event=migration_round round=" + round + " sent_bytes="
+                        + roundBytes + " round_us=" + roundNanos / 1000 + " dirty_pages=" + remaining
+                        + " bandwidth_bps=" + conv.bandwidth() + " estimate_us=" + d.estimateMicros()
+                        + " action=" + d.action() + " cap_percent=" + d.capPercent());
+                if (d.action() == Convergence.Action.STOP) {
                     break;
                 }
-                if (round >= options.maxRounds() && !throttled) {
-                    machine.setCpuCap(options.throttlePercent());
+                if (d.action() == Convergence.Action.THROTTLE) {
+                    machine.setCpuCap(d.capPercent());
                     throttled = true;
                 }
                 round++;
                 roundStart = System.nanoTime();
                 before = s.bytesOut();
-                sendPages(s, ram, dirty);
-                bw = bandwidth(s.bytesOut() - before, roundStart);
+                sendPages(s, machine.memory(), dirty);
+                sync(s, round);
+                roundNanos = System.nanoTime() - roundStart;
+                roundBytes = s.bytesOut() - before;
+                conv.sample(roundBytes, roundNanos);
             }
             checkCancelled();
             phase = "stop-and-copy";
-            long pauseAt = System.nanoTime();
-            machine.pause();
             paused = true;
-            long[] last = new long[dirty.length];
-            fetch(log, last);
-            for (int i = 0; i < last.length; i++) {
-                dirty[i] |= last[i];
-            }
-            long finalPages = 0;
-            for (long w : dirty) {
-                finalPages += Long.bitCount(w);
-            }
-            sendPages(s, ram, dirty);
-            s.send(Stream.STATE, Snapshots.encodeState(machine.captureState(domain)));
-            s.flush();
-            long sentAt = System.nanoTime();
-            phase = "waiting for the target's ACK";
-            Stream.Frame ack = s.receive();
-            if (ack.type() == Stream.ERROR) {
-                throw new MigrationException("target refused the machine: "
-                        + new String(ack.payload(), java.nio.charset.StandardCharsets.UTF_8));
-            }
-            if (ack.type() != Stream.ACK) {
-                throw new MigrationException("unexpected frame type " + ack.type() + " instead of ACK");
-            }
-            long downtime = (System.nanoTime() - pauseAt) / 1000;
-            System.getLogger(MigrationSource.class.getName()).log(System.Logger.Level.INFO,
-                    "event=migration_stop_copy pause_to_sent_us=" + (sentAt - pauseAt) / 1000 + " sent_to_ack_us="
-                            + (System.nanoTime() - sentAt) / 1000 + " final_pages=" + finalPages);
+            StopCopy sc = stopAndCopy(s, log, dirty);
+            long downtime = (sc.ackAt() - sc.pauseAt()) / 1000;
+            LOG.log(System.Logger.Level.INFO, "event=migration_stop_copy paused_at_ns=" + sc.pauseAt()
+                    + " pause_us=" + (sc.stoppedAt() - sc.pauseAt()) / 1000
+                    + " pages_us=" + (sc.pagesAt() - sc.stoppedAt()) / 1000
+                    + " state_us=" + (sc.stateAt() - sc.pagesAt()) / 1000
+                    + " flush_us=" + (sc.sentAt() - sc.stateAt()) / 1000
+                    + " ack_wait_us=" + (sc.ackAt() - sc.sentAt()) / 1000
+                    + " downtime_us=" + downtime + " estimate_us=" + d.estimateMicros() + " forced=" + d.forced()
+                    + " final_pages=" + sc.finalPages() + " state_bytes=" + sc.stateBytes()
+                    + " bandwidth_bps=" + conv.bandwidth() + " fixed_us=" + conv.fixedMicros()
+                    + " rounds=" + (round + 1) + " cap_percent=" + conv.capPercent());
             log.setEnabled(false);
             return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (System.nanoTime() - t0) / 1_000_000,
-                    finalPages);
+                    sc.finalPages());
         } catch (IOException | RuntimeException e) {
             // Before the ACK the guest still lives here only: undo everything and let it run on.
             if (!paused) {
@@ -189,6 +194,82 @@ public final class MigrationSource {
             }
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             throw new MigrationException("migration failed during " + phase + ": " + why, e);
+        }
+    }
+
+    /** Timestamps ({@link System#nanoTime()}) of the stop-and-copy steps. */
+    private record StopCopy(long pauseAt, long stoppedAt, long pagesAt, long stateAt, long sentAt, long ackAt,
+                            long finalPages, int stateBytes) { }
+
+    /**
+     * The downtime: pause, the pages dirtied since the last round plus those fetched but not sent, the device
+     * state, then the target's ACK. Everything this needs was allocated and run once before (warm-up), so no
+     * class loading or interpreted first run lands here.
+     */
+    private StopCopy stopAndCopy(Stream s, DirtyLog log, long[] dirty) throws IOException {
+        long pauseAt = System.nanoTime();
+        machine.pause();
+        long stoppedAt = System.nanoTime();
+        long finalPages = 0;
+        for (int w = 0; w < dirty.length; w++) {
+            dirty[w] |= log.fetchAndClear(w);
+            finalPages += Long.bitCount(dirty[w]);
+        }
+        sendPages(s, machine.memory(), dirty);
+        long pagesAt = System.nanoTime();
+        byte[] state = Snapshots.encodeState(machine.captureState(domain));
+        s.send(Stream.STATE, state);
+        long stateAt = System.nanoTime();
+        s.flush();
+        long sentAt = System.nanoTime();
+        Stream.Frame ack = s.receive();
+        long ackAt = System.nanoTime();
+        if (ack.type() == Stream.ERROR) {
+            throw new MigrationException("target refused the machine: " + ack.text());
+        }
+        if (ack.type() != Stream.ACK) {
+            throw new MigrationException("unexpected frame type " + ack.type() + " instead of ACK");
+        }
+        return new StopCopy(pauseAt, stoppedAt, pagesAt, stateAt, sentAt, ackAt, finalPages, state.length);
+    }
+
+    /**
+     * Runs the stop-and-copy code paths once while the guest runs: encodes the preview state a few more times (so
+     * the encoder is loaded and compiled), sends it (the target decodes and checks it the same way) and measures a
+     * sync round trip. Returns the fixed part of the downtime in microseconds: the measured vCPU stop latency, one
+     * state encode and one round trip.
+     */
+    private long warmUp(Stream s, byte[] preview, long pauseNanos) throws IOException {
+        long encodeNanos = Long.MAX_VALUE;
+        MachineState state = Snapshots.decodeState(preview);
+        for (int i = 0; i < WARM_UP_ENCODES; i++) {
+            long a = System.nanoTime();
+            Snapshots.encodeState(state);
+            encodeNanos = Math.min(encodeNanos, System.nanoTime() - a);
+        }
+        s.send(Stream.PREVIEW, preview);
+        long rtt = Long.MAX_VALUE;
+        for (int i = 0; i < 3; i++) {
+            long a = System.nanoTime();
+            sync(s, -1 - i);
+            rtt = Math.min(rtt, System.nanoTime() - a);
+        }
+        // The vCPU stop latency of a cold first pause overstates a warm one; cap its share at 1 ms.
+        return (Math.min(pauseNanos, 1_000_000L) + encodeNanos + rtt) / 1000;
+    }
+
+    /** Flushes and waits until the target applied everything sent so far. */
+    private static void sync(Stream s, long seq) throws IOException {
+        byte[] b = new byte[8];
+        ByteBuffer.wrap(b).putLong(seq);
+        s.send(Stream.SYNC, b);
+        s.flush();
+        Stream.Frame f = s.receive();
+        if (f.type() == Stream.ERROR) {
+            throw new MigrationException("target failed: " + f.text());
+        }
+        if (f.type() != Stream.SYNC_OK || f.length() != 8 || ByteBuffer.wrap(f.payload()).getLong() != seq) {
+            throw new MigrationException("unexpected reply to sync " + seq + ": frame type " + f.type());
         }
     }
 
@@ -217,17 +298,11 @@ public final class MigrationSource {
         s.flush();
         Stream.Frame reply = s.receive();
         if (reply.type() == Stream.ERROR) {
-            throw new MigrationException("target refused: " + new String(reply.payload(),
-                    java.nio.charset.StandardCharsets.UTF_8));
+            throw new MigrationException("target refused: " + reply.text());
         }
         if (reply.type() != Stream.HELLO_OK) {
             throw new MigrationException("unexpected handshake reply type " + reply.type());
         }
-    }
-
-    private static long bandwidth(long bytes, long startNanos) {
-        long ns = Math.max(1, System.nanoTime() - startNanos);
-        return bytes * 1_000_000_000L / ns;
     }
 
     private static long fetch(DirtyLog log, long[] into) {
