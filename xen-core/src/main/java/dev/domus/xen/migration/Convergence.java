@@ -4,13 +4,18 @@ package dev.domus.xen.migration;
 /**
  * The pre-copy convergence decision, kept free of I/O so it can be tested on its own.
  *
- * <p>The downtime of a stop-and-copy is modelled as {@code fixed + bytes / bandwidth}: {@code fixed} is what the
- * source measured for the parts that do not depend on the dirty set (vCPU stop latency, capturing and encoding the
- * device state, one round trip), {@code bandwidth} the end-to-end rate of the recent rounds. Every round ends with a
- * sync the target answers only after it applied everything before it, so a sample is bytes over the time until the
- * target had them, not the time to fill socket buffers. Small rounds are dominated by the round trip and would
- * understate the rate: samples are combined as a byte-weighted ratio (sum of bytes over sum of time, older rounds
- * decaying by half each round), so the big rounds set the estimate.
+ * <p>The downtime of a stop-and-copy is modelled as {@code fixed + rtt + bytes / bandwidth}: {@code fixed} is what
+ * the source measured for the parts that do not depend on the dirty set (capturing and encoding the device state),
+ * {@code rtt} the smallest sync round trip seen, {@code bandwidth} the end-to-end rate of the recent rounds. Every
+ * round ends with a sync the target answers only after it applied everything before it, so a round's time is
+ * {@code rtt + bytes / bandwidth} until the target had the bytes, not the time to fill socket buffers. Rounds of
+ * less than {@link #MIN_SAMPLE_BYTES} are round-trip samples only (their time is mostly the round trip); bigger
+ * ones are combined as a byte-weighted ratio (sum of bytes over sum of transfer time, older rounds decaying by half
+ * per sample), so the big rounds set the estimate.
+ *
+ * <p>When the page-dependent part is already below a quarter of the target, more rounds cannot shorten the
+ * downtime (the fixed part dominates, e.g. on a loaded host): the copy stops then even if the estimate exceeds the
+ * target, and the decision says so.
  *
  * <p>When the guest dirties pages about as fast as they are sent (more than half of a round's pages dirtied again
  * during that round, twice in a row) or after {@code maxRounds}, the vCPUs are throttled, halving their cap each
@@ -21,6 +26,8 @@ final class Convergence {
     /** Rounds at the lowest throttle before stop-and-copy is forced. */
     static final int FORCED_ROUNDS = 5;
     private static final double DECAY = 0.5;
+    /** Rounds smaller than this only measure the round trip. */
+    static final long MIN_SAMPLE_BYTES = 64 * 1024;
 
     /** What the source does after a round. */
     enum Action { CONTINUE, THROTTLE, STOP }
@@ -29,9 +36,14 @@ final class Convergence {
      * @param action         what to do next
      * @param capPercent     the vCPU cap to apply with {@link Action#THROTTLE} (percent of one core over all vCPUs)
      * @param estimateMicros the modelled downtime of stopping now
-     * @param forced         STOP although the estimate exceeds the target
+     * @param forced         STOP although the estimate exceeds the target: the throttle did not help
+     * @param fixedBound     STOP although the estimate exceeds the target: the fixed part alone is too big
      */
-    record Decision(Action action, int capPercent, long estimateMicros, boolean forced) { }
+    record Decision(Action action, int capPercent, long estimateMicros, boolean forced, boolean fixedBound) {
+        Decision(Action action, int capPercent, long estimateMicros) {
+            this(action, capPercent, estimateMicros, false, false);
+        }
+    }
 
     private final long targetMicros;
     private final int maxRounds;
@@ -40,6 +52,7 @@ final class Convergence {
     private double weightedBytes;
     private double weightedNanos;
     private long fixedMicros;
+    private long rttNanos = Long.MAX_VALUE;
     private int capPercent;
     private int hotRounds;
     private int roundsAtFloor;
@@ -62,16 +75,37 @@ final class Convergence {
         this.capPercent = fullCapPercent;
     }
 
-    /** One end-to-end transfer: {@code bytes} were applied by the target {@code nanos} after the first was sent. */
+    /**
+     * One end-to-end transfer: {@code bytes} were applied by the target {@code nanos} after the first was sent
+     * (including the sync's round trip).
+     */
     void sample(long bytes, long nanos) {
-        if (bytes <= 0 || nanos <= 0) {
+        if (nanos <= 0 || bytes < 0) {
             return;
         }
+        if (bytes < MIN_SAMPLE_BYTES) {
+            roundTrip(nanos);
+            return;
+        }
+        long rtt = rttNanos == Long.MAX_VALUE ? 0 : rttNanos;
+        long transfer = Math.max(nanos - rtt, nanos / 10);
         weightedBytes = weightedBytes * DECAY + bytes;
-        weightedNanos = weightedNanos * DECAY + nanos;
+        weightedNanos = weightedNanos * DECAY + transfer;
     }
 
-    /** The part of the downtime that does not depend on the number of pages, as measured by the source. */
+    /** A sync round trip with (almost) nothing before it. */
+    void roundTrip(long nanos) {
+        if (nanos > 0) {
+            rttNanos = Math.min(rttNanos, nanos);
+        }
+    }
+
+    /** The smallest round trip seen, in microseconds (0 before any). */
+    long rttMicros() {
+        return rttNanos == Long.MAX_VALUE ? 0 : rttNanos / 1000;
+    }
+
+    /** The part of the downtime that depends neither on the pages nor on the round trip, as measured. */
     void fixedCost(long micros) {
         fixedMicros = Math.max(0, micros);
     }
@@ -96,7 +130,11 @@ final class Convergence {
         if (bw <= 0) {
             return Long.MAX_VALUE;
         }
-        return fixedMicros + (long) (bytes * 1e6 / bw);
+        return fixedMicros + rttMicros() + variableMicros(bytes, bw);
+    }
+
+    private static long variableMicros(long bytes, long bw) {
+        return (long) (bytes * 1e6 / bw);
     }
 
     /**
@@ -110,14 +148,17 @@ final class Convergence {
     Decision next(int round, long remainingBytes, long dirtiedBytes, long sentBytes) {
         long estimate = estimateMicros(remainingBytes);
         if (estimate <= targetMicros) {
-            return new Decision(Action.STOP, capPercent, estimate, false);
+            return new Decision(Action.STOP, capPercent, estimate);
+        }
+        if (estimate != Long.MAX_VALUE && variableMicros(remainingBytes, bandwidth()) * 4 <= targetMicros) {
+            return new Decision(Action.STOP, capPercent, estimate, false, true);
         }
         if (capPercent <= minCapPercent) {
             roundsAtFloor++;
             if (roundsAtFloor > FORCED_ROUNDS) {
-                return new Decision(Action.STOP, capPercent, estimate, true);
+                return new Decision(Action.STOP, capPercent, estimate, true, false);
             }
-            return new Decision(Action.CONTINUE, capPercent, estimate, false);
+            return new Decision(Action.CONTINUE, capPercent, estimate);
         }
         // Round 0 sends all of RAM: its dirty ratio says nothing about convergence.
         boolean hot = round > 0 && dirtiedBytes * 2 > sentBytes;
@@ -125,8 +166,8 @@ final class Convergence {
         if (hotRounds >= 2 || round >= maxRounds) {
             hotRounds = 0;
             capPercent = Math.max(minCapPercent, capPercent / 2);
-            return new Decision(Action.THROTTLE, capPercent, estimate, false);
+            return new Decision(Action.THROTTLE, capPercent, estimate);
         }
-        return new Decision(Action.CONTINUE, capPercent, estimate, false);
+        return new Decision(Action.CONTINUE, capPercent, estimate);
     }
 }

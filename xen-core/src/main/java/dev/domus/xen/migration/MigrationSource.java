@@ -31,9 +31,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class MigrationSource {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
     private static final int PAGES_PER_FRAME = 255;
-    private static final int WARM_UP_ENCODES = 20;
+    private static final int WARM_UP_ENCODES = 5;
     private static final System.Logger LOG = System.getLogger(MigrationSource.class.getName());
-    private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[PAGE]);
+    private static final long ZERO_CHUNK = 1 << 20;
+    private static final MemorySegment ZERO = MemorySegment.ofArray(new byte[(int) ZERO_CHUNK]);
+    private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+            long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
     /**
      * @param downtimeMillis  target downtime (pause to ACK) used to decide when to stop and copy
@@ -77,6 +80,7 @@ public final class MigrationSource {
     private final AtomicBoolean cancelled;
     private final byte[] frame = new byte[4 + PAGES_PER_FRAME * (8 + PAGE)];
     private long pagesSent;
+    private long sendNanos;
 
     private MigrationSource(Machine machine, MachineConfig config, byte[] domain, Options options, Listener listener,
                             AtomicBoolean cancelled) {
@@ -120,15 +124,19 @@ public final class MigrationSource {
             logging = true;
             byte[] preview = Snapshots.encodeState(machine.captureState(domain));
             machine.resume();
-            conv.fixedCost(warmUp(s, preview, pauseNanos));
+            conv.fixedCost(warmUp(s, preview, conv));
             int round = 0;
             long roundStart = System.nanoTime();
             long before = s.bytesOut();
             sendAllNonZero(s, machine.memory());
+            long scannedAt = System.nanoTime();
             sync(s, round);
             long roundNanos = System.nanoTime() - roundStart;
             long roundBytes = s.bytesOut() - before;
             conv.sample(roundBytes, roundNanos);
+            LOG.log(System.Logger.Level.INFO, "event=migration_full_ram scan_send_us=" + (scannedAt - roundStart) / 1000
+                    + " socket_write_us=" + sendNanos / 1000 + " sync_us=" + (System.nanoTime() - scannedAt) / 1000
+                    + " warm_up_us=" + (roundStart - pauseStart) / 1000 + " first_pause_us=" + pauseNanos / 1000);
             long[] dirty = new long[log.words()];
             phase = "dirty rounds";
             Convergence.Decision d;
@@ -163,16 +171,20 @@ public final class MigrationSource {
             phase = "stop-and-copy";
             paused = true;
             StopCopy sc = stopAndCopy(s, log, dirty);
-            long downtime = (sc.ackAt() - sc.pauseAt()) / 1000;
+            // Downtime starts when the vCPUs have stopped (the guest runs until then), not at the pause request.
+            long downtime = (sc.ackAt() - sc.stoppedAt()) / 1000;
             LOG.log(System.Logger.Level.INFO, "event=migration_stop_copy paused_at_ns=" + sc.pauseAt()
+                    + " stopped_at_ns=" + sc.stoppedAt()
                     + " pause_us=" + (sc.stoppedAt() - sc.pauseAt()) / 1000
                     + " pages_us=" + (sc.pagesAt() - sc.stoppedAt()) / 1000
                     + " state_us=" + (sc.stateAt() - sc.pagesAt()) / 1000
                     + " flush_us=" + (sc.sentAt() - sc.stateAt()) / 1000
                     + " ack_wait_us=" + (sc.ackAt() - sc.sentAt()) / 1000
                     + " downtime_us=" + downtime + " estimate_us=" + d.estimateMicros() + " forced=" + d.forced()
+                    + " fixed_bound=" + d.fixedBound()
                     + " final_pages=" + sc.finalPages() + " state_bytes=" + sc.stateBytes()
                     + " bandwidth_bps=" + conv.bandwidth() + " fixed_us=" + conv.fixedMicros()
+                    + " rtt_us=" + conv.rttMicros()
                     + " rounds=" + (round + 1) + " cap_percent=" + conv.capPercent());
             log.setEnabled(false);
             return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (System.nanoTime() - t0) / 1_000_000,
@@ -235,11 +247,11 @@ public final class MigrationSource {
 
     /**
      * Runs the stop-and-copy code paths once while the guest runs: encodes the preview state a few more times (so
-     * the encoder is loaded and compiled), sends it (the target decodes and checks it the same way) and measures a
-     * sync round trip. Returns the fixed part of the downtime in microseconds: the measured vCPU stop latency, one
-     * state encode and one round trip.
+     * the encoder is loaded and compiled), sends it (the target decodes and checks it the same way) and measures
+     * sync round trips. Returns the fastest state encode in microseconds (the fixed part of the downtime besides
+     * the round trip; the vCPU stop latency is not downtime: the guest runs until its vCPUs stopped).
      */
-    private long warmUp(Stream s, byte[] preview, long pauseNanos) throws IOException {
+    private long warmUp(Stream s, byte[] preview, Convergence conv) throws IOException {
         long encodeNanos = Long.MAX_VALUE;
         MachineState state = Snapshots.decodeState(preview);
         for (int i = 0; i < WARM_UP_ENCODES; i++) {
@@ -248,14 +260,13 @@ public final class MigrationSource {
             encodeNanos = Math.min(encodeNanos, System.nanoTime() - a);
         }
         s.send(Stream.PREVIEW, preview);
-        long rtt = Long.MAX_VALUE;
+        sync(s, -1);
         for (int i = 0; i < 3; i++) {
             long a = System.nanoTime();
-            sync(s, -1 - i);
-            rtt = Math.min(rtt, System.nanoTime() - a);
+            sync(s, -2 - i);
+            conv.roundTrip(System.nanoTime() - a);
         }
-        // The vCPU stop latency of a cold first pause overstates a warm one; cap its share at 1 ms.
-        return (Math.min(pauseNanos, 1_000_000L) + encodeNanos + rtt) / 1000;
+        return encodeNanos / 1000;
     }
 
     /** Flushes and waits until the target applied everything sent so far. */
@@ -314,20 +325,48 @@ public final class MigrationSource {
         return n;
     }
 
+    /**
+     * Sends every page that is not all zero. Pages the kernel never backed are skipped without touching them
+     * ({@link Residency}); within resident runs, zero stretches are skipped with one vectorised {@code mismatch}
+     * per {@link #ZERO_CHUNK} instead of one call per page.
+     */
     private void sendAllNonZero(Stream s, GuestMemory ram) throws IOException {
         MemorySegment seg = ram.segment();
         long pages = ram.size() / PAGE;
+        byte[] resident = Residency.residentPages(seg, PAGE).orElse(null);
         int n = 0;
-        for (long p = 0; p < pages; p++) {
-            if ((p & 4095) == 0) {
-                checkCancelled();
-            }
-            if (seg.asSlice(p * PAGE, PAGE).mismatch(ZERO_PAGE) == -1) {
+        long p = 0;
+        while (p < pages) {
+            if (resident != null && (resident[(int) p] & 1) == 0) {
+                p++;
                 continue;
             }
-            n = add(s, seg, p, n);
+            long end = p + 1;
+            while (end < pages && (resident == null || (resident[(int) end] & 1) != 0)) {
+                end++;
+            }
+            n = sendNonZero(s, seg, p * PAGE, end * PAGE, n);
+            p = end;
         }
         flushPages(s, n);
+    }
+
+    /** Adds the non-zero pages of [from, to) (page aligned) to the current frame; returns its new page count. */
+    private int sendNonZero(Stream s, MemorySegment seg, long from, long to, int n) throws IOException {
+        long off = from;
+        while (off < to) {
+            checkCancelled();
+            long len = Math.min(ZERO_CHUNK, to - off);
+            long m = seg.asSlice(off, len).mismatch(ZERO.asSlice(0, len));
+            if (m == -1) {
+                off += len;
+                continue;
+            }
+            long page = (off + m) / PAGE;
+            n = add(s, seg, page, n);
+            off = (page + 1) * PAGE;
+        }
+        return n;
     }
 
     private void sendPages(Stream s, GuestMemory ram, long[] bitmap) throws IOException {
@@ -346,7 +385,7 @@ public final class MigrationSource {
 
     private int add(Stream s, MemorySegment seg, long page, int n) throws IOException {
         int at = 4 + n * (8 + PAGE);
-        ByteBuffer.wrap(frame, at, 8).putLong(page);
+        LONG_BE.set(frame, at, page);
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, page * PAGE, frame, at + 8, PAGE);
         pagesSent++;
         if (n + 1 == PAGES_PER_FRAME) {
@@ -361,6 +400,8 @@ public final class MigrationSource {
             return;
         }
         ByteBuffer.wrap(frame, 0, 4).putInt(n);
+        long a = System.nanoTime();
         s.send(Stream.PAGES, frame, 0, 4 + n * (8 + PAGE));
+        sendNanos += System.nanoTime() - a;
     }
 }

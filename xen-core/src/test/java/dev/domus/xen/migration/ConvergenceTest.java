@@ -26,22 +26,30 @@ class ConvergenceTest {
         // 1 MB at 100 MB/s = 10 ms, plus 0.7 ms fixed
         assertThat(c.estimateMicros(MB)).isEqualTo(10_700);
         assertThat(c.estimateMicros(0)).isEqualTo(700);
+        c.roundTrip(300_000);
+        c.roundTrip(900_000);
+        assertThat(c.rttMicros()).as("the smallest round trip").isEqualTo(300);
+        assertThat(c.estimateMicros(MB)).isEqualTo(11_000);
     }
 
     @Test
-    void bigRoundsDominateTheBandwidthAndOldRoundsDecay() {
+    void bigRoundsDominateTheBandwidthAndSmallRoundsOnlyMeasureTheRoundTrip() {
         Convergence c = new Convergence(5_000, 30, 1, 20);
         c.sample(200 * MB, 1_000_000_000L); // 200 MB/s over a big round
-        c.sample(8_192, 1_000_000L);         // a tiny round: 8 MB/s, mostly the round trip
-        // (100 MB + 8 KB) / (0.5 s + 1 ms): the tiny round barely moves the estimate
-        assertThat(c.bandwidth()).as("byte-weighted ratio, old round halved").isBetween(199 * MB, 200 * MB);
+        c.sample(8_192, 1_000_000L);         // a tiny round: its time is the round trip
+        assertThat(c.bandwidth()).isEqualTo(200 * MB);
+        assertThat(c.rttMicros()).isEqualTo(1_000);
+        // the next big round: transfer time = round time - round trip; the old round counts half
+        c.sample(100 * MB, 501_000_000L);
+        assertThat(c.bandwidth()).as("(0.5*200 + 100) MB / (0.5*1 + 0.5) s").isEqualTo(200 * MB);
+        c.sample(100 * MB, 2_001_000_000L);
+        assertThat(c.bandwidth()).as("(0.25*200 + 0.5*100 + 100) MB / (0.25 + 0.25 + 2) s").isEqualTo(80 * MB);
         Convergence fresh = new Convergence(5_000, 30, 1, 20);
         fresh.sample(8_192, 1_000_000L);
-        assertThat(fresh.bandwidth()).isEqualTo(8_192_000L);
-        // ignored samples
-        fresh.sample(0, 5);
-        fresh.sample(5, 0);
-        assertThat(fresh.bandwidth()).isEqualTo(8_192_000L);
+        assertThat(fresh.bandwidth()).as("no bandwidth from round trips alone").isZero();
+        fresh.sample(-1, 5);
+        fresh.sample(5 * MB, 0);
+        assertThat(fresh.bandwidth()).isZero();
     }
 
     @Test
@@ -54,6 +62,20 @@ class ConvergenceTest {
         assertThat(d.forced()).isFalse();
         assertThat(d.estimateMicros()).isEqualTo(1_500);
         assertThat(c.next(3, 200_000, 200_000, 400_000).action()).isEqualTo(Convergence.Action.CONTINUE);
+    }
+
+    @Test
+    void stopsWhenOnlyTheFixedPartExceedsTheTarget() {
+        Convergence c = new Convergence(2_000, 30, 1, 20);
+        c.sample(100 * MB, 1_000_000_000L);
+        c.fixedCost(5_000); // e.g. a loaded host: encoding alone takes longer than the target
+        Convergence.Decision d = c.next(1, 40_000, 40_000, MB); // 0.4 ms of pages: rounds cannot help any more
+        assertThat(d.action()).isEqualTo(Convergence.Action.STOP);
+        assertThat(d.fixedBound()).isTrue();
+        assertThat(d.forced()).isFalse();
+        assertThat(d.estimateMicros()).isEqualTo(5_400);
+        assertThat(c.next(1, 100_000, 100_000, MB).action()).as("1 ms of pages: a round still helps")
+                .isEqualTo(Convergence.Action.CONTINUE);
     }
 
     @Test
