@@ -245,14 +245,15 @@ public final class DomainRunner implements AutoCloseable {
             server.setReuseAddress(true);
             server.bind(addr);
             Log.info("migration_listening", "listen", addr);
+            // While waiting for the source, load the classes the machine and the runner will need, so neither the
+            // handshake nor building them competes with class loading in this fresh JVM (started after accept,
+            // it held up the handshake by ~1 s on a loaded host).
+            Thread.ofPlatform().daemon().name("preload-classes").start(DomainRunner::preloadClasses);
             socket = server.accept();
         } catch (IOException e) {
             throw new DomainException(DomainException.IO, "cannot listen for a migration on " + listen + ": "
                     + e.getMessage());
         }
-        // While RAM streams in, load the classes the machine and the runner will need, so building them after the
-        // last page (inside the guest's downtime) does not wait for class loading in this fresh JVM.
-        Thread.ofPlatform().daemon().name("preload-classes").start(DomainRunner::preloadClasses);
         // The domain (sockets, devices, machine) is built as soon as the handshake is accepted, while RAM streams
         // in; it then only waits for the device state, which keeps the build out of the guest's downtime.
         java.util.concurrent.CompletableFuture<DomainRunner> built = new java.util.concurrent.CompletableFuture<>();
@@ -345,8 +346,18 @@ public final class DomainRunner implements AutoCloseable {
         }
     }
 
-    /** Loads (without initialising) every xen-core class from this runner's jar; best effort. */
+    /**
+     * Runs what the handshake needs once (the mmap downcall behind guest RAM, the snapshot codec's statics), then
+     * loads (without initialising) every xen-core class from this runner's jar; best effort.
+     */
     private static void preloadClasses() {
+        try (dev.domus.xen.memory.GuestMemory m = dev.domus.xen.memory.GuestMemory.allocate(0x8000_0000L, 1 << 20)) {
+            m.storeByte(0, (byte) 1);
+            Class.forName("dev.domus.xen.snapshot.Snapshots", true, DomainRunner.class.getClassLoader());
+            Class.forName("dev.domus.xen.migration.MigrationTarget", true, DomainRunner.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
+            // only a lost speed-up
+        }
         try {
             var src = DomainRunner.class.getProtectionDomain().getCodeSource();
             if (src == null || !src.getLocation().getPath().endsWith(".jar")) {

@@ -31,7 +31,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class MigrationSource {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
     private static final int PAGES_PER_FRAME = 255;
-    private static final int WARM_UP_ENCODES = 5;
+    private static final int WARM_UP_ENCODES = 3;
     private static final System.Logger LOG = System.getLogger(MigrationSource.class.getName());
     private static final long ZERO_CHUNK = 1 << 20;
     private static final MemorySegment ZERO = MemorySegment.ofArray(new byte[(int) ZERO_CHUNK]);
@@ -111,9 +111,12 @@ public final class MigrationSource {
         Socket socket = new Socket();
         try (Stream s = new Stream(connect(socket, target))) {
             phase = "handshake";
+            long connectedAt = System.nanoTime();
             s.setTimeout(options.connectMillis());
             handshake(s);
             s.setTimeout(options.ackMillis());
+            LOG.log(System.Logger.Level.INFO, "event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
+                    + " handshake_us=" + (System.nanoTime() - connectedAt) / 1000);
             phase = "full RAM";
             Convergence conv = new Convergence(options.downtimeMillis() * 1000L, options.maxRounds(),
                     config.vcpus(), options.throttlePercent());
@@ -122,7 +125,7 @@ public final class MigrationSource {
             long pauseNanos = System.nanoTime() - pauseStart;
             log.setEnabled(true);
             logging = true;
-            byte[] preview = Snapshots.encodeState(machine.captureState(domain));
+            MachineState preview = machine.captureState(domain);
             machine.resume();
             conv.fixedCost(warmUp(s, preview, conv));
             int round = 0;
@@ -251,15 +254,15 @@ public final class MigrationSource {
      * sync round trips. Returns the fastest state encode in microseconds (the fixed part of the downtime besides
      * the round trip; the vCPU stop latency is not downtime: the guest runs until its vCPUs stopped).
      */
-    private long warmUp(Stream s, byte[] preview, Convergence conv) throws IOException {
+    private long warmUp(Stream s, MachineState preview, Convergence conv) throws IOException {
         long encodeNanos = Long.MAX_VALUE;
-        MachineState state = Snapshots.decodeState(preview);
+        byte[] bytes = null;
         for (int i = 0; i < WARM_UP_ENCODES; i++) {
             long a = System.nanoTime();
-            Snapshots.encodeState(state);
+            bytes = Snapshots.encodeState(preview);
             encodeNanos = Math.min(encodeNanos, System.nanoTime() - a);
         }
-        s.send(Stream.PREVIEW, preview);
+        s.send(Stream.PREVIEW, bytes);
         sync(s, -1);
         for (int i = 0; i < 3; i++) {
             long a = System.nanoTime();

@@ -24,7 +24,7 @@ import java.util.function.Function;
 public final class MigrationTarget {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
     private static final long RAM_BASE = 0x8000_0000L;
-    private static final int WARM_UP_DECODES = 20;
+    private static final int WARM_UP_DECODES = 3;
     private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
