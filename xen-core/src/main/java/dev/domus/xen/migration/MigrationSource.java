@@ -25,8 +25,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * each ended by a sync with the target, until the modelled downtime of the dirty remainder fits
  * {@link Options#downtimeMillis()} ({@link Convergence}: measured end-to-end bandwidth plus measured fixed costs;
  * a guest that dirties as fast as we send, or {@link Options#maxRounds()}, throttles the vCPUs step by step), pause,
- * last pages and device state, then the target's ACK. Any failure before the ACK turns dirty logging off, lifts the throttle and resumes the
- * guest, so the source keeps running and only one copy ever runs.
+ * last pages and device state, then the target's ACK. Any failure before the ACK turns dirty logging off, lifts
+ * the throttle and resumes the guest, so the source keeps running and only one copy ever runs.
  */
 public final class MigrationSource {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
@@ -39,7 +39,7 @@ public final class MigrationSource {
             long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
     /**
-     * @param downtimeMillis  target downtime (pause to ACK) used to decide when to stop and copy
+     * @param downtimeMillis  target downtime (vCPUs stopped to ACK) used to decide when to stop and copy
      * @param maxRounds       dirty rounds before the vCPUs are throttled
      * @param throttlePercent lowest cpu cap the throttle steps down to (percent of one core over all vCPUs)
      * @param connectMillis   TCP connect and handshake timeout
@@ -81,6 +81,8 @@ public final class MigrationSource {
     private final byte[] frame = new byte[4 + PAGES_PER_FRAME * (8 + PAGE)];
     private long pagesSent;
     private long sendNanos;
+    /** What the migration is doing, for the failure message. */
+    private String phase = "connect";
 
     private MigrationSource(Machine machine, MachineConfig config, byte[] domain, Options options, Listener listener,
                             AtomicBoolean cancelled) {
@@ -107,7 +109,7 @@ public final class MigrationSource {
         boolean paused = false;
         boolean logging = false;
         boolean throttled = false;
-        String phase = "connect";
+        phase = "connect";
         Socket socket = new Socket();
         try (Stream s = new Stream(connect(socket, target))) {
             phase = "handshake";
@@ -137,8 +139,8 @@ public final class MigrationSource {
             long roundNanos = System.nanoTime() - roundStart;
             long roundBytes = s.bytesOut() - before;
             conv.sample(roundBytes, roundNanos);
-            LOG.log(System.Logger.Level.INFO, "event=migration_full_ram scan_send_us=" + (scannedAt - roundStart) / 1000
-                    + " socket_write_us=" + sendNanos / 1000 + " sync_us=" + (System.nanoTime() - scannedAt) / 1000
+            LOG.log(System.Logger.Level.INFO, "event=migration_full_ram scan_send_us="
+                    + (scannedAt - roundStart) / 1000 + " socket_write_us=" + sendNanos / 1000 + " sync_us=" + (System.nanoTime() - scannedAt) / 1000
                     + " warm_up_us=" + (roundStart - pauseStart) / 1000 + " first_pause_us=" + pauseNanos / 1000);
             long[] dirty = new long[log.words()];
             phase = "dirty rounds";
@@ -237,6 +239,7 @@ public final class MigrationSource {
         long stateAt = System.nanoTime();
         s.flush();
         long sentAt = System.nanoTime();
+        phase = "waiting for the target's ACK";
         Stream.Frame ack = s.receive();
         long ackAt = System.nanoTime();
         if (ack.type() == Stream.ERROR) {
