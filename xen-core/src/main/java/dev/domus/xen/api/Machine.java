@@ -65,6 +65,25 @@ public interface Machine extends AutoCloseable {
         return java.util.List.of();
     }
 
+    /**
+     * Starts the vCPU threads but keeps them parked as if {@link #pause()} had been called: a later
+     * {@link #resume()} only wakes them (an incoming migration creates threads before, not inside, the downtime).
+     */
+    default void startPaused() {
+        throw new UnsupportedOperationException("this machine cannot start paused");
+    }
+
+    /**
+     * Replaces every vCPU's and device's state with {@code state} (RAM is not touched); only while the machine is
+     * paused or not yet started. An incoming migration builds the machine early and applies the state it got last.
+     *
+     * @throws IllegalStateException when the machine runs
+     * @throws RuntimeException      (a {@code BootException}) when the state does not fit this machine
+     */
+    default void restoreState(dev.domus.xen.snapshot.MachineState state) {
+        throw new UnsupportedOperationException("this machine cannot be restored");
+    }
+
     /** Changes the host CPU cap (percent of one core over all vCPUs, 0 = none), e.g. to throttle a migration. */
     default void setCpuCap(int percent) {
         throw new UnsupportedOperationException("this machine cannot be throttled");

@@ -37,6 +37,16 @@ public final class Machines {
         return new VirtMachine(config, listener, null, null, snapshot);
     }
 
+    /**
+     * Builds a machine whose RAM comes from {@code image} but whose vCPU and device state is applied later with
+     * {@link Machine#restoreState} (an incoming live migration: devices and threads are ready before the state).
+     * {@code image.state()} is not called.
+     */
+    public static Machine prepare(MachineConfig config, MachineListener listener,
+                                  dev.domus.xen.snapshot.MachineImage image) {
+        return new VirtMachine(config, listener, null, null, image, true);
+    }
+
     /** A finished bare-metal run: the program's exit code (HTIF tohost) and its signature region. */
     public record BareMetalResult(java.util.Optional<dev.domus.xen.api.ExitReason> exit, byte[] signature,
                                   long instructions) { }

@@ -96,6 +96,8 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     private long startedAtNanos;
 
     private static final long CAP_WINDOW_NANOS = 10_000_000L;
+    /** How long pause() spins for the vCPUs to park before it falls back to short parks. */
+    private static final long SPIN_NANOS = 200_000L;
     /** Changed by {@link #setCpuCap} (migration throttling); a vCPU sees the new value at its next batch. */
     private volatile long capNanosPerWindow;
     private final long[] capWindowStart;
@@ -124,6 +126,12 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
      */
     VirtMachine(MachineConfig config, MachineListener listener, BootImages images, ElfImage elf,
                 MachineImage snapshot) {
+        this(config, listener, images, elf, snapshot, false);
+    }
+
+    /** With {@code deferState}, RAM comes from {@code snapshot} but its state is left to {@link #restoreState}. */
+    VirtMachine(MachineConfig config, MachineListener listener, BootImages images, ElfImage elf,
+                MachineImage snapshot, boolean deferState) {
         this.config = config;
         this.listener = listener;
         long ramSize = (long) config.memoryMiB() << 20;
@@ -198,7 +206,9 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         if (snapshot != null) {
             this.virtio = VirtioDevices.assemble(config, ram, bus, plic, consoleOut, VirtioDevices.Backends.TAP);
             try {
-                applySnapshot(snapshot);
+                if (!deferState) {
+                    applySnapshot(snapshot);
+                }
             } catch (RuntimeException e) {
                 virtio.close();
                 ram.close();
@@ -235,12 +245,8 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         }
     }
 
-    /** Checks that {@code snapshot} fits this machine, then restores RAM, vCPUs, devices and the clock. */
-    private static void checkFits(MachineConfig config, MachineImage snapshot) {
-        if (snapshot == null) {
-            return;
-        }
-        MachineConfig c = snapshot.state().config();
+    /** Checks that a snapshot of {@code c} fits this machine. */
+    private static void checkFits(MachineConfig config, MachineConfig c) {
         if (c.memoryMiB() != config.memoryMiB() || c.vcpus() != config.vcpus()
                 || c.disks().size() != config.disks().size() || c.nics().size() != config.nics().size()) {
             throw new BootException("snapshot was taken of a machine with " + c.memoryMiB() + " MiB, " + c.vcpus()
@@ -252,8 +258,12 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
 
     private void applySnapshot(MachineImage snapshot) {
         // state() may block until an incoming migration delivered it: everything above is already built by then.
-        checkFits(config, snapshot);
-        MachineState s = snapshot.state();
+        applyState(snapshot.state());
+    }
+
+    /** Restores vCPUs, devices and the clock (RAM is already in place). */
+    private void applyState(MachineState s) {
+        checkFits(config, s.config());
         virtio.restore(s.virtio());
         for (int i = 0; i < harts.length; i++) {
             VcpuState v = s.vcpus().get(i);
@@ -277,6 +287,19 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         }
         rtc.restore(s.rtc());
         clock.setMtime(s.mtime());
+    }
+
+    @Override
+    public synchronized void restoreState(MachineState s) {
+        State st = state.get();
+        if (st != State.PAUSED && st != State.CREATED) {
+            throw new IllegalStateException("machine " + config.name() + " must be paused to be restored, it is "
+                    + st);
+        }
+        if (virtio == null) {
+            throw new IllegalStateException("a bare-metal machine has no state to restore");
+        }
+        applyState(s);
     }
 
     /**
@@ -385,6 +408,22 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         if (!state.compareAndSet(State.CREATED, State.RUNNING)) {
             throw new IllegalStateException("machine " + config.name() + " already started");
         }
+        startThreads();
+    }
+
+    @Override
+    public synchronized void startPaused() {
+        if (!state.compareAndSet(State.CREATED, State.PAUSED)) {
+            throw new IllegalStateException("machine " + config.name() + " already started");
+        }
+        // The threads see pauseRequested first thing and park; resume() then only unparks them.
+        pauseRequested = true;
+        startThreads();
+        awaitParked();
+        clock.freeze();
+    }
+
+    private void startThreads() {
         startedAtNanos = System.nanoTime();
         for (int i = 0; i < harts.length; i++) {
             final int id = i;
@@ -411,14 +450,24 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         for (Hart h : harts) {
             h.wake();
         }
-        for (int i = 0; i < harts.length; i++) {
-            while (parkedForPause.get(i) == 0 && threads[i].isAlive() && !stopping) {
-                Thread.onSpinWait();
-                LockSupport.parkNanos(100_000);
-            }
-        }
+        awaitParked();
         clock.freeze();
         consoleOut.flush();
+    }
+
+    /** Waits until every live vCPU thread parked for the pause: spins briefly (a vCPU sees the request within one
+     *  batch), then polls with short parks so a slow vCPU does not burn this core. */
+    private void awaitParked() {
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        for (int i = 0; i < harts.length; i++) {
+            while (parkedForPause.get(i) == 0 && threads[i].isAlive() && !stopping) {
+                if (System.nanoTime() < spinUntil) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.parkNanos(50_000);
+                }
+            }
+        }
     }
 
     @Override

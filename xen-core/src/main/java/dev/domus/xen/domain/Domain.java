@@ -138,7 +138,41 @@ final class Domain {
                 machine.start();
                 started = true;
             }
+            resumedAtNanos = System.nanoTime();
             setState(DomainState.RUNNING);
+        }
+    }
+
+    /**
+     * Incoming migration: starts the vCPU threads of the paused domain parked, so {@link #unpause()} only wakes
+     * them. No-op once started.
+     */
+    void prestart() {
+        synchronized (lock) {
+            requireAlive("prestart");
+            if (!started && state == DomainState.PAUSED) {
+                machine.startPaused();
+                started = true;
+            }
+        }
+    }
+
+    private volatile long resumedAtNanos;
+
+    /** {@link System#nanoTime()} right after the vCPUs were last released by {@link #unpause()} (before logging). */
+    long resumedAtNanos() {
+        return resumedAtNanos;
+    }
+
+    /** Incoming migration: applies the final vCPU and device state to the paused, prepared machine. */
+    void restoreMachineState(dev.domus.xen.snapshot.MachineState s) {
+        synchronized (lock) {
+            requireAlive("restore");
+            if (state != DomainState.PAUSED) {
+                throw new DomainException(DomainException.BAD_STATE, name(), "the migrated domain must be paused to"
+                        + " take its state, it is " + state.wireName());
+            }
+            machine.restoreState(s);
         }
     }
 

@@ -263,14 +263,15 @@ public final class DomainRunner implements AutoCloseable {
             server.setReuseAddress(true);
             server.bind(addr);
             Log.info("migration_listening", "listen", addr);
+            // While waiting for the source, load the classes the machine and the runner will need, so neither the
+            // handshake nor building them competes with class loading in this fresh JVM (started after accept,
+            // it held up the handshake by ~1 s on a loaded host).
+            Thread.ofPlatform().daemon().name("preload-classes").start(DomainRunner::preloadClasses);
             socket = server.accept();
         } catch (IOException e) {
             throw new DomainException(DomainException.IO, "cannot listen for a migration on " + listen + ": "
                     + e.getMessage());
         }
-        // While RAM streams in, load the classes the machine and the runner will need, so building them after the
-        // last page (inside the guest's downtime) does not wait for class loading in this fresh JVM.
-        Thread.ofPlatform().daemon().name("preload-classes").start(DomainRunner::preloadClasses);
         // The domain (sockets, devices, machine) is built as soon as the handshake is accepted, while RAM streams
         // in; it then only waits for the device state, which keeps the build out of the guest's downtime.
         java.util.concurrent.CompletableFuture<DomainRunner> built = new java.util.concurrent.CompletableFuture<>();
@@ -286,7 +287,14 @@ public final class DomainRunner implements AutoCloseable {
                 handshakeAccepted.set(true);
                 try {
                     DomainConfig config = withDisks(DomainRecord.decode(incoming.domain()), incoming.mirroredDisks());
-                    built.complete(start(config, dir, restoringFactory(incoming), true));
+                    DomainRunner r = start(config, dir, preparingFactory(incoming), true);
+                    try {
+                        r.domain().prestart();
+                    } catch (RuntimeException e) {
+                        r.terminate();
+                        throw e;
+                    }
+                    built.complete(r);
                 } catch (Throwable t) {
                     built.completeExceptionally(t);
                 }
@@ -311,6 +319,18 @@ public final class DomainRunner implements AutoCloseable {
             }
             throw new DomainException(DomainException.LAUNCH, "cannot build the migrated domain: " + cause);
         }
+        long builtAt = System.nanoTime();
+        try {
+            runner.domain().restoreMachineState(in.state());
+        } catch (RuntimeException e) {
+            in.refuse("cannot apply the device state: " + e.getMessage());
+            in.close();
+            runner.terminate();
+            in.discardDisks();
+            throw new DomainException(DomainException.SNAPSHOT, "cannot apply the migrated device state: "
+                    + e.getMessage());
+        }
+        long restoredAt = System.nanoTime();
         try {
             in.awaitCommit();
         } catch (IOException | RuntimeException e) {
@@ -324,11 +344,17 @@ public final class DomainRunner implements AutoCloseable {
         }
         long ackAt = System.nanoTime();
         runner.domain().unpause();
+        long resumedAt = runner.domain().resumedAtNanos();
         in.disksCommitted();
         boolean told = in.done();
         in.close();
-        Log.info("migration_resumed", "domain", runner.config.name(), "build_us", (ackAt - receivedAt) / 1000,
-                "resume_us", (System.nanoTime() - ackAt) / 1000, "done_sent", told);
+        // nanoTime is CLOCK_MONOTONIC on Linux: resumed_ns compares with the source's stopped_at_ns on one host.
+        long stateAt = in.stateReceivedAtNanos();
+        Log.info("migration_resumed", "domain", runner.config.name(), "state_at_ns", stateAt, "resumed_ns",
+                resumedAt, "decode_us", in.stateDecodeNanos() / 1000, "receive_us", (receivedAt - stateAt) / 1000,
+                "wait_built_us", (builtAt - receivedAt) / 1000, "restore_us", (restoredAt - builtAt) / 1000,
+                "commit_us", (ackAt - restoredAt) / 1000,
+                "resume_us", (resumedAt - ackAt) / 1000, "done_sent", told);
         Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
                 in.bytesReceived());
         return runner;
@@ -361,8 +387,18 @@ public final class DomainRunner implements AutoCloseable {
         }
     }
 
-    /** Loads (without initialising) every xen-core class from this runner's jar; best effort. */
+    /**
+     * Runs what the handshake needs once (the mmap downcall behind guest RAM, the snapshot codec's statics), then
+     * loads (without initialising) every xen-core class from this runner's jar; best effort.
+     */
     private static void preloadClasses() {
+        try (dev.domus.xen.memory.GuestMemory m = dev.domus.xen.memory.GuestMemory.allocate(0x8000_0000L, 1 << 20)) {
+            m.storeByte(0, (byte) 1);
+            Class.forName("dev.domus.xen.snapshot.Snapshots", true, DomainRunner.class.getClassLoader());
+            Class.forName("dev.domus.xen.migration.MigrationTarget", true, DomainRunner.class.getClassLoader());
+        } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
+            // only a lost speed-up
+        }
         try {
             var src = DomainRunner.class.getProtectionDomain().getCodeSource();
             if (src == null || !src.getLocation().getPath().endsWith(".jar")) {
@@ -426,6 +462,16 @@ public final class DomainRunner implements AutoCloseable {
             }
             return Machines.create(cfg, listener);
         };
+    }
+
+    /**
+     * For an incoming migration: the first machine takes the migrated RAM and gets its state later
+     * ({@link Domain#restoreMachineState}); a later restart (reboot) boots the configuration afresh.
+     */
+    static MachineFactory preparingFactory(dev.domus.xen.snapshot.MachineImage image) {
+        AtomicBoolean used = new AtomicBoolean();
+        return (cfg, listener) -> used.compareAndSet(false, true) ? Machines.prepare(cfg, listener, image)
+                : Machines.create(cfg, listener);
     }
 
     private static String value(String[] args, int i, String flag) {

@@ -32,8 +32,7 @@ final class Handover {
     static void awaitReady(Stream s) throws IOException {
         Stream.Frame f = s.receive();
         if (f.type() == Stream.ERROR) {
-            throw new MigrationException("target refused the machine: "
-                    + new String(f.payload(), StandardCharsets.UTF_8));
+            throw new MigrationException("target refused the machine: " + f.text());
         }
         if (f.type() != Stream.READY) {
             throw new MigrationException("unexpected frame type " + f.type() + " instead of READY");

@@ -5,6 +5,7 @@ import dev.domus.xen.api.Machine;
 import dev.domus.xen.api.MachineConfig;
 import dev.domus.xen.memory.DirtyLog;
 import dev.domus.xen.memory.GuestMemory;
+import dev.domus.xen.snapshot.MachineState;
 import dev.domus.xen.snapshot.Snapshots;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
@@ -19,23 +20,30 @@ import java.util.concurrent.atomic.AtomicBoolean;
 /**
  * The sending side of a pre-copy live migration of one running machine.
  *
- * <p>Phases: handshake, full RAM (zero pages skipped: the target's RAM starts zeroed), dirty rounds until the
- * dirty remainder fits {@link Options#downtimeMillis()} at the bandwidth measured in the previous round (after
- * {@link Options#maxRounds()} the vCPUs are throttled for a few more rounds), pause, last pages and device state,
- * then the READY / COMMIT / DONE hand-over ({@link Handover}). Any failure before COMMIT turns dirty logging off,
- * lifts the throttle and resumes the guest, so the source keeps running and only one copy ever runs; a failure
+ * <p>Phases: handshake, optional disk mirroring ({@link DiskMirror}: bulk copy while the guest runs), a brief pause
+ * to switch dirty logging on and take a preview of the device state (sent to warm up both sides' state codec), full
+ * RAM (zero pages skipped: the target's RAM starts zeroed), dirty rounds each ended by a sync with the target, until
+ * the modelled downtime of the dirty remainder fits {@link Options#downtimeMillis()} ({@link Convergence}: measured
+ * end-to-end bandwidth plus measured fixed costs; a guest that dirties as fast as we send, or
+ * {@link Options#maxRounds()}, throttles the vCPUs step by step), pause, last disk blocks, last pages and device
+ * state, then the READY / COMMIT / DONE hand-over ({@link Handover}). Any failure before COMMIT turns dirty logging
+ * off, lifts the throttle and resumes the guest, so the source keeps running and only one copy ever runs; a failure
  * after COMMIT leaves the guest paused ({@link MigrationException#inDoubt()}).
  */
 public final class MigrationSource {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
     private static final int PAGES_PER_FRAME = 255;
-    private static final int THROTTLE_ROUNDS = 5;
-    private static final MemorySegment ZERO_PAGE = MemorySegment.ofArray(new byte[PAGE]);
+    private static final int WARM_UP_ENCODES = 3;
+    private static final System.Logger LOG = System.getLogger(MigrationSource.class.getName());
+    private static final long ZERO_CHUNK = 1 << 20;
+    private static final MemorySegment ZERO = MemorySegment.ofArray(new byte[(int) ZERO_CHUNK]);
+    private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+            long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
     /**
-     * @param downtimeMillis  target downtime (pause to ACK) used to decide when to stop and copy
+     * @param downtimeMillis  target downtime (vCPUs stopped to ACK) used to decide when to stop and copy
      * @param maxRounds       dirty rounds before the vCPUs are throttled
-     * @param throttlePercent cpu cap while throttled (percent of one core over all vCPUs)
+     * @param throttlePercent lowest cpu cap the throttle steps down to (percent of one core over all vCPUs)
      * @param connectMillis   TCP connect and handshake timeout
      * @param ackMillis       how long to wait for the target's READY (and DONE) after the last byte
      */
@@ -75,6 +83,11 @@ public final class MigrationSource {
     private final byte[] frame = new byte[4 + PAGES_PER_FRAME * (8 + PAGE)];
     private final java.util.Set<String> mirrorDisks;
     private long pagesSent;
+    private long sendNanos;
+    /** What the migration is doing, for the failure message. */
+    private String phase = "connect";
+    /** COMMIT has left: from here on the source must never resume its guest on its own (see {@link Handover}). */
+    private boolean committed;
 
     private MigrationSource(Machine machine, MachineConfig config, byte[] domain, Options options, Listener listener,
                             AtomicBoolean cancelled, java.util.Set<String> mirrorDisks) {
@@ -111,94 +124,107 @@ public final class MigrationSource {
     private Result run(InetSocketAddress target) {
         long t0 = System.nanoTime();
         DirtyLog log = machine.dirtyLog();
-        GuestMemory ram = machine.memory();
         boolean paused = false;
         boolean logging = false;
         boolean throttled = false;
-        boolean committed = false;
-        String phase = "connect";
+        committed = false;
+        phase = "connect";
         Socket socket = new Socket();
         DiskMirror mirror = DiskMirror.of(machine.disks(), mirrorDisks);
         try (Stream s = new Stream(connect(socket, target))) {
             phase = "handshake";
+            long connectedAt = System.nanoTime();
             s.setTimeout(options.connectMillis());
             byte[] helloOk = handshake(s);
             s.setTimeout(options.ackMillis());
+            LOG.log(System.Logger.Level.INFO, "event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
+                    + " handshake_us=" + (System.nanoTime() - connectedAt) / 1000);
             if (mirror.active()) {
                 DiskMirror.requireTargetAccepts(helloOk);
                 phase = "disk copy";
                 mirror.bulk(s, cancelled::get);
             }
             phase = "full RAM";
+            Convergence conv = new Convergence(options.downtimeMillis() * 1000L, options.maxRounds(),
+                    config.vcpus(), options.throttlePercent());
+            long pauseStart = System.nanoTime();
             machine.pause();
+            long pauseNanos = System.nanoTime() - pauseStart;
             log.setEnabled(true);
             logging = true;
+            MachineState preview = machine.captureState(domain);
             machine.resume();
+            conv.fixedCost(warmUp(s, preview, conv));
+            int round = 0;
             long roundStart = System.nanoTime();
             long before = s.bytesOut();
-            sendAllNonZero(s, ram);
-            long bw = bandwidth(s.bytesOut() - before, roundStart);
+            sendAllNonZero(s, machine.memory());
+            long scannedAt = System.nanoTime();
+            sync(s, round);
+            long roundNanos = System.nanoTime() - roundStart;
+            long roundBytes = s.bytesOut() - before;
+            conv.sample(roundBytes, roundNanos);
+            LOG.log(System.Logger.Level.INFO, "event=migration_full_ram scan_send_us="
+                    + (scannedAt - roundStart) / 1000 + " socket_write_us=" + sendNanos / 1000 + " sync_us=" + (System.nanoTime() - scannedAt) / 1000
+                    + " warm_up_us=" + (roundStart - pauseStart) / 1000 + " first_pause_us=" + pauseNanos / 1000);
             long[] dirty = new long[log.words()];
-            int round = 0;
             phase = "dirty rounds";
+            Convergence.Decision d;
             while (true) {
                 checkCancelled();
                 long remaining = fetch(log, dirty);
-                listener.progress(new Progress(round, s.bytesOut(), pagesSent, remaining, bw, throttled));
-                long estimateMicros = bw <= 0 ? Long.MAX_VALUE : remaining * PAGE * 1_000_000L / bw;
-                if (estimateMicros <= options.downtimeMillis() * 1000L
-                        || round >= options.maxRounds() + THROTTLE_ROUNDS) {
+                long remainingBytes = remaining * (8 + PAGE);
+                d = conv.next(round, remainingBytes, remainingBytes, roundBytes);
+                listener.progress(new Progress(round, s.bytesOut(), pagesSent, remaining, conv.bandwidth(),
+                        throttled));
+                LOG.log(System.Logger.Level.INFO, "event=migration_round round=" + round + " sent_bytes="
+                        + roundBytes + " round_us=" + roundNanos / 1000 + " dirty_pages=" + remaining
+                        + " bandwidth_bps=" + conv.bandwidth() + " estimate_us=" + d.estimateMicros()
+                        + " action=" + d.action() + " cap_percent=" + d.capPercent());
+                if (d.action() == Convergence.Action.STOP) {
                     break;
                 }
-                if (round >= options.maxRounds() && !throttled) {
-                    machine.setCpuCap(options.throttlePercent());
+                if (d.action() == Convergence.Action.THROTTLE) {
+                    machine.setCpuCap(d.capPercent());
                     throttled = true;
                 }
                 round++;
                 roundStart = System.nanoTime();
                 before = s.bytesOut();
-                sendPages(s, ram, dirty);
-                bw = bandwidth(s.bytesOut() - before, roundStart);
+                sendPages(s, machine.memory(), dirty);
+                sync(s, round);
+                roundNanos = System.nanoTime() - roundStart;
+                roundBytes = s.bytesOut() - before;
+                conv.sample(roundBytes, roundNanos);
             }
             checkCancelled();
             if (mirror.active()) {
                 mirror.round(s); // what the guest wrote during the RAM rounds, while it still runs
             }
             phase = "stop-and-copy";
-            long pauseAt = System.nanoTime();
-            machine.pause();
             paused = true;
-            if (mirror.active()) {
-                mirror.finish(s);
-            }
-            long[] last = new long[dirty.length];
-            fetch(log, last);
-            for (int i = 0; i < last.length; i++) {
-                dirty[i] |= last[i];
-            }
-            long finalPages = 0;
-            for (long w : dirty) {
-                finalPages += Long.bitCount(w);
-            }
-            sendPages(s, ram, dirty);
-            s.send(Stream.STATE, Snapshots.encodeState(machine.captureState(domain)));
-            s.flush();
-            long sentAt = System.nanoTime();
-            phase = "waiting for the target's READY";
-            Handover.awaitReady(s);
-            phase = "sending COMMIT";
-            Handover.commit(s);
-            committed = true;
-            phase = "waiting for the target's DONE";
-            Handover.awaitDone(s);
-            long downtime = (System.nanoTime() - pauseAt) / 1000;
-            System.getLogger(MigrationSource.class.getName()).log(System.Logger.Level.INFO,
-                    "event=migration_stop_copy pause_to_sent_us=" + (sentAt - pauseAt) / 1000 + " sent_to_ack_us="
-                            + (System.nanoTime() - sentAt) / 1000 + " final_pages=" + finalPages);
+            StopCopy sc = stopAndCopy(s, log, dirty, mirror);
+            // Downtime starts when the vCPUs have stopped (the guest runs until then), not at the pause request, and ends
+            // here at DONE, which the target sends right after it resumed (an upper bound of the guest-visible gap).
+            long downtime = (sc.doneAt() - sc.stoppedAt()) / 1000;
+            LOG.log(System.Logger.Level.INFO, "event=migration_stop_copy paused_at_ns=" + sc.pauseAt()
+                    + " stopped_at_ns=" + sc.stoppedAt()
+                    + " pause_us=" + (sc.stoppedAt() - sc.pauseAt()) / 1000
+                    + " pages_us=" + (sc.pagesAt() - sc.stoppedAt()) / 1000
+                    + " state_us=" + (sc.stateAt() - sc.pagesAt()) / 1000
+                    + " flush_us=" + (sc.sentAt() - sc.stateAt()) / 1000
+                    + " ready_wait_us=" + (sc.readyAt() - sc.sentAt()) / 1000
+                    + " commit_done_us=" + (sc.doneAt() - sc.readyAt()) / 1000
+                    + " downtime_us=" + downtime + " estimate_us=" + d.estimateMicros() + " forced=" + d.forced()
+                    + " fixed_bound=" + d.fixedBound()
+                    + " final_pages=" + sc.finalPages() + " state_bytes=" + sc.stateBytes()
+                    + " bandwidth_bps=" + conv.bandwidth() + " fixed_us=" + conv.fixedMicros()
+                    + " rtt_us=" + conv.rttMicros()
+                    + " rounds=" + (round + 1) + " cap_percent=" + conv.capPercent());
             log.setEnabled(false);
             mirror.stop();
             return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (System.nanoTime() - t0) / 1_000_000,
-                    finalPages);
+                    sc.finalPages());
         } catch (IOException | RuntimeException e) {
             mirror.stop();
             if (committed) {
@@ -232,6 +258,85 @@ public final class MigrationSource {
         }
     }
 
+    /** Timestamps ({@link System#nanoTime()}) of the stop-and-copy steps. */
+    private record StopCopy(long pauseAt, long stoppedAt, long pagesAt, long stateAt, long sentAt, long readyAt,
+                            long doneAt, long finalPages, int stateBytes) { }
+
+    /**
+     * The downtime: pause, the last dirty disk blocks, the pages dirtied since the last round plus those fetched but
+     * not sent, the device state, then the hand-over (READY, COMMIT, DONE). Everything this needs was allocated and run once before (warm-up), so no
+     * class loading or interpreted first run lands here.
+     */
+    private StopCopy stopAndCopy(Stream s, DirtyLog log, long[] dirty, DiskMirror mirror) throws IOException {
+        long pauseAt = System.nanoTime();
+        machine.pause();
+        long stoppedAt = System.nanoTime();
+        if (mirror.active()) {
+            mirror.finish(s);
+        }
+        long finalPages = 0;
+        for (int w = 0; w < dirty.length; w++) {
+            dirty[w] |= log.fetchAndClear(w);
+            finalPages += Long.bitCount(dirty[w]);
+        }
+        sendPages(s, machine.memory(), dirty);
+        long pagesAt = System.nanoTime();
+        byte[] state = Snapshots.encodeState(machine.captureState(domain));
+        s.send(Stream.STATE, state);
+        long stateAt = System.nanoTime();
+        s.flush();
+        long sentAt = System.nanoTime();
+        phase = "waiting for the target's READY";
+        Handover.awaitReady(s);
+        long readyAt = System.nanoTime();
+        phase = "sending COMMIT";
+        Handover.commit(s);
+        committed = true;
+        phase = "waiting for the target's DONE";
+        Handover.awaitDone(s);
+        long doneAt = System.nanoTime();
+        return new StopCopy(pauseAt, stoppedAt, pagesAt, stateAt, sentAt, readyAt, doneAt, finalPages, state.length);
+    }
+
+    /**
+     * Runs the stop-and-copy code paths once while the guest runs: encodes the preview state a few more times (so
+     * the encoder is loaded and compiled), sends it (the target decodes and checks it the same way) and measures
+     * sync round trips. Returns the fastest state encode in microseconds (the fixed part of the downtime besides
+     * the round trip; the vCPU stop latency is not downtime: the guest runs until its vCPUs stopped).
+     */
+    private long warmUp(Stream s, MachineState preview, Convergence conv) throws IOException {
+        long encodeNanos = Long.MAX_VALUE;
+        byte[] bytes = null;
+        for (int i = 0; i < WARM_UP_ENCODES; i++) {
+            long a = System.nanoTime();
+            bytes = Snapshots.encodeState(preview);
+            encodeNanos = Math.min(encodeNanos, System.nanoTime() - a);
+        }
+        s.send(Stream.PREVIEW, bytes);
+        sync(s, -1);
+        for (int i = 0; i < 3; i++) {
+            long a = System.nanoTime();
+            sync(s, -2 - i);
+            conv.roundTrip(System.nanoTime() - a);
+        }
+        return encodeNanos / 1000;
+    }
+
+    /** Flushes and waits until the target applied everything sent so far. */
+    private static void sync(Stream s, long seq) throws IOException {
+        byte[] b = new byte[8];
+        ByteBuffer.wrap(b).putLong(seq);
+        s.send(Stream.SYNC, b);
+        s.flush();
+        Stream.Frame f = s.receive();
+        if (f.type() == Stream.ERROR) {
+            throw new MigrationException("target failed: " + f.text());
+        }
+        if (f.type() != Stream.SYNC_OK || f.length() != 8 || ByteBuffer.wrap(f.payload()).getLong() != seq) {
+            throw new MigrationException("unexpected reply to sync " + seq + ": frame type " + f.type());
+        }
+    }
+
     private Socket connect(Socket socket, InetSocketAddress target) throws IOException {
         socket.connect(target, options.connectMillis());
         return socket;
@@ -258,18 +363,12 @@ public final class MigrationSource {
         s.flush();
         Stream.Frame reply = s.receive();
         if (reply.type() == Stream.ERROR) {
-            throw new MigrationException("target refused: " + new String(reply.payload(),
-                    java.nio.charset.StandardCharsets.UTF_8));
+            throw new MigrationException("target refused: " + reply.text());
         }
         if (reply.type() != Stream.HELLO_OK) {
             throw new MigrationException("unexpected handshake reply type " + reply.type());
         }
-        return reply.payload();
-    }
-
-    private static long bandwidth(long bytes, long startNanos) {
-        long ns = Math.max(1, System.nanoTime() - startNanos);
-        return bytes * 1_000_000_000L / ns;
+        return reply.copy();
     }
 
     private static long fetch(DirtyLog log, long[] into) {
@@ -281,20 +380,48 @@ public final class MigrationSource {
         return n;
     }
 
+    /**
+     * Sends every page that is not all zero. Pages the kernel never backed are skipped without touching them
+     * ({@link Residency}); within resident runs, zero stretches are skipped with one vectorised {@code mismatch}
+     * per {@link #ZERO_CHUNK} instead of one call per page.
+     */
     private void sendAllNonZero(Stream s, GuestMemory ram) throws IOException {
         MemorySegment seg = ram.segment();
         long pages = ram.size() / PAGE;
+        byte[] resident = Residency.residentPages(seg, PAGE).orElse(null);
         int n = 0;
-        for (long p = 0; p < pages; p++) {
-            if ((p & 4095) == 0) {
-                checkCancelled();
-            }
-            if (seg.asSlice(p * PAGE, PAGE).mismatch(ZERO_PAGE) == -1) {
+        long p = 0;
+        while (p < pages) {
+            if (resident != null && (resident[(int) p] & 1) == 0) {
+                p++;
                 continue;
             }
-            n = add(s, seg, p, n);
+            long end = p + 1;
+            while (end < pages && (resident == null || (resident[(int) end] & 1) != 0)) {
+                end++;
+            }
+            n = sendNonZero(s, seg, p * PAGE, end * PAGE, n);
+            p = end;
         }
         flushPages(s, n);
+    }
+
+    /** Adds the non-zero pages of [from, to) (page aligned) to the current frame; returns its new page count. */
+    private int sendNonZero(Stream s, MemorySegment seg, long from, long to, int n) throws IOException {
+        long off = from;
+        while (off < to) {
+            checkCancelled();
+            long len = Math.min(ZERO_CHUNK, to - off);
+            long m = seg.asSlice(off, len).mismatch(ZERO.asSlice(0, len));
+            if (m == -1) {
+                off += len;
+                continue;
+            }
+            long page = (off + m) / PAGE;
+            n = add(s, seg, page, n);
+            off = (page + 1) * PAGE;
+        }
+        return n;
     }
 
     private void sendPages(Stream s, GuestMemory ram, long[] bitmap) throws IOException {
@@ -313,7 +440,7 @@ public final class MigrationSource {
 
     private int add(Stream s, MemorySegment seg, long page, int n) throws IOException {
         int at = 4 + n * (8 + PAGE);
-        ByteBuffer.wrap(frame, at, 8).putLong(page);
+        LONG_BE.set(frame, at, page);
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, page * PAGE, frame, at + 8, PAGE);
         pagesSent++;
         if (n + 1 == PAGES_PER_FRAME) {
@@ -328,6 +455,8 @@ public final class MigrationSource {
             return;
         }
         ByteBuffer.wrap(frame, 0, 4).putInt(n);
+        long a = System.nanoTime();
         s.send(Stream.PAGES, frame, 0, 4 + n * (8 + PAGE));
+        sendNanos += System.nanoTime() - a;
     }
 }

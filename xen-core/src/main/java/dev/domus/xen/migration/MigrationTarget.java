@@ -24,6 +24,9 @@ import java.util.function.Function;
 public final class MigrationTarget {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
     private static final long RAM_BASE = 0x8000_0000L;
+    private static final int WARM_UP_DECODES = 3;
+    private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
+            long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
     private MigrationTarget() {
     }
@@ -59,6 +62,8 @@ public final class MigrationTarget {
         private GuestMemory memory;
         private volatile long pages;
         private volatile long bytes;
+        private volatile long stateAtNanos;
+        private volatile long decodeNanos;
 
         Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis,
                  java.util.Optional<DiskTarget> disksTo) {
@@ -130,6 +135,12 @@ public final class MigrationTarget {
         public long pagesReceived() { return pages; }
 
         public long bytesReceived() { return bytes; }
+
+        /** {@link System#nanoTime()} when the final device state frame had arrived (start of its decode). */
+        public long stateReceivedAtNanos() { return stateAtNanos; }
+
+        /** How long decoding and checking the final device state took. */
+        public long stateDecodeNanos() { return decodeNanos; }
 
         @Override
         public synchronized GuestMemory takeMemory(long base, long size) {
@@ -224,7 +235,7 @@ public final class MigrationTarget {
             if (hello.type() != Stream.HELLO) {
                 throw new MigrationException("expected HELLO, got frame type " + hello.type());
             }
-            ByteBuffer b = ByteBuffer.wrap(hello.payload());
+            ByteBuffer b = ByteBuffer.wrap(hello.payload(), 0, hello.length());
             byte[] magic = new byte[8];
             if (b.remaining() < 16) {
                 throw new MigrationException("HELLO is too short");
@@ -267,42 +278,42 @@ public final class MigrationTarget {
             MemorySegment seg = mem.segment();
             while (true) {
                 Stream.Frame f = s.receive();
-                bytes += 9L + f.payload().length;
+                bytes += 9L + f.length();
                 if (f.type() == Stream.DISK_BEGIN || f.type() == Stream.DISK_BLOCK || f.type() == Stream.DISK_DONE) {
                     diskFrame(incoming, f);
                 } else if (f.type() == Stream.PAGES) {
                     if (!incoming.disks.begun()) {
                         incoming.mirrored.complete(java.util.Map.of()); // RAM first: nothing is mirrored
                     }
-                    ByteBuffer p = ByteBuffer.wrap(f.payload());
-                    int n = p.getInt();
-                    if (n < 1 || (long) n * (8 + PAGE) + 4 != f.payload().length) {
-                        throw new MigrationException("page frame says " + n + " pages in " + f.payload().length
-                                + " bytes");
+                    received += applyPages(f, seg, pages);
+                } else if (f.type() == Stream.SYNC) {
+                    // Everything before it is applied: answer with the same sequence number.
+                    s.send(Stream.SYNC_OK, f.copy());
+                    s.flush();
+                } else if (f.type() == Stream.PREVIEW) {
+                    phase = "state preview";
+                    // Decoded like the final state (class loading and the first run of the codec happen now, not
+                    // in the downtime), checked, and discarded.
+                    byte[] copy = f.copy();
+                    for (int i = 0; i < WARM_UP_DECODES; i++) {
+                        checkState(Snapshots.decodeState(copy), config);
                     }
-                    for (int i = 0; i < n; i++) {
-                        long idx = p.getLong();
-                        if (idx < 0 || idx >= pages) {
-                            throw new MigrationException("page index " + idx + " is outside RAM (" + pages
-                                    + " pages)");
-                        }
-                        MemorySegment.copy(f.payload(), p.position(), seg, ValueLayout.JAVA_BYTE, idx * PAGE, PAGE);
-                        p.position(p.position() + PAGE);
-                    }
-                    received += n;
+                    phase = "RAM";
                 } else if (f.type() == Stream.STATE) {
+                    long stateAt = System.nanoTime();
                     phase = "device state";
                     if (incoming.disks.begun() && !incoming.disks.done()) {
                         throw new MigrationException("device state arrived before the disk copy ended");
                     }
                     incoming.mirrored.complete(java.util.Map.of());
-                    MachineState state = Snapshots.decodeState(f.payload());
-                    if (!state.config().equals(config)) {
-                        throw new MigrationException("device state is for another configuration than the HELLO");
-                    }
-                    mem.deviceWrote(0, mem.size());
+                    MachineState state = checkState(Snapshots.decodeState(f.copy()), config);
+                    long decodedAt = System.nanoTime();
+                    // No deviceWrote(0, size) here: this RAM is fresh (dirty logging off, nothing translated yet
+                    // since no vCPU of this machine ran), so there is nothing to invalidate.
                     incoming.pages = received;
                     incoming.bytes = bytes;
+                    incoming.stateAtNanos = stateAt;
+                    incoming.decodeNanos = decodedAt - stateAt;
                     incoming.state.complete(state);
                     return incoming;
                 } else {
@@ -328,11 +339,41 @@ public final class MigrationTarget {
     private static void diskFrame(Incoming in, Stream.Frame f) throws IOException {
         synchronized (in.disks) {
             switch (f.type()) {
-                case Stream.DISK_BEGIN -> in.disks.begin(f.payload());
-                case Stream.DISK_BLOCK -> in.disks.block(f.payload());
+                case Stream.DISK_BEGIN -> in.disks.begin(f.copy());
+                case Stream.DISK_BLOCK -> in.disks.block(f.copy());
                 default -> in.mirrored.complete(in.disks.finish());
             }
         }
+    }
+
+    private static MachineState checkState(MachineState state, MachineConfig config) {
+        if (!state.config().equals(config)) {
+            throw new MigrationException("device state is for another configuration than the HELLO");
+        }
+        return state;
+    }
+
+    /** Copies one page frame into RAM, every index checked; returns the number of pages. */
+    private static int applyPages(Stream.Frame f, MemorySegment seg, long pages) {
+        byte[] payload = f.payload();
+        int len = f.length();
+        if (len < 4) {
+            throw new MigrationException("page frame of " + len + " bytes has no count");
+        }
+        int n = ByteBuffer.wrap(payload, 0, 4).getInt();
+        if (n < 1 || (long) n * (8 + PAGE) + 4 != len) {
+            throw new MigrationException("page frame says " + n + " pages in " + len + " bytes");
+        }
+        int at = 4;
+        for (int i = 0; i < n; i++) {
+            long idx = (long) LONG_BE.get(payload, at);
+            if (idx < 0 || idx >= pages) {
+                throw new MigrationException("page index " + idx + " is outside RAM (" + pages + " pages)");
+            }
+            MemorySegment.copy(payload, at + 8, seg, ValueLayout.JAVA_BYTE, idx * PAGE, PAGE);
+            at += 8 + PAGE;
+        }
+        return n;
     }
 
     private static byte[] chunk(ByteBuffer b, int max, String what) {

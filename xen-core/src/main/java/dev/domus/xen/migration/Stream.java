@@ -13,11 +13,16 @@ import java.util.zip.CRC32C;
 
 /**
  * The framed migration stream: each frame is a type byte, a payload length and the payload, then a CRC32C of type,
- * length and payload. Lengths are checked against {@link #MAX_FRAME} before a buffer is allocated.
+ * length and payload. Lengths are checked against {@link #MAX_FRAME} before a buffer is allocated. Received payloads
+ * land in one reused buffer (page frames are ~1 MiB: a fresh array each would be a humongous allocation per frame).
+ *
+ * <p>Version 2 added {@link #PREVIEW} (a device state sent early so both sides run the state codec once before
+ * the pause) and {@link #SYNC}/{@link #SYNC_OK} (the target answers after applying every frame before it: the
+ * source measures end-to-end bandwidth and never pauses with a backlog in the socket buffers).
  */
 final class Stream implements AutoCloseable {
     static final byte[] MAGIC = "DOMUSMIG".getBytes(StandardCharsets.US_ASCII);
-    /** 2: READY / COMMIT / DONE hand-over instead of a single ACK, disk mirroring frames. */
+    /** 2: READY / COMMIT / DONE hand-over instead of a single ACK, disk mirroring, state preview, round syncs. */
     static final int VERSION = 2;
     static final int MAX_FRAME = 8 << 20;
 
@@ -36,11 +41,17 @@ final class Stream implements AutoCloseable {
     static final int DISK_BEGIN = 9;
     static final int DISK_BLOCK = 10;
     static final int DISK_DONE = 11;
+    /** Source to target: the device state taken when logging started, so both sides warm the codec early. */
+    static final int PREVIEW = 12;
+    /** Source to target after each round (a sequence number); the target answers SYNC_OK once it applied all. */
+    static final int SYNC = 13;
+    static final int SYNC_OK = 14;
 
     private final Socket socket;
     private final DataInputStream in;
     private final DataOutputStream out;
     private long bytesOut;
+    private byte[] buffer = new byte[64 * 1024];
 
     Stream(Socket socket) throws IOException {
         this.socket = socket;
@@ -49,7 +60,20 @@ final class Stream implements AutoCloseable {
         this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 20));
     }
 
-    record Frame(int type, byte[] payload) { }
+    /**
+     * A received frame; {@code payload} holds {@code length} valid bytes and is only valid until the next
+     * {@link #receive()} (it is the stream's reused buffer).
+     */
+    record Frame(int type, byte[] payload, int length) {
+        /** A copy of the valid bytes, for payloads kept beyond the next receive. */
+        byte[] copy() {
+            return java.util.Arrays.copyOf(payload, length);
+        }
+
+        String text() {
+            return new String(payload, 0, length, StandardCharsets.UTF_8);
+        }
+    }
 
     void send(int type, byte[] payload) throws IOException {
         send(type, payload, 0, payload.length);
@@ -89,8 +113,11 @@ final class Stream implements AutoCloseable {
         if (len < 0 || len > MAX_FRAME) {
             throw new IOException("frame length " + len + " is outside 0.." + MAX_FRAME);
         }
-        byte[] payload = new byte[len];
-        in.readFully(payload);
+        if (buffer.length < len) {
+            buffer = new byte[Math.max(len, Math.min(MAX_FRAME, buffer.length * 2))];
+        }
+        byte[] payload = buffer;
+        in.readFully(payload, 0, len);
         int crc = in.readInt();
         CRC32C c = new CRC32C();
         c.update(type);
@@ -98,11 +125,11 @@ final class Stream implements AutoCloseable {
         c.update(len >>> 16);
         c.update(len >>> 8);
         c.update(len);
-        c.update(payload);
+        c.update(payload, 0, len);
         if ((int) c.getValue() != crc) {
             throw new IOException("frame checksum mismatch (type " + type + ", " + len + " bytes)");
         }
-        return new Frame(type, payload);
+        return new Frame(type, payload, len);
     }
 
     void setTimeout(int millis) throws IOException {

@@ -70,8 +70,8 @@ class DiskMirrorTest {
         while (true) {
             Stream.Frame f = in.receive();
             switch (f.type()) {
-                case Stream.DISK_BEGIN -> r.begin(f.payload());
-                case Stream.DISK_BLOCK -> r.block(f.payload());
+                case Stream.DISK_BEGIN -> r.begin(f.copy());
+                case Stream.DISK_BLOCK -> r.block(f.copy());
                 case Stream.DISK_DONE -> {
                     return r.finish();
                 }

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.migration;
+
+/**
+ * The pre-copy convergence decision, kept free of I/O so it can be tested on its own.
+ *
+ * <p>The downtime of a stop-and-copy is modelled as {@code fixed + rtt + bytes / bandwidth}: {@code fixed} is what
+ * the source measured for the parts that do not depend on the dirty set (capturing and encoding the device state),
+ * {@code rtt} the smallest sync round trip seen, {@code bandwidth} the end-to-end rate of the recent rounds. Every
+ * round ends with a sync the target answers only after it applied everything before it, so a round's time is
+ * {@code rtt + bytes / bandwidth} until the target had the bytes, not the time to fill socket buffers. Rounds of
+ * less than {@link #MIN_SAMPLE_BYTES} are round-trip samples only (their time is mostly the round trip); bigger
+ * ones are combined as a byte-weighted ratio (sum of bytes over sum of transfer time, older rounds decaying by half
+ * per sample), so the big rounds set the estimate.
+ *
+ * <p>When the page-dependent part is already below a quarter of the target, more rounds cannot shorten the
+ * downtime (the fixed part dominates, e.g. on a loaded host): the copy stops then even if the estimate exceeds the
+ * target, and the decision says so.
+ *
+ * <p>When the guest dirties pages about as fast as they are sent (more than half of a round's pages dirtied again
+ * during that round, twice in a row) or after {@code maxRounds}, the vCPUs are throttled, halving their cap each
+ * such round down to {@code minCapPercent}; {@link #FORCED_ROUNDS} rounds at the lowest cap later the copy stops
+ * regardless and the downtime may exceed the target (the result says by how much).
+ */
+final class Convergence {
+    /** Rounds at the lowest throttle before stop-and-copy is forced. */
+    static final int FORCED_ROUNDS = 5;
+    private static final double DECAY = 0.5;
+    /** Rounds smaller than this only measure the round trip. */
+    static final long MIN_SAMPLE_BYTES = 64 * 1024;
+
+    /** What the source does after a round. */
+    enum Action { CONTINUE, THROTTLE, STOP }
+
+    /**
+     * @param action         what to do next
+     * @param capPercent     the vCPU cap to apply with {@link Action#THROTTLE} (percent of one core over all vCPUs)
+     * @param estimateMicros the modelled downtime of stopping now
+     * @param forced         STOP although the estimate exceeds the target: the throttle did not help
+     * @param fixedBound     STOP although the estimate exceeds the target: the fixed part alone is too big
+     */
+    record Decision(Action action, int capPercent, long estimateMicros, boolean forced, boolean fixedBound) {
+        Decision(Action action, int capPercent, long estimateMicros) {
+            this(action, capPercent, estimateMicros, false, false);
+        }
+    }
+
+    private final long targetMicros;
+    private final int maxRounds;
+    private final int minCapPercent;
+    private final int fullCapPercent;
+    private double weightedBytes;
+    private double weightedNanos;
+    private long fixedMicros;
+    private long rttNanos = Long.MAX_VALUE;
+    private int capPercent;
+    private int hotRounds;
+    private int roundsAtFloor;
+
+    /**
+     * @param targetMicros  downtime target
+     * @param maxRounds     rounds before throttling starts regardless of the dirty rate
+     * @param vcpus         vCPUs of the machine (an unthrottled machine may use 100 % per vCPU)
+     * @param minCapPercent lowest cap the throttle goes to
+     */
+    Convergence(long targetMicros, int maxRounds, int vcpus, int minCapPercent) {
+        if (targetMicros < 1 || maxRounds < 1 || vcpus < 1 || minCapPercent < 1) {
+            throw new IllegalArgumentException("target, rounds, vcpus and cap must be positive, got " + targetMicros
+                    + ", " + maxRounds + ", " + vcpus + ", " + minCapPercent);
+        }
+        this.targetMicros = targetMicros;
+        this.maxRounds = maxRounds;
+        this.fullCapPercent = 100 * vcpus;
+        this.minCapPercent = Math.min(minCapPercent, fullCapPercent);
+        this.capPercent = fullCapPercent;
+    }
+
+    /**
+     * One end-to-end transfer: {@code bytes} were applied by the target {@code nanos} after the first was sent
+     * (including the sync's round trip).
+     */
+    void sample(long bytes, long nanos) {
+        if (nanos <= 0 || bytes < 0) {
+            return;
+        }
+        if (bytes < MIN_SAMPLE_BYTES) {
+            roundTrip(nanos);
+            return;
+        }
+        long rtt = rttNanos == Long.MAX_VALUE ? 0 : rttNanos;
+        long transfer = Math.max(nanos - rtt, nanos / 10);
+        weightedBytes = weightedBytes * DECAY + bytes;
+        weightedNanos = weightedNanos * DECAY + transfer;
+    }
+
+    /** A sync round trip with (almost) nothing before it. */
+    void roundTrip(long nanos) {
+        if (nanos > 0) {
+            rttNanos = Math.min(rttNanos, nanos);
+        }
+    }
+
+    /** The smallest round trip seen, in microseconds (0 before any). */
+    long rttMicros() {
+        return rttNanos == Long.MAX_VALUE ? 0 : rttNanos / 1000;
+    }
+
+    /** The part of the downtime that depends neither on the pages nor on the round trip, as measured. */
+    void fixedCost(long micros) {
+        fixedMicros = Math.max(0, micros);
+    }
+
+    /** Estimated bytes per second, or 0 before the first sample. */
+    long bandwidth() {
+        return weightedNanos <= 0 ? 0 : (long) (weightedBytes * 1e9 / weightedNanos);
+    }
+
+    long fixedMicros() {
+        return fixedMicros;
+    }
+
+    /** The current vCPU cap in percent (100 per vCPU when not throttled). */
+    int capPercent() {
+        return capPercent;
+    }
+
+    /** Modelled downtime of a stop-and-copy of {@code bytes}; {@link Long#MAX_VALUE} without a bandwidth. */
+    long estimateMicros(long bytes) {
+        long bw = bandwidth();
+        if (bw <= 0) {
+            return Long.MAX_VALUE;
+        }
+        return fixedMicros + rttMicros() + variableMicros(bytes, bw);
+    }
+
+    private static long variableMicros(long bytes, long bw) {
+        return (long) (bytes * 1e6 / bw);
+    }
+
+    /**
+     * Decides after {@code round} (0 = the full RAM pass).
+     *
+     * @param remainingBytes bytes the dirty pages would take on the wire now
+     * @param dirtiedBytes   bytes dirtied during the round just sent (the same set as {@code remainingBytes} when
+     *                       the dirty log was fetched right after the round)
+     * @param sentBytes      bytes the round just sent
+     */
+    Decision next(int round, long remainingBytes, long dirtiedBytes, long sentBytes) {
+        long estimate = estimateMicros(remainingBytes);
+        if (estimate <= targetMicros) {
+            return new Decision(Action.STOP, capPercent, estimate);
+        }
+        if (estimate != Long.MAX_VALUE && variableMicros(remainingBytes, bandwidth()) * 4 <= targetMicros) {
+            return new Decision(Action.STOP, capPercent, estimate, false, true);
+        }
+        if (capPercent <= minCapPercent) {
+            roundsAtFloor++;
+            if (roundsAtFloor > FORCED_ROUNDS) {
+                return new Decision(Action.STOP, capPercent, estimate, true, false);
+            }
+            return new Decision(Action.CONTINUE, capPercent, estimate);
+        }
+        // Round 0 sends all of RAM: its dirty ratio says nothing about convergence.
+        boolean hot = round > 0 && dirtiedBytes * 2 > sentBytes;
+        hotRounds = hot ? hotRounds + 1 : 0;
+        if (hotRounds >= 2 || round >= maxRounds) {
+            hotRounds = 0;
+            capPercent = Math.max(minCapPercent, capPercent / 2);
+            return new Decision(Action.THROTTLE, capPercent, estimate);
+        }
+        return new Decision(Action.CONTINUE, capPercent, estimate);
+    }
+}
