@@ -166,6 +166,7 @@ class BillingBench {
         }
         UsageConsumer.Stats before = consumer.stats();
         double cpuBefore = Math.max(0, consumerCpuSec());
+        double[] machineBefore = stackCpu();
         String loadBefore = loadAverage();
         long t1 = System.nanoTime();
         consumer.start(settings);
@@ -181,6 +182,10 @@ class BillingBench {
         double consumeSec = (System.nanoTime() - t1) / 1e9;
         String loadAfter = loadAverage();
         double cpu = consumerCpuSec() - cpuBefore;
+        double[] machineAfter = stackCpu();
+        double pgCpu = machineAfter[0] - machineBefore[0];
+        double kafkaCpu = machineAfter[1] - machineBefore[1];
+        double jvmCpu = machineAfter[2] - machineBefore[2];
         UsageConsumer.Stats st = consumer.stats();
         consumer.stop();
 
@@ -199,13 +204,15 @@ class BillingBench {
         System.out.printf("""
                 BENCH consume+store [%s] (exactly once, end to end from Kafka): %.1f s, %.0f records/s, %.0f distinct events/s, batches=%d, load average before %s after %s
                 BENCH consumer [%s]: store_method=%s pipeline=%s max_poll_records=%d; consumer thread cpu=%.1f s, wall poll=%.1f s decode=%.1f s wait-for-store=%.1f s dlq+commit=%.1f s; store thread db tx=%.1f s
+                BENCH cpu [%s]: postgresql=%.1f s kafka_broker=%.1f s billing_jvm=%.1f s total=%.1f s = %.0f distinct events per cpu-second (load-independent cost)
                 BENCH verify [%s]: stored_rows=%d expected=%d transfer_bytes=%d expected=%d duplicates_absorbed=%d expected=%d
                 """, settings.groupId(), consumeSec, sent / consumeSec, distinct / consumeSec,
                 st.batches() - before.batches(), loadBefore, loadAfter, settings.groupId(), settings.storeMethod(),
                 settings.pipeline(), settings.maxPollRecords(), cpu, (t.pollNanos() - t0.pollNanos()) / 1e9,
                 (t.decodeNanos() - t0.decodeNanos()) / 1e9, (t.waitNanos() - t0.waitNanos()) / 1e9,
                 (t.commitNanos() - t0.commitNanos()) / 1e9, (t.storeNanos() - t0.storeNanos()) / 1e9,
-                settings.groupId(), storedRows, distinct, storedBytes, expectedBytes, duplicates, sent - distinct);
+                settings.groupId(), pgCpu, kafkaCpu, jvmCpu, pgCpu + kafkaCpu + jvmCpu,
+                distinct / (pgCpu + kafkaCpu + jvmCpu), settings.groupId(), storedRows, distinct, storedBytes, expectedBytes, duplicates, sent - distinct);
         assertThat(storedRows).isEqualTo(distinct);
         assertThat(storedBytes).isEqualTo(expectedBytes);
         assertThat(duplicates).isEqualTo(sent - distinct);
@@ -225,6 +232,57 @@ class BillingBench {
             Instant to) {
         return new UsageEvent(1, UsageEvent.idFor(resource, m, from, to), org, project, resource, m, q,
                 Optional.ofNullable(plan), Optional.of("running"), from, to);
+    }
+
+    /**
+     * CPU seconds used so far by PostgreSQL (postmaster and its backends), the Kafka broker and this JVM: summed
+     * over a run they give its cost independent of how long it waited for a core on the shared machine.
+     */
+    static double[] stackCpu() {
+        long pg = dev.domus.stack.quarkus.PostgresTestResource.service().pid().orElse(-1);
+        long kafka = dev.domus.stack.quarkus.KafkaTestResource.service().pid();
+        // Descendants too: the server may run under a wrapper (unshare as root), its backends are its children.
+        java.util.Map<Long, java.util.List<Long>> children = new java.util.HashMap<>();
+        try (var dirs = java.nio.file.Files.list(java.nio.file.Path.of("/proc"))) {
+            for (java.nio.file.Path d : (Iterable<java.nio.file.Path>) dirs::iterator) {
+                String name = d.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                String[] f = procStat(Long.parseLong(name));
+                if (f.length > 1) {
+                    children.computeIfAbsent(Long.parseLong(f[1]), k -> new ArrayList<>()).add(Long.parseLong(name));
+                }
+            }
+        } catch (java.io.IOException e) {
+            return new double[] {-1, -1, -1};
+        }
+        double pgCpu = 0;
+        java.util.ArrayDeque<Long> todo = new java.util.ArrayDeque<>(List.of(pg));
+        while (!todo.isEmpty()) {
+            long p = todo.pop();
+            pgCpu += procCpu(p);
+            todo.addAll(children.getOrDefault(p, List.of()));
+        }
+        double jvm = ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+        return new double[] {pgCpu, procCpu(kafka), jvm};
+    }
+
+    /** The fields of /proc/pid/stat after the command name (index 0 = state, 1 = ppid, 11 = utime, 12 = stime). */
+    static String[] procStat(long pid) {
+        try {
+            String s = java.nio.file.Files.readString(java.nio.file.Path.of("/proc", Long.toString(pid), "stat"));
+            return s.substring(s.lastIndexOf(')') + 2).split(" ");
+        } catch (java.io.IOException | RuntimeException e) {
+            return new String[0];
+        }
+    }
+
+    static double procCpu(long pid) {
+        String[] f = procStat(pid);
+        // USER_HZ is 100 on Linux x86-64.
+        return f.length > 12 ? (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0 : 0;
     }
 
     /** The machine's load average (shared box: the figures are only comparable at similar load). */
