@@ -37,8 +37,22 @@ public interface BillingConfig {
         String groupId();
 
         /** Records per poll = largest batch stored in one transaction. */
-        @WithDefault("5000")
+        @WithDefault("10000")
         int maxPollRecords();
+
+        /**
+         * How usage rows are written: {@code copy} (binary COPY into a temporary table + one insert, the fast path)
+         * or {@code unnest} (one insert of text arrays, the original path, kept for A/B benchmarks).
+         */
+        @WithDefault("copy")
+        IngestService.StoreMethod storeMethod();
+
+        /**
+         * Overlap the next poll and decode with the current batch's database transaction (one batch in flight;
+         * its offsets are still committed only after its transaction). {@code false} = strictly one at a time.
+         */
+        @WithDefault("true")
+        boolean pipeline();
 
         /** Pause before retrying a batch whose database transaction failed. */
         @WithDefault("PT1S")

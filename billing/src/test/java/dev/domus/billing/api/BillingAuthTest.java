@@ -87,7 +87,8 @@ class BillingAuthTest {
         String opsJwt = login(ops, opsPassword);
         UUID acme = newOrganization(aliceJwt, "acme");
         UUID bobs = newOrganization(bobJwt, "bobs");
-        ingest.store(TestStreams.november(acme).usage(), TestStreams.november(acme).lifecycle());
+        TestStreams.Stream november = TestStreams.november(acme);
+        ingest.store(november.usage(), november.lifecycle());
         String balance = "/v1/billing/organizations/" + acme + "/balance";
 
         // Alice (owner, Keycloak JWT) reads her organization's balance and invoices.
