@@ -35,7 +35,10 @@ import org.jboss.logging.Logger;
  * Kafka for the agent with the plain client: one consumer thread on {@code domus.host-commands} (group
  * {@code host-agent-<host id>}, offsets committed only after a command was applied, so a crash re-delivers and
  * the command id dedupes), one idempotent producer for {@code domus.host-events} (key host id) and
- * {@code domus.usage} (key organization id). With Kafka disabled events are only logged.
+ * {@code domus.usage} (key organization id). Events go through an in-memory outbox drained by one publisher
+ * thread that waits for each broker ack and puts a record back at the head of the queue when the send fails (a
+ * broker restart outlasting the client's own retries), so a result is delayed, never dropped while the agent
+ * runs; callers never block on the broker. With Kafka disabled events are only logged.
  */
 @ApplicationScoped
 public class KafkaBus implements EventSink {
@@ -47,6 +50,10 @@ public class KafkaBus implements EventSink {
     private volatile KafkaProducer<String, byte[]> producer;
     private volatile KafkaConsumer<String, byte[]> consumer;
     private volatile Thread thread;
+    private volatile Thread publisher;
+    /** Records waiting for the broker, oldest first (bounded: a very long outage drops the newest, logged). */
+    private final java.util.concurrent.LinkedBlockingDeque<ProducerRecord<String, byte[]>> outbox =
+            new java.util.concurrent.LinkedBlockingDeque<>(100_000);
     private volatile boolean assigned;
 
     @Inject
@@ -67,10 +74,10 @@ public class KafkaBus implements EventSink {
         p.put(ProducerConfig.LINGER_MS_CONFIG, "0");
         // Retry across a broker restart instead of dropping events.
         p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, "300000");
-        // send() waits this long for topic metadata; a broker restart takes 8-23 s on a loaded box, and an event
-        // that fails here (an action result) is lost for good (PlatformIT: create during a broker restart).
+        // send() waits this long for topic metadata (only the publisher thread waits; a failure is retried by it).
         p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, "120000");
         producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
+        publisher = Thread.ofPlatform().name("host-events-publisher").daemon().start(this::publishLoop);
 
         Properties c = new Properties();
         c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.kafka().bootstrapServers());
@@ -147,29 +154,62 @@ public class KafkaBus implements EventSink {
         LOG.infof("event=host_event type=%s vps=%s state=%s error_code=%s message=\"%s\"", event.type().wire(),
                 event.vpsId().map(Object::toString).orElse("-"), event.vpsState().orElse("-"),
                 event.errorCode().orElse("-"), event.errorMessage().orElse(""));
-        KafkaProducer<String, byte[]> p = producer;
-        if (p != null) {
-            send(p, new ProducerRecord<>(Topics.HOST_EVENTS, event.hostId().toString(), EventCodec.write(event)));
+        if (producer != null) {
+            enqueue(new ProducerRecord<>(Topics.HOST_EVENTS, event.hostId().toString(), EventCodec.write(event)));
         }
     }
 
     @Override
     public void publishUsage(UsageEvent event) {
-        KafkaProducer<String, byte[]> p = producer;
-        if (p != null) {
-            send(p, new ProducerRecord<>(Topics.USAGE, event.organizationId().toString(), EventCodec.write(event)));
+        if (producer != null) {
+            enqueue(new ProducerRecord<>(Topics.USAGE, event.organizationId().toString(), EventCodec.write(event)));
         }
     }
 
-    private static void send(KafkaProducer<String, byte[]> p, ProducerRecord<String, byte[]> rec) {
+    /** Records not yet acknowledged by the broker (for status and tests). */
+    public int pendingEvents() {
+        return outbox.size();
+    }
+
+    private void enqueue(ProducerRecord<String, byte[]> rec) {
+        if (!outbox.offerLast(rec)) {
+            LOG.errorf("event=publish_dropped topic=%s reason=outbox_full size=%d", rec.topic(), outbox.size());
+        }
+    }
+
+    /**
+     * Sends the outbox in order, one acknowledged record at a time (the agent's volume is a few records per second,
+     * so the round trip per record costs nothing and keeps the order); a failed record goes back to the head and is
+     * retried after a backoff of 1 s doubling up to 30 s.
+     */
+    private void publishLoop() {
+        long backoffMillis = 1000;
         try {
-            p.send(rec, (md, e) -> {
-                if (e != null) {
-                    LOG.warnf("event=publish_failed topic=%s error=\"%s\"", rec.topic(), e.getMessage());
+            while (running.get() || !outbox.isEmpty()) {
+                ProducerRecord<String, byte[]> rec = outbox.pollFirst(500, java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (rec == null) {
+                    continue;
                 }
-            });
-        } catch (RuntimeException e) {
-            LOG.warnf("event=publish_failed topic=%s error=\"%s\"", rec.topic(), e.getMessage());
+                KafkaProducer<String, byte[]> p = producer;
+                try {
+                    p.send(rec).get();
+                    backoffMillis = 1000;
+                } catch (java.util.concurrent.ExecutionException | RuntimeException e) {
+                    Throwable cause = e instanceof java.util.concurrent.ExecutionException ? e.getCause() : e;
+                    if (!running.get()) {
+                        LOG.warnf("event=publish_dropped topic=%s reason=stopping pending=%d", rec.topic(),
+                                outbox.size() + 1);
+                        return;
+                    }
+                    outbox.offerFirst(rec);
+                    LOG.warnf("event=publish_retry topic=%s pending=%d backoff_ms=%d error=\"%s\"", rec.topic(),
+                            outbox.size(), backoffMillis, cause == null ? "" : cause.getMessage());
+                    Thread.sleep(backoffMillis);
+                    backoffMillis = Math.min(30_000, backoffMillis * 2);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -187,6 +227,15 @@ public class KafkaBus implements EventSink {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+        }
+        Thread pub = publisher;
+        if (pub != null) {
+            try {
+                pub.join(5_000); // drains what the broker takes within 5 s
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            pub.interrupt();
         }
         KafkaProducer<String, byte[]> p = producer;
         if (p != null) {
