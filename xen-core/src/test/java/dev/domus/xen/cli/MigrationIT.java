@@ -173,7 +173,7 @@ class MigrationIT {
     }
 
     @Test
-    void targetKilledDuringPreCopyLeavesTheSourceRunning() throws Exception {
+    void targetKilledDuringMigrationLeavesOneRunningCopy() throws Exception {
         // 32 MiB of fresh random data per loop: far more than 1 ms of downtime allows, so rounds continue.
         setUpHosts("dd if=/dev/urandom of=/tmp/busy/f bs=1M count=32 2>/dev/null");
         Process consoleA = console();
@@ -199,10 +199,23 @@ class MigrationIT {
         assertThat(migErr.awaitContains("round 0", Duration.ofMinutes(5))).as("xl migrate: %s", migErr).isTrue();
         runner.destroyForcibly();
         assertThat(migrate.waitFor(5, TimeUnit.MINUTES)).isTrue();
-        assertThat(migrate.exitValue()).as("xl migrate after the target died: %s", migErr).isEqualTo(1);
-        assertThat(migErr.toString()).contains("keeps running here");
+        // A quiet guest may converge within the kill's latency: then the target died after COMMIT (in doubt, exit 2,
+        // the source stays paused) instead of during pre-copy (exit 1, the source runs on). Both must leave exactly
+        // one copy; MigrationFaultIT pins the mid-RAM kill deterministically with a stalling proxy.
+        int exit = migrate.exitValue();
+        assertThat(exit).as("xl migrate after the target died: %s", migErr).isIn(1, 2);
         assertThat(receive.waitFor(2, TimeUnit.MINUTES)).isTrue();
         assertThat(receive.exitValue()).isNotZero();
+        if (exit == 1) {
+            assertThat(migErr.toString()).contains("keeps running here");
+        } else {
+            assertThat(migErr.toString()).contains("in doubt");
+            int paused = last(outA);
+            assertThat(xl(Duration.ofMinutes(1), "list").out).as("source paused in doubt").contains(NAME);
+            assertThat(awaitCount(outA, paused + 1, Duration.ofSeconds(5))).as("a paused source must not count")
+                    .isFalse();
+            assertThat(xl(Duration.ofMinutes(1), "unpause", NAME).status).isZero(); // the target is gone: resume here
+        }
 
         int before = last(outA);
         assertThat(awaitCount(outA, before + 5, Duration.ofMinutes(3))).as("source keeps counting:%n%s", outA)
