@@ -12,11 +12,18 @@ import java.util.Optional;
 /**
  * The translating engine. Each hart has its own translation cache (a {@link BlockMap} keyed by guest-physical
  * address, so address-space switches keep it). The dispatcher loop resolves the pc through the hart's fetch page
- * cache to a physical address, looks the region up and runs it; cold regions (fewer than {@code hotThreshold}
- * visits) and regions the translator leaves alone run in the interpreter up to their next jump. A translation is
- * used only while its page's code state in {@link GuestMemory} is unchanged: any write to a page holding translated
- * code (a store by any hart, a device or the loader) moves the page to a new generation, so self-modifying code and
- * page reuse are caught before stale code runs again, without any flush.
+ * cache to a physical address, looks the region up (a successor link per entry usually saves the hash probe) and
+ * runs it; cold regions (fewer than {@code hotThreshold} visits) and regions the translator leaves alone run in the
+ * interpreter up to their next jump. Hot regions are translated by the {@link BackgroundCompiler} thread while the
+ * vCPU goes on interpreting them, so translation never stalls the guest (it used to cost a Linux boot more than a
+ * second); tests use the synchronous mode. A translation is used only while its page's code state in
+ * {@link GuestMemory} is unchanged: any write to a page holding translated code (a store by any hart, a device or
+ * the loader) moves the page to a new generation, so self-modifying code and page reuse are caught before stale
+ * code runs again, without any flush.
+ *
+ * <p>{@link #execute} never retires more than its budget, but may end the batch a little early (by less than one
+ * region pass, never before its first instruction) when the next region might not fit the rest: interpreting it
+ * instead would cost far more than the caller's next call.
  */
 public final class JitEngine implements CpuEngine {
     /**

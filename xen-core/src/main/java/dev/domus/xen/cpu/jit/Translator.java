@@ -24,11 +24,12 @@ import java.util.Optional;
  *
  * <p>How it works. A region starts at a guest-physical address and runs straight through the instruction stream of
  * that one 4 KiB page: across conditional branches (taken ones either jump inside the region or leave it), up to
- * and including the first JAL/JALR, and stops before anything the translator does not handle (CSRs, system
- * instructions, atomics, FP, illegal encodings) or at {@link #MAX_INSNS}. Branches and JALs whose target is an
- * instruction of the same region become JVM jumps, so a loop that fits in a region runs entirely in generated
- * code; each backward jump first checks that the rest of the budget still covers a full pass, which bounds
- * interrupt latency and makes {@code execute(h, budget)} exact.
+ * and including the first JAL/JALR (or past it, while a forward branch of the region targets code after it), and
+ * stops before anything the translator does not handle (CSRs, system instructions, atomics, FP, illegal encodings)
+ * or at {@link #MAX_INSNS}. Branches and JALs whose target is an instruction of the same region become JVM jumps,
+ * so a loop that fits in a region runs entirely in generated code; each backward jump first checks that the rest of
+ * the budget still covers a full pass, which bounds interrupt latency and keeps {@code execute(h, budget)} within
+ * its budget.
  *
  * <p>The guest registers the region uses are JVM locals, loaded from {@code x[]} on entry and stored back at the
  * single exit and in the trap handler. The instruction count is kept in a local, bumped once per straight-line
