@@ -209,6 +209,29 @@ class JitEngineTest {
     }
 
     @Test
+    void rotatedLoopNeverOverrunsSmallBudgets() {
+        Machine m = new Machine();
+        Hart h = m.hart(0);
+        JitEngine jit = new JitEngine(0);
+        rotatedLoop(m, RAM);
+        h.x[1] = RAM + 0x100;
+        h.x[12] = -1; // never leaves the loop
+        long total = 0;
+        for (int round = 0; round < 50; round++) {
+            for (int budget = 1; budget <= 12; budget++) {
+                long before = h.instret;
+                int n = jit.execute(h, budget);
+                assertThat(n).as("budget " + budget).isBetween(1, budget);
+                assertThat(h.instret - before).isEqualTo(n);
+                total += n;
+            }
+        }
+        // Five instructions per iteration (L, add, bne, TAIL, jal): a0 counts the iterations begun.
+        assertThat(h.x[10]).isEqualTo((total + 4) / 5);
+        assertThat(h.x[14]).isEqualTo(total / 5 + (total % 5 >= 4 ? 1 : 0));
+    }
+
+    @Test
     void rewritingTheLoopTailAfterTheReturnInvalidatesTheRegion() {
         Machine m = new Machine();
         Hart a = m.hart(0);
