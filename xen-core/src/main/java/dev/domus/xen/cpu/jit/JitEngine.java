@@ -64,6 +64,8 @@ public final class JitEngine implements CpuEngine {
 
     /** {@code -Ddomus.jit.stats=true}: one log line per hart every 5 s with the translation counters. */
     private static final boolean STATS = Boolean.getBoolean("domus.jit.stats");
+    /** {@code -Ddomus.jit.shortBatches=false}: interpret a region that might not fit the batch (for A/B runs). */
+    private static final boolean SHORT_BATCHES = !"false".equals(System.getProperty("domus.jit.shortBatches"));
     private static final System.Logger LOG = System.getLogger(JitEngine.class.getName());
 
     /**
@@ -130,7 +132,7 @@ public final class JitEngine implements CpuEngine {
                 CompiledBlock b = e.block;
                 int page = (int) ((pa - ramBase) >>> 12);
                 boolean valid = b != null && e.pageState == ram.codeState(page);
-                if (valid && e.length > budget - n && n > 0) {
+                if (valid && e.length > budget - n && n > 0 && SHORT_BATCHES) {
                     // The region might overrun the rest of the batch. Interpreting it instead costs ~25x per
                     // instruction (measured: ~1 % of sha256's instructions went that way, a fifth of its time), so
                     // end the batch short; the caller starts the next one at once.

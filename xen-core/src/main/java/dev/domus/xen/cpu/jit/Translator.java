@@ -43,6 +43,12 @@ import java.util.Optional;
 final class Translator {
     /** Longest region, in instructions: keeps generated methods far below HotSpot's huge-method limit. */
     static final int MAX_INSNS = 192;
+    /**
+     * Whether regions continue past an unconditional jump that a forward branch of the region jumps over
+     * ({@code -Ddomus.jit.continuePastJumps=false} turns it off, for A/B benchmarks).
+     */
+    private static final boolean CONTINUE_PAST_JUMPS = !"false".equals(
+            System.getProperty("domus.jit.continuePastJumps"));
     /** Largest generated method accepted, safely below HotSpot's 8000-byte huge-method limit. */
     private static final int MAX_CODE_BYTES = 7600;
 
@@ -197,7 +203,7 @@ final class Translator {
             // code after it is reachable from inside (the other arm of a loop's exit test, an if/else tail), and
             // keeping it turns region exits into JVM jumps. A loop whose back edge sits after the function's
             // return (as compilers lay out rotated loops) then runs entirely in generated code.
-            if ((op == Op.JAL || op == Op.JALR) && fwdMax < pos) {
+            if ((op == Op.JAL || op == Op.JALR) && (fwdMax < pos || !CONTINUE_PAST_JUMPS)) {
                 break;
             }
         }
