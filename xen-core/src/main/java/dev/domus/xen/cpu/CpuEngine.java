@@ -8,7 +8,9 @@ package dev.domus.xen.cpu;
 public interface CpuEngine {
     /**
      * Executes up to {@code budget} instructions on {@code hart}, returning early when the hart requests it
-     * (trap taken, WFI, interrupt state changed, device access with side effects).
+     * (trap taken, WFI, interrupt state changed, device access with side effects); the JIT may also end a batch a
+     * few instructions short rather than interpret a region that might not fit (only after at least one
+     * instruction).
      *
      * @return instructions executed
      */

@@ -24,11 +24,12 @@ import java.util.Optional;
  *
  * <p>How it works. A region starts at a guest-physical address and runs straight through the instruction stream of
  * that one 4 KiB page: across conditional branches (taken ones either jump inside the region or leave it), up to
- * and including the first JAL/JALR, and stops before anything the translator does not handle (CSRs, system
- * instructions, atomics, FP, illegal encodings) or at {@link #MAX_INSNS}. Branches and JALs whose target is an
- * instruction of the same region become JVM jumps, so a loop that fits in a region runs entirely in generated
- * code; each backward jump first checks that the rest of the budget still covers a full pass, which bounds
- * interrupt latency and makes {@code execute(h, budget)} exact.
+ * and including the first JAL/JALR (or past it, while a forward branch of the region targets code after it), and
+ * stops before anything the translator does not handle (CSRs, system instructions, atomics, FP, illegal encodings)
+ * or at {@link #MAX_INSNS}. Branches and JALs whose target is an instruction of the same region become JVM jumps,
+ * so a loop that fits in a region runs entirely in generated code; each backward jump first checks that the rest of
+ * the budget still covers a full pass, which bounds interrupt latency and keeps {@code execute(h, budget)} within
+ * its budget.
  *
  * <p>The guest registers the region uses are JVM locals, loaded from {@code x[]} on entry and stored back at the
  * single exit and in the trap handler. The instruction count is kept in a local, bumped once per straight-line
@@ -42,6 +43,12 @@ import java.util.Optional;
 final class Translator {
     /** Longest region, in instructions: keeps generated methods far below HotSpot's huge-method limit. */
     static final int MAX_INSNS = 192;
+    /**
+     * Whether regions continue past an unconditional jump that a forward branch of the region jumps over
+     * ({@code -Ddomus.jit.continuePastJumps=false} turns it off, for A/B benchmarks).
+     */
+    private static final boolean CONTINUE_PAST_JUMPS = !"false".equals(
+            System.getProperty("domus.jit.continuePastJumps"));
     /** Largest generated method accepted, safely below HotSpot's 8000-byte huge-method limit. */
     private static final int MAX_CODE_BYTES = 7600;
 
@@ -196,7 +203,7 @@ final class Translator {
             // code after it is reachable from inside (the other arm of a loop's exit test, an if/else tail), and
             // keeping it turns region exits into JVM jumps. A loop whose back edge sits after the function's
             // return (as compilers lay out rotated loops) then runs entirely in generated code.
-            if ((op == Op.JAL || op == Op.JALR) && fwdMax < pos) {
+            if ((op == Op.JAL || op == Op.JALR) && (fwdMax < pos || !CONTINUE_PAST_JUMPS)) {
                 break;
             }
         }
