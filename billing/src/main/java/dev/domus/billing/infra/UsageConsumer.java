@@ -337,7 +337,7 @@ public class UsageConsumer {
                     if (isLifecycle) {
                         lifecycle.add(EventCodec.read(r.value(), VpsLifecycleEvent.class));
                     } else {
-                        usage.add(checked(EventCodec.read(r.value(), UsageEvent.class)));
+                        usage.add(checked(UsageDecoder.decode(r.value())));
                     }
                 } catch (InvalidEventException e) {
                     dead.add(new DeadLetters.Dead(r, e.getMessage()));
