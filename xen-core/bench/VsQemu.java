@@ -46,7 +46,13 @@ public final class VsQemu {
         Files.deleteIfExists(aot);
         String ready = "console=ttyS0 domus.run64=" + Base64.getEncoder().encodeToString("true\n".getBytes(StandardCharsets.UTF_8));
         // The JVM options of a domain runner (DomainLauncher), so the figures are the product's.
-        List<String> jvm = dev.domus.xen.domain.DomainLauncher.runnerJvmOptions();
+        List<String> jvm = new ArrayList<>(dev.domus.xen.domain.DomainLauncher.runnerJvmOptions());
+        // Extra runner options, as domain runners take them (A/B of JIT switches, e.g. -Ddomus.jit.background=false).
+        String extra = System.getenv().getOrDefault(dev.domus.xen.domain.DomainLauncher.JAVA_OPTS_ENV, "").strip();
+        if (!extra.isEmpty()) {
+            jvm.addAll(List.of(extra.split("\\s+")));
+            System.out.println("extra runner options: " + extra);
+        }
         List<String> trainCmd = new ArrayList<>(List.of(java, "-XX:AOTCacheOutput=" + aot));
         trainCmd.addAll(jvm);
         trainCmd.addAll(List.of("-cp", jar, "dev.domus.xen.cli.Boot", "--kernel", image, "--initrd", initrd,
