@@ -52,7 +52,9 @@ public class HostNetwork {
             throw new AgentException(AgentException.NETWORK, "bridge " + config.bridge()
                     + " does not exist and domus.agent.manage-bridge is false");
         }
-        Tools.run(AgentException.NETWORK, IP_TIMEOUT, List.of("ip", "link", "add", config.bridge(), "type", "bridge"));
+        Tools.run(AgentException.NETWORK, IP_TIMEOUT, List.of("ip", "link", "add", config.bridge(), "type", "bridge",
+                // No STP on a host-local bridge: a new tap forwards at once instead of after a listening delay.
+                "forward_delay", "0", "stp_state", "0"));
         Tools.run(AgentException.NETWORK, IP_TIMEOUT, List.of("ip", "addr", "add", config.gateway(), "dev", config.bridge()));
         Tools.run(AgentException.NETWORK, IP_TIMEOUT, List.of("ip", "link", "set", config.bridge(), "up"));
         LOG.infof("event=bridge_created bridge=%s gateway=%s", config.bridge(), config.gateway());

@@ -37,7 +37,11 @@ class AgentIT {
             h.startAgent();
             UUID vps = UUID.randomUUID();
             String domain = "vps-" + vps;
-            VpsSpec spec = new VpsSpec("web-1", 1, 256, 1, "demo", List.of(h.publicKey), "#cloud-config\n");
+            // Everything the guest needs travels on the config drive (no domus.* kernel parameters): both keys,
+            // hostname, address, host key and a user-data script that must run once per instance.
+            String otherKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherOtherOtherOtherOtherOtherOtherOther second@it";
+            VpsSpec spec = new VpsSpec("web-1", 1, 256, 1, "demo", List.of(h.publicKey, otherKey),
+                    "#!/bin/sh\necho ran >> /root/user-data-runs\n");
 
             // --- create through Kafka, then SSH with the key
             long t0 = System.nanoTime();
@@ -56,9 +60,40 @@ class AgentIT {
             assertThat(h.ssh(ip, "df -k / | tail -1", BOOT).out()).as("root fs resized to the plan")
                     .matches("(?s).*\\s(9\\d{5}|1\\d{6})\\s.*");
             assertThat(h.ssh(ip, "hostname", BOOT).out().strip()).isEqualTo("web-1");
+            assertThat(h.ssh(ip, "cat /proc/cmdline", BOOT).out()).doesNotContain("domus.");
+            assertThat(h.ssh(ip, "cat /root/.ssh/authorized_keys", BOOT).out()).contains(h.publicKey, otherKey);
+            AgentHarness.await("user data ran", Duration.ofMinutes(2), () -> {
+                try {
+                    return h.ssh(ip, "cat /root/user-data-runs", Duration.ofSeconds(30)).out().strip().equals("ran");
+                } catch (Exception | AssertionError e) {
+                    return false;
+                }
+            });
+            assertThat(h.ssh(ip, "cat /var/lib/domus/user-data.done", BOOT).out().strip()).isEqualTo(vps.toString());
+            // The guest presents the host key the agent generated for it (strict checking against that key only).
+            Path knownHosts = h.stateDir.resolve("known_hosts-" + vps);
+            Files.writeString(knownHosts, ip + " " + Files.readString(
+                    h.stateDir.resolve("vps").resolve(vps.toString()).resolve("ssh_host_ed25519_key.pub")));
+            AgentHarness.Result strict = AgentHarness.exec(Duration.ofMinutes(2), "ssh", "-i", h.key.toString(),
+                    "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts, "-o", "BatchMode=yes",
+                    "-o", "ConnectTimeout=20", "root@" + ip, "echo strict-ok");
+            assertThat(strict.out().strip()).as("ssh with the agent's host key: %s", strict.err()).isEqualTo("strict-ok");
             String tap = "dt" + vps.toString().replace("-", "").substring(0, 12);
             assertThat(Path.of("/sys/class/net", tap)).exists();
             long pid1 = Long.parseLong(group(PID, view));
+
+            // --- heartbeat utilization: the running VPS with its runner's memory and guest size
+            HostEvent hb = h.awaitEvent("heartbeat with this VPS's utilization", Duration.ofMinutes(2),
+                    e -> e.type() == HostEventType.HOST_HEARTBEAT && e.utilization().isPresent()
+                            && e.utilization().get().vps().stream().anyMatch(v -> v.vpsId().equals(vps)));
+            var u = hb.utilization().orElseThrow();
+            var mine = u.vps().stream().filter(v -> v.vpsId().equals(vps)).findFirst().orElseThrow();
+            assertThat(mine.memoryMb()).isEqualTo(256);
+            assertThat(mine.rssBytes()).as("runner RSS").isGreaterThan(32L << 20);
+            assertThat(u.allocatedMemoryMb()).isGreaterThanOrEqualTo(256);
+            assertThat(u.memoryMb()).isPositive();
+            System.out.printf("heartbeat utilization: vps cpu=%.1f%% rss=%d MiB; host cpu=%.1f%% alloc=%d MiB of %d MiB%n",
+                    mine.cpuPercent(), mine.rssBytes() >> 20, u.cpuPercent(), u.allocatedMemoryMb(), u.memoryMb());
 
             // --- console relay: the WebSocket replays recent output and types into the guest's shell
             StringBuffer console = new StringBuffer();
@@ -142,6 +177,9 @@ class AgentIT {
                     return false;
                 }
             });
+
+            // Restarts (runner kill, panic) and the reboot did not run the user data again: once per instance.
+            assertThat(h.ssh(ip, "cat /root/user-data-runs", BOOT).out().strip()).isEqualTo("ran");
 
             // --- power off, then on
             HostCommand off = command(h, HostCommandType.POWER_OFF, vps, 3, Optional.empty());
