@@ -41,7 +41,7 @@ class AgentIT {
             // hostname, address, host key and a user-data script that must run once per instance.
             String otherKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOtherOtherOtherOtherOtherOtherOtherOther second@it";
             VpsSpec spec = new VpsSpec("web-1", 1, 256, 1, "demo", List.of(h.publicKey, otherKey),
-                    "#!/bin/sh\necho ran >> /root/user-data-runs\n");
+                    "#!/bin/sh\necho ran >> /root/user-data-runs\nsync\ntouch /run/user-data-synced\n");
 
             // --- create through Kafka, then SSH with the key
             long t0 = System.nanoTime();
@@ -64,7 +64,9 @@ class AgentIT {
             assertThat(h.ssh(ip, "cat /root/.ssh/authorized_keys", BOOT).out()).contains(h.publicKey, otherKey);
             AgentHarness.await("user data ran", Duration.ofMinutes(2), () -> {
                 try {
-                    return h.ssh(ip, "cat /root/user-data-runs", Duration.ofSeconds(30)).out().strip().equals("ran");
+                    // Only once the file is on disk: the runner kill below must not lose it (the guest gets no chance to sync).
+                    return h.ssh(ip, "test -e /run/user-data-synced && cat /root/user-data-runs", Duration.ofSeconds(30))
+                            .out().strip().equals("ran");
                 } catch (Exception | AssertionError e) {
                     return false;
                 }
