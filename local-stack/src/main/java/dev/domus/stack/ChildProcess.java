@@ -3,6 +3,10 @@ package dev.domus.stack;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -132,6 +136,42 @@ final class ChildProcess {
 
     Path log() {
         return log;
+    }
+
+    /**
+     * Waits until {@code url} answers 200 with {@code bodyMarker} in its body, failing at once (with the log tail)
+     * if this process exits meanwhile, and with a timeout naming {@code notReady} and the last answer at
+     * {@code deadlineNanos} ({@link System#nanoTime()} scale).
+     */
+    void awaitHttp(HttpClient http, URI url, String bodyMarker, long deadlineNanos, Duration poll, String notReady) {
+        String last = "no answer";
+        while (System.nanoTime() < deadlineNanos) {
+            if (!isAlive()) {
+                throw new StackException(service, StackException.Code.START_FAILED, "exited with code "
+                        + exitCode().orElse(-1) + " during start (log " + log + ")", tail(40), null);
+            }
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(url).timeout(Duration.ofSeconds(10)).GET()
+                        .build(), HttpResponse.BodyHandlers.ofString());
+                if (r.statusCode() == 200 && r.body().contains(bodyMarker)) {
+                    return;
+                }
+                last = "HTTP " + r.statusCode();
+            } catch (IOException e) {
+                last = e.toString();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StackException(service, StackException.Code.START_FAILED, "interrupted while starting");
+            }
+            try {
+                Thread.sleep(poll.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new StackException(service, StackException.Code.START_FAILED, "interrupted while starting");
+            }
+        }
+        throw new StackException(service, StackException.Code.TIMEOUT, notReady + " (last: " + last + "; log " + log
+                + ")", tail(40), null);
     }
 
     /** SIGTERM to the process and its descendants, wait up to {@code grace}, then SIGKILL what is left. */

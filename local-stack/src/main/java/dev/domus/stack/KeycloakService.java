@@ -5,8 +5,6 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.channels.FileLock;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
@@ -219,38 +217,9 @@ public final class KeycloakService implements AutoCloseable {
 
     private void awaitReady(long t0, Duration timeout) {
         HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        URI probe = URI.create(issuer(realm.name()) + "/.well-known/openid-configuration");
-        long deadline = t0 + timeout.toNanos();
-        String last = "no answer";
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new StackException(SERVICE, StackException.Code.START_FAILED,
-                        "exited with code " + process.exitCode().orElse(-1) + " during start (log " + process.log()
-                                + ")", process.tail(40), null);
-            }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(probe).timeout(Duration.ofSeconds(5))
-                        .GET().build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200 && r.body().contains("\"issuer\":\"" + issuer(realm.name()) + "\"")) {
-                    return;
-                }
-                last = "HTTP " + r.statusCode();
-            } catch (IOException e) {
-                last = e.toString();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StackException(SERVICE, StackException.Code.START_FAILED, "interrupted while starting");
-            }
-            try {
-                Thread.sleep(250);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StackException(SERVICE, StackException.Code.START_FAILED, "interrupted while starting");
-            }
-        }
-        throw new StackException(SERVICE, StackException.Code.TIMEOUT,
-                "realm " + realm.name() + " not served on " + baseUrl() + " after " + timeout.toSeconds()
-                        + " s (last: " + last + "; log " + process.log() + ")", process.tail(40), null);
+        process.awaitHttp(http, URI.create(issuer(realm.name()) + "/.well-known/openid-configuration"),
+                "\"issuer\":\"" + issuer(realm.name()) + "\"", t0 + timeout.toNanos(), Duration.ofMillis(250),
+                "realm " + realm.name() + " not served on " + baseUrl() + " after " + timeout.toSeconds() + " s");
     }
 
     /** e.g. {@code http://127.0.0.1:8180} */

@@ -7,8 +7,6 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -356,36 +354,9 @@ public final class Platform implements AutoCloseable {
     }
 
     private void awaitHttp(String what, ChildProcess p, String url, String expect) {
-        long deadline = System.nanoTime() + options.startTimeout().toNanos();
-        String last = "";
-        while (System.nanoTime() < deadline) {
-            if (!p.isAlive()) {
-                throw new StackException(what, StackException.Code.START_FAILED,
-                        "exited with code " + p.exitCode().orElse(-1) + " during start (log " + p.log() + ")",
-                        p.tail(40), null);
-            }
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url))
-                        .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString());
-                if (r.statusCode() == 200 && r.body().contains(expect)) {
-                    return;
-                }
-                last = "HTTP " + r.statusCode();
-            } catch (IOException e) {
-                last = e.toString();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StackException(what, StackException.Code.START_FAILED, "interrupted while starting");
-            }
-            try {
-                Thread.sleep(300);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new StackException(what, StackException.Code.START_FAILED, "interrupted while starting");
-            }
-        }
-        throw new StackException(what, StackException.Code.TIMEOUT, "not ready at " + url + " after "
-                + options.startTimeout().toSeconds() + " s (last: " + last + "; log " + p.log() + ")", p.tail(40), null);
+        p.awaitHttp(http, URI.create(url), expect, System.nanoTime() + options.startTimeout().toNanos(),
+                Duration.ofMillis(300), what + " not ready at " + url + " after " + options.startTimeout().toSeconds()
+                        + " s");
     }
 
     private String namespace(int i) {
