@@ -237,6 +237,15 @@ public final class KeycloakService implements AutoCloseable {
         return issuer(realmName) + "/protocol/openid-connect/token";
     }
 
+    /**
+     * OIDC resource-owner password grant with the realm's public CLI client ({@code domus-cli}): the access token.
+     * For tests and the local stack's seeding; fails with a {@link StackException} naming the answer.
+     */
+    public static String passwordGrant(String tokenUrl, String user, String password) {
+        return Json.passwordToken(HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build(), tokenUrl,
+                "domus-cli", user, password);
+    }
+
     /** The realm file this server was started with (name, client secrets, user passwords). */
     public KeycloakRealm realm() {
         return realm;

@@ -20,6 +20,7 @@ import dev.domus.billing.service.Invoice;
 import dev.domus.stack.quarkus.KafkaTestResource;
 import dev.domus.stack.quarkus.KeycloakTestResource;
 import dev.domus.stack.quarkus.PostgresTestResource;
+import dev.domus.stack.KeycloakService;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
@@ -83,9 +84,7 @@ class BillingApiTest {
      */
     @BeforeEach
     void asOperator() {
-        String jwt = given().formParam("grant_type", "password").formParam("client_id", "domus-cli")
-                .formParam("username", ops).formParam("password", opsPassword).post(tokenUrl).then().statusCode(200)
-                .extract().path("access_token");
+        String jwt = KeycloakService.passwordGrant(tokenUrl, ops, opsPassword);
         RestAssured.authentication = RestAssured.oauth2(jwt);
     }
 

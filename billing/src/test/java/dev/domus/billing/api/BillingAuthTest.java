@@ -11,6 +11,7 @@ import dev.domus.billing.service.IngestService;
 import dev.domus.stack.quarkus.KafkaTestResource;
 import dev.domus.stack.quarkus.KeycloakTestResource;
 import dev.domus.stack.quarkus.PostgresTestResource;
+import dev.domus.stack.KeycloakService;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
@@ -59,9 +60,7 @@ class BillingAuthTest {
     String opsPassword;
 
     String login(String user, String password) {
-        return given().formParam("grant_type", "password").formParam("client_id", "domus-cli")
-                .formParam("username", user).formParam("password", password).post(tokenUrl).then().statusCode(200)
-                .extract().path("access_token");
+        return KeycloakService.passwordGrant(tokenUrl, user, password);
     }
 
     RequestSpecification controlPlane(String bearer) {

@@ -10,6 +10,7 @@ import dev.domus.cp.support.StackResources;
 import dev.domus.stack.quarkus.KafkaTestResource;
 import dev.domus.stack.quarkus.KeycloakTestResource;
 import dev.domus.stack.quarkus.PostgresTestResource;
+import dev.domus.stack.KeycloakService;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
@@ -48,9 +49,7 @@ class OidcTest {
     String agentSecret;
 
     String login(String user, String password) {
-        return given().formParam("grant_type", "password").formParam("client_id", "domus-cli")
-                .formParam("username", user).formParam("password", password).post(tokenUrl).then().statusCode(200)
-                .extract().path("access_token");
+        return KeycloakService.passwordGrant(tokenUrl, user, password);
     }
 
     static RequestSpecification as(String jwt) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.stack.quarkus;
 
+import dev.domus.stack.KeycloakService;
 import io.quarkus.test.common.ResourceArg;
 import io.quarkus.test.common.TestResourceScope;
 import io.quarkus.test.common.WithTestResource;
@@ -68,9 +69,7 @@ class QuarkusResourcesIT {
         String agentToken = given().formParam("grant_type", "client_credentials")
                 .formParam("client_id", "domus-host-agent").formParam("client_secret", hostAgentSecret)
                 .post(tokenUrl).then().statusCode(200).extract().path("access_token");
-        String aliceToken = given().formParam("grant_type", "password").formParam("client_id", "domus-cli")
-                .formParam("username", alice).formParam("password", alicePassword)
-                .post(tokenUrl).then().statusCode(200).extract().path("access_token");
+        String aliceToken = KeycloakService.passwordGrant(tokenUrl, alice, alicePassword);
 
         given().auth().oauth2(agentToken).get("/whoami").then().statusCode(200)
                 .body(equalTo("service-account-domus-host-agent"));
