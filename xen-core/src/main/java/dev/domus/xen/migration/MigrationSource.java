@@ -174,7 +174,7 @@ public final class MigrationSource {
                 checkCancelled();
                 long remaining = fetch(log, dirty);
                 long remainingBytes = remaining * (8 + PAGE);
-                d = conv.next(round, remainingBytes, remainingBytes, roundBytes);
+                d = conv.next(round, remainingBytes);
                 listener.progress(new Progress(round, s.bytesOut(), pagesSent, remaining, conv.bandwidth(),
                         throttled));
                 LOG.log(System.Logger.Level.INFO, "event=migration_round round=" + round + " sent_bytes="
