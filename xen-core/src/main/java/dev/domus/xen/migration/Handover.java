@@ -30,6 +30,11 @@ final class Handover {
     private Handover() {
     }
 
+    /** Loads and initialises this class (and the exception it throws) before the downtime; does nothing else. */
+    static void warm() {
+        MigrationException.class.getName();
+    }
+
     /** Source: waits for READY (or the target's refusal). */
     static void awaitReady(Stream s) throws IOException {
         expect(s, Stream.READY, "READY");

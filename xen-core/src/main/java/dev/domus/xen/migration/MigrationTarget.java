@@ -24,7 +24,12 @@ import java.util.function.Function;
 public final class MigrationTarget {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
     private static final long RAM_BASE = 0x8000_0000L;
-    private static final int WARM_UP_DECODES = 3;
+    /**
+     * Background decodes of the preview: enough for HotSpot to compile the codec before the real state arrives
+     * (see {@code MigrationSource}'s encodes), bounded in time; they stop as soon as the real state is here.
+     */
+    private static final int WARM_UP_DECODES = 400;
+    private static final long WARM_UP_NANOS = 200_000_000L;
     private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
@@ -64,6 +69,8 @@ public final class MigrationTarget {
         private volatile long bytes;
         private volatile long stateAtNanos;
         private volatile long decodeNanos;
+        /** Set when the final state frame arrived: background warm-up stops. */
+        private volatile boolean stateArrived;
 
         Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis,
                  java.util.Optional<DiskTarget> disksTo) {
@@ -293,14 +300,15 @@ public final class MigrationTarget {
                 } else if (f.type() == Stream.PREVIEW) {
                     phase = "state preview";
                     // Decoded like the final state (class loading and the first run of the codec happen now, not
-                    // in the downtime), checked, and discarded.
+                    // in the downtime), checked, and discarded; more decodes run in the background so the codec
+                    // is compiled by the time the real state arrives, without holding up the RAM stream.
                     byte[] copy = f.copy();
-                    for (int i = 0; i < WARM_UP_DECODES; i++) {
-                        checkState(Snapshots.decodeState(copy), config);
-                    }
+                    checkState(Snapshots.decodeState(copy), config);
+                    warmDecoder(copy, incoming);
                     phase = "RAM";
                 } else if (f.type() == Stream.STATE) {
                     long stateAt = System.nanoTime();
+                    incoming.stateArrived = true;
                     phase = "device state";
                     if (incoming.disks.begun() && !incoming.disks.done()) {
                         throw new MigrationException("device state arrived before the disk copy ended");
@@ -334,6 +342,20 @@ public final class MigrationTarget {
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             throw new MigrationException("incoming migration failed during " + phase + ": " + why, e);
         }
+    }
+
+    /** Decodes {@code preview} repeatedly on a daemon thread until compiled, the time is up or the state came. */
+    private static void warmDecoder(byte[] preview, Incoming in) {
+        Thread.ofPlatform().daemon().name("warm-state-decoder").start(() -> {
+            long until = System.nanoTime() + WARM_UP_NANOS;
+            try {
+                for (int i = 0; i < WARM_UP_DECODES && !in.stateArrived && System.nanoTime() < until; i++) {
+                    Snapshots.decodeState(preview);
+                }
+            } catch (RuntimeException e) {
+                // it decoded once on the receiving thread; a warm-up never fails the migration
+            }
+        });
     }
 
     private static void diskFrame(Incoming in, Stream.Frame f) throws IOException {
