@@ -86,20 +86,47 @@ public final class MigrateVsQemu {
         String only = System.getenv().getOrDefault("MIGBENCH_ONLY", "");
         XenSeries xen = only.equals("qemu") ? null : new XenSeries(guest, repo, cmdline, downtimeMs,
                 work.resolve("xen"));
+        // MIGBENCH_BASELINE=<checkout> also migrates with that checkout's bin/xl (an A/B of two xen-core versions
+        // under the same load): its own guest, hosts and cold migrations, rounds interleaved with the others.
+        String baseRepo = System.getenv().getOrDefault("MIGBENCH_BASELINE", "");
+        XenSeries base = baseRepo.isEmpty() || xen == null ? null : new XenSeries(guest, Path.of(baseRepo), cmdline,
+                downtimeMs, work.resolve("base"));
+        List<XenSeries> series = new ArrayList<>();
+        if (xen != null) {
+            series.add(xen);
+        }
+        if (base != null) {
+            series.add(base);
+        }
         List<Run> cold = new ArrayList<>();
+        List<Run> br = new ArrayList<>();
         try {
-            if (xen != null) {
-                xen.boot();
-                for (int c = 1; c <= COLD_MIGRATIONS; c++) {
-                    Run x = xen.migrate();
-                    cold.add(x);
-                    System.out.printf("cold %d (load %s): xen-core downtime %.3f ms (source-measured %.3f) total %.0f"
-                            + " ms %d bytes %d rounds%n    %s%n", c, load(), x.downtimeMs, x.sourceDowntimeMs,
-                            x.totalMs, x.bytes, x.rounds, x.phases);
+            for (XenSeries x : series) {
+                x.create();
+            }
+            for (XenSeries x : series) {
+                x.awaitBusy();
+            }
+            for (int c = 1; c <= COLD_MIGRATIONS; c++) {
+                for (XenSeries xs : series) {
+                    Run x = xs.migrate();
+                    if (xs == xen) {
+                        cold.add(x);
+                    }
+                    System.out.printf("cold %d %s (load %s): downtime %.3f ms (source-measured %.3f) total %.0f"
+                            + " ms %d bytes %d rounds%n    %s%n", c, xs == xen ? "xen-core" : "baseline", load(),
+                            x.downtimeMs, x.sourceDowntimeMs, x.totalMs, x.bytes, x.rounds, x.phases);
                 }
             }
             for (int r = 1; r <= rounds; r++) {
                 Run q = only.equals("xen-core") ? null : qemu(guest, cmdline, downtimeMs, work.resolve("q" + r));
+                if (base != null) {
+                    Run b = base.migrate();
+                    br.add(b);
+                    System.out.printf("round %d baseline (load %s): downtime %.3f ms (source-measured %.3f) total"
+                            + " %.0f ms %d bytes %d rounds%n    %s%n", r, load(), b.downtimeMs, b.sourceDowntimeMs,
+                            b.totalMs, b.bytes, b.rounds, b.phases);
+                }
                 Run x = xen == null ? q : xen.migrate();
                 q = q == null ? x : q;
                 qr.add(q);
@@ -111,8 +138,8 @@ public final class MigrateVsQemu {
                         q.totalMs, q.bytes, q.rounds, x.phases);
             }
         } finally {
-            if (xen != null) {
-                xen.close();
+            for (XenSeries x : series) {
+                x.close();
             }
         }
         System.out.println();
@@ -130,6 +157,16 @@ public final class MigrateVsQemu {
                 pct(qr.stream().mapToDouble(x -> x.bytes / 1048576.0).toArray(), 50));
         row("rounds p50", pct(xr.stream().mapToDouble(Run::rounds).toArray(), 50),
                 pct(qr.stream().mapToDouble(Run::rounds).toArray(), 50));
+        if (!br.isEmpty()) {
+            System.out.printf("%-28s %14s %14s %10s%n", "xen-core vs baseline", "xen-core", "baseline", "ratio");
+            double[] bd = br.stream().mapToDouble(Run::downtimeMs).toArray();
+            row("downtime p50 (ms)", pct(xd, 50), pct(bd, 50));
+            row("downtime p99 (ms)", pct(xd, 99), pct(bd, 99));
+            row("total time p50 (ms)", pct(xr.stream().mapToDouble(Run::totalMs).toArray(), 50),
+                    pct(br.stream().mapToDouble(Run::totalMs).toArray(), 50));
+            row("rounds p50", pct(xr.stream().mapToDouble(Run::rounds).toArray(), 50),
+                    pct(br.stream().mapToDouble(Run::rounds).toArray(), 50));
+        }
         if (!cold.isEmpty()) {
             System.out.printf("%-28s %14.3f %14s%n", "  cold downtime max (ms)",
                     cold.stream().mapToDouble(Run::downtimeMs).max().orElse(0), "-");
@@ -192,13 +229,16 @@ public final class MigrateVsQemu {
             xl = repo.resolve("bin/xl").toString();
         }
 
-        void boot() throws Exception {
+        void create() throws Exception {
             Files.writeString(cfg, "name = '" + NAME + "'\nmemory = " + MEMORY_MIB + "\nvcpus = 1\n"
                     + "kernel = '" + guest.resolve("Image") + "'\nramdisk = '" + guest.resolve("initramfs.cpio.gz")
                     + "'\nextra = '" + cmdline + "'\non_poweroff = 'destroy'\non_reboot = 'destroy'\n"
                     + "on_crash = 'destroy'\n");
             check(run(hosts[0], guest, List.of(xl, "create", cfg.toString())), "xl create");
             console = attach(hosts[0]);
+        }
+
+        void awaitBusy() throws Exception {
             console.await(s -> lastCount(s) >= WARM_COUNT && s.contains("BENCH-BUSY"), BOOT_TIMEOUT,
                     "xen-core guest busy");
         }
@@ -229,7 +269,8 @@ public final class MigrateVsQemu {
             int atSource = lastCount(console.text());
             Map<String, String> done = fields(m.out, "migrated");
             String stopLine = lastLine(src.resolve("xl/" + NAME + ".log"), "event=migration_stop_copy");
-            String phasesLine = lastLine(src.resolve("xl/" + NAME + ".log"), "event=migration_phases");
+            String phasesLine = Files.readAllLines(src.resolve("xl/" + NAME + ".log")).stream()
+                    .filter(l -> l.contains("event=migration_phases")).reduce((a, b) -> b).orElse("event=none");
             String resumedLine = lastLine(incomingLog, "event=migration_resumed");
             Map<String, String> stop = fields(stopLine, "event=");
             Map<String, String> resumed = fields(resumedLine, "event=");
