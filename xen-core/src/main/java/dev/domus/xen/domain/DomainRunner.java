@@ -252,8 +252,10 @@ public final class DomainRunner implements AutoCloseable {
     }
 
     /**
-     * Like {@link #receiveMigration(String, RunDir)}; disks the source mirrors are written into {@code diskDir} and
-     * the domain is built on those copies once they are complete (a disk is never opened half-copied).
+     * Like {@link #receiveMigration(String, RunDir)}; disks the source mirrors are written into {@code diskDir}. The
+     * domain is built on those copies as soon as the source announced them (they exist at full size, sparse), while
+     * they fill: its vCPUs stay parked until COMMIT and the device state is only accepted after the copy ended, so
+     * the guest never runs on a half-copied disk and the build stays out of the downtime.
      */
     static DomainRunner receiveMigration(String listen, RunDir dir,
                                          Optional<dev.domus.xen.migration.MigrationTarget.DiskTarget> diskDir) {

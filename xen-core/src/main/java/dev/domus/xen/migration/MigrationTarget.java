@@ -69,6 +69,7 @@ public final class MigrationTarget {
         private volatile long bytes;
         private volatile long stateAtNanos;
         private volatile long decodeNanos;
+        private boolean flushStarted;
         /** Set when the final state frame arrived: background warm-up stops. */
         private volatile boolean stateArrived;
 
@@ -83,10 +84,11 @@ public final class MigrationTarget {
         }
 
         /**
-         * The disks the source mirrored here (target name to the new image), empty when it mirrors none. Blocks
-         * until that is known: right at the first RAM frame without mirroring, at the end of the disk copy (in the
-         * source's stop-and-copy phase) with it. Build the machine only after this returned: the images are
-         * complete then.
+         * The disks the source mirrors here (target name to the new image), empty when it mirrors none. Blocks
+         * until that is known: at the first RAM frame without mirroring, right after {@code DISK_BEGIN} (the images
+         * exist at their full size, still sparse) with it. The machine may be built on them then, while they fill:
+         * its vCPUs stay parked until COMMIT, and the device state (hence READY) is only accepted after
+         * {@code DISK_DONE}, so the guest never sees a half-copied disk, and building adds nothing to the downtime.
          */
         public java.util.Map<String, java.nio.file.Path> mirroredDisks() {
             try {
@@ -291,6 +293,11 @@ public final class MigrationTarget {
                 } else if (f.type() == Stream.PAGES) {
                     if (!incoming.disks.begun()) {
                         incoming.mirrored.complete(java.util.Map.of()); // RAM first: nothing is mirrored
+                    } else if (!incoming.flushStarted) {
+                        // RAM follows the bulk copy: write its blocks back now, in the background, so the flush
+                        // at DISK_DONE (inside the downtime) only has the last few blocks left.
+                        incoming.flushStarted = true;
+                        flushInBackground(incoming);
                     }
                     received += applyPages(f, seg, pages);
                 } else if (f.type() == Stream.SYNC) {
@@ -358,12 +365,25 @@ public final class MigrationTarget {
         });
     }
 
+    /** Writes the bulk-copied images back on a daemon thread (best effort: DISK_DONE forces them anyway). */
+    private static void flushInBackground(Incoming in) {
+        java.util.List<java.nio.channels.FileChannel> channels;
+        synchronized (in.disks) {
+            channels = in.disks.channels();
+        }
+        // Not under the lock: the receiving thread keeps writing blocks meanwhile (force and positional writes
+        // may run concurrently; a channel closed by a failed migration only ends this early).
+        Thread.ofPlatform().daemon().name("flush-mirrored-disks").start(() -> DiskMirrorReceiver.flush(channels));
+    }
+
     private static void diskFrame(Incoming in, Stream.Frame f) throws IOException {
         synchronized (in.disks) {
             switch (f.type()) {
-                case Stream.DISK_BEGIN -> in.disks.begin(f.copy());
                 case Stream.DISK_BLOCK -> in.disks.block(f.copy());
-                default -> in.mirrored.complete(in.disks.finish());
+                case Stream.DISK_BEGIN -> {
+                    in.disks.begin(f.copy());
+                    in.mirrored.complete(in.disks.images());
+                }
             }
         }
     }
