@@ -218,6 +218,8 @@ public final class MigrateVsQemu {
         private final List<Process> started = new ArrayList<>();
         private int at;
         private Capture console;
+        /** The log of the runner that holds the guest now (a migrated-in runner logs to its incoming log). */
+        private Path runnerLog;
 
         XenSeries(Path guest, Path repo, String cmdline, int downtimeMs, Path dir) throws IOException {
             this.guest = guest;
@@ -235,6 +237,7 @@ public final class MigrateVsQemu {
                     + "'\nextra = '" + cmdline + "'\non_poweroff = 'destroy'\non_reboot = 'destroy'\n"
                     + "on_crash = 'destroy'\n");
             check(run(hosts[0], guest, List.of(xl, "create", cfg.toString())), "xl create");
+            runnerLog = hosts[0].resolve("xl/" + NAME + ".log");
             console = attach(hosts[0]);
         }
 
@@ -268,8 +271,8 @@ public final class MigrateVsQemu {
             }
             int atSource = lastCount(console.text());
             Map<String, String> done = fields(m.out, "migrated");
-            String stopLine = lastLine(src.resolve("xl/" + NAME + ".log"), "event=migration_stop_copy");
-            String phasesLine = Files.readAllLines(src.resolve("xl/" + NAME + ".log")).stream()
+            String stopLine = lastLine(runnerLog, "event=migration_stop_copy");
+            String phasesLine = Files.readAllLines(runnerLog).stream()
                     .filter(l -> l.contains("event=migration_phases")).reduce((a, b) -> b).orElse("event=none");
             String resumedLine = lastLine(incomingLog, "event=migration_resumed");
             Map<String, String> stop = fields(stopLine, "event=");
@@ -283,6 +286,7 @@ public final class MigrateVsQemu {
                     "commit_us", "resume_us");
             // The guest must go on on the target: its counter passes the source's last value.
             at = 1 - at;
+            runnerLog = incomingLog;
             console = attach(dst);
             console.await(s -> lastCount(s) > atSource + 2, Duration.ofMinutes(3), "xen-core guest counting on the"
                     + " target past " + atSource);
