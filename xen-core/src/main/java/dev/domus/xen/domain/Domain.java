@@ -177,7 +177,11 @@ final class Domain {
     }
 
     /** Outcome of a save: file size and how long the guest was paused for it. */
-    record SaveResult(long bytes, long pausedMillis) { }
+    record SaveResult(long bytes, long pausedMicros) {
+        long pausedMillis() {
+            return pausedMicros / 1000;
+        }
+    }
 
     /**
      * Writes a snapshot to {@code file}. Without {@code checkpoint} the domain then ends (runner status
@@ -196,6 +200,20 @@ final class Domain {
                         + "' in state " + state.wireName());
             }
             boolean wasRunning = state == DomainState.RUNNING;
+            if (checkpoint && wasRunning) {
+                // Pre-copy into the file while the guest runs: the pause holds only the last dirty pages.
+                dev.domus.xen.snapshot.Snapshots.Checkpointed c;
+                try {
+                    c = dev.domus.xen.snapshot.Snapshots.checkpoint(file, machine, DomainRecord.encode(config));
+                } catch (RuntimeException e) {
+                    Log.warn("save_failed", "domain", name(), "file", file, "error", e.getMessage());
+                    throw new DomainException(DomainException.IO, name(), "cannot save domain '" + name() + "': "
+                            + e.getMessage(), e);
+                }
+                Log.info("checkpoint", "domain", name(), "file", file, "bytes", c.bytes(), "paused_us",
+                        c.pausedMicros(), "rounds", c.rounds(), "final_pages", c.finalPages());
+                return new SaveResult(c.bytes(), c.pausedMicros());
+            }
             long t0 = System.nanoTime();
             if (wasRunning) {
                 machine.pause();
@@ -215,12 +233,12 @@ final class Domain {
                 if (wasRunning) {
                     machine.resume();
                 }
-                result = new SaveResult(bytes, (System.nanoTime() - t0) / 1_000_000);
-                Log.info("checkpoint", "domain", name(), "file", file, "bytes", bytes, "paused_ms",
-                        result.pausedMillis());
+                result = new SaveResult(bytes, (System.nanoTime() - t0) / 1_000);
+                Log.info("checkpoint", "domain", name(), "file", file, "bytes", bytes, "paused_us",
+                        result.pausedMicros());
                 return result;
             }
-            result = new SaveResult(bytes, (System.nanoTime() - t0) / 1_000_000);
+            result = new SaveResult(bytes, (System.nanoTime() - t0) / 1_000);
             Log.info("saved", "domain", name(), "file", file, "bytes", bytes);
             cancelShutdownTimer();
             lastInfo = safeInfo();
