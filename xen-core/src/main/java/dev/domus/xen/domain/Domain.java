@@ -270,10 +270,25 @@ final class Domain {
     void migrate(java.net.InetSocketAddress target, dev.domus.xen.migration.MigrationSource.Options options,
                  java.util.Set<String> mirrorDisks) {
         synchronized (lock) {
+            // "all" means every disk that is not shared; a shared disk is never copied, so naming one is an error.
+            java.util.Set<String> shared = config.sharedDisks();
+            java.util.Set<String> expanded = new java.util.TreeSet<>();
             for (String d : mirrorDisks) {
-                if (!d.equals("all") && config.disks().stream().noneMatch(e -> e.endsWith("," + d))) {
+                if (d.equals("all")) {
+                    for (String entry : config.disks()) {
+                        DeviceSpecs.DiskEntry e = DeviceSpecs.DiskEntry.parse(entry);
+                        if (!e.shared()) {
+                            expanded.add(e.target());
+                        }
+                    }
+                } else if (config.disks().stream().noneMatch(e -> DeviceSpecs.DiskEntry.parse(e).target().equals(d))) {
                     throw new DomainException(DomainException.BAD_ARGUMENT, name(), "domain '" + name()
                             + "' has no disk " + d + " to mirror");
+                } else if (shared.contains(d)) {
+                    throw new DomainException(DomainException.BAD_ARGUMENT, name(), "disk " + d + " of '" + name()
+                            + "' is shared (same path on every host): it is opened in place, never mirrored");
+                } else {
+                    expanded.add(d);
                 }
             }
             requireAlive("migrate");
@@ -290,7 +305,7 @@ final class Domain {
             Machine m = machine;
             Log.info("migration_started", "domain", name(), "target", target, "downtime_ms",
                     options.downtimeMillis());
-            java.util.Set<String> mirror = java.util.Set.copyOf(mirrorDisks);
+            java.util.Set<String> mirror = java.util.Set.copyOf(expanded);
             Thread.ofPlatform().daemon().name("migrate-" + name()).start(() -> runMigration(m, target, options,
                     cancel, mirror));
         }

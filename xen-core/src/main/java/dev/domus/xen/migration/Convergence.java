@@ -16,8 +16,9 @@ package dev.domus.xen.migration;
  * <p>After each round: stop when the estimate fits the target. Otherwise keep going while the rounds shrink (the
  * remainder fell to at most {@link #SHRINK} of the one before: a shorter round leaves fewer pages dirty, so the
  * next stop is cheaper). Once the remainder stops shrinking it is at its floor for this dirty rate: if its page part
- * is already small (at most a quarter of the target: the fixed part dominates, e.g. on a loaded host, and more
- * rounds cannot help) the copy stops, and the decision says so; otherwise the guest dirties about as fast as we
+ * is already small (at most a quarter of the target, or no more than the fixed part plus the round trip: the fixed
+ * part dominates, e.g. on a loaded host, and more rounds cannot help) the copy stops, and the decision says so;
+ * otherwise the guest dirties about as fast as we
  * send, and after {@link #STALLED_ROUNDS} such rounds (or after {@code maxRounds}) the vCPUs are throttled,
  * halving their cap each time down to {@code minCapPercent}; {@link #FORCED_ROUNDS} rounds at the lowest cap later
  * the copy stops regardless and the downtime may exceed the target (the result says by how much).
@@ -158,8 +159,11 @@ final class Convergence {
         // The full pass always "shrinks" (it is all of RAM); after it, a remainder above SHRINK of the last one
         // means another round costs about as much as it saves.
         boolean shrinking = round == 0 || remainingBytes < (long) (previous * SHRINK);
-        boolean smallPagePart = estimate != Long.MAX_VALUE
-                && variableMicros(remainingBytes, bandwidth()) * 4 <= targetMicros;
+        // Small: a quarter of the target, or no more than the fixed part (state + round trip), which no round can
+        // shrink: stopping then costs at most twice the unavoidable part (a loaded host, a slow link).
+        long pagePart = estimate == Long.MAX_VALUE ? Long.MAX_VALUE : variableMicros(remainingBytes, bandwidth());
+        boolean smallPagePart = pagePart != Long.MAX_VALUE
+                && (pagePart * 4 <= targetMicros || pagePart <= fixedMicros + rttMicros());
         if (shrinking && round < maxRounds) {
             stalledRounds = 0;
             return new Decision(Action.CONTINUE, capPercent, estimate);

@@ -219,15 +219,16 @@ public final class MigrationTarget {
      */
     public static Incoming receive(Socket socket, Function<MachineConfig, String> check, int timeoutMillis,
                                    java.util.function.Consumer<Incoming> accepted) {
-        return receive(socket, check, timeoutMillis, accepted, java.util.Optional.empty());
+        return receive(socket, (c, domain) -> check.apply(c), timeoutMillis, accepted, java.util.Optional.empty());
     }
 
     /**
      * Like {@link #receive(Socket, Function, int, java.util.function.Consumer)}, accepting mirrored disks into
      * {@code diskDir} ({@link Incoming#mirroredDisks()}); without a directory a mirroring source is refused.
+     * {@code check} also sees the source's domain record (e.g. to check its shared disks exist here).
      */
-    public static Incoming receive(Socket socket, Function<MachineConfig, String> check, int timeoutMillis,
-                                   java.util.function.Consumer<Incoming> accepted,
+    public static Incoming receive(Socket socket, java.util.function.BiFunction<MachineConfig, byte[], String> check,
+                                   int timeoutMillis, java.util.function.Consumer<Incoming> accepted,
                                    java.util.Optional<DiskTarget> diskDir) {
         Stream s;
         try {
@@ -269,7 +270,7 @@ public final class MigrationTarget {
             } catch (SnapshotException e) {
                 throw new MigrationException("bad configuration in HELLO: " + e.getMessage());
             }
-            String refusal = check.apply(config);
+            String refusal = check.apply(config, domain);
             if (refusal != null) {
                 s.send(Stream.ERROR, refusal.getBytes(StandardCharsets.UTF_8));
                 s.flush();

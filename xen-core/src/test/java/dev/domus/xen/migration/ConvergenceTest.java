@@ -135,6 +135,20 @@ class ConvergenceTest {
     }
 
     @Test
+    void aStalledPagePartNoBiggerThanTheFixedPartStopsInsteadOfThrottling() {
+        Convergence c = new Convergence(5_000, 30, 1, 20);
+        c.sample(30 * MB, 1_000_000_000L); // 30 MB/s: a loaded host
+        c.fixedCost(1_000);
+        c.roundTrip(20_000_000L); // 20 ms round trips
+        // 120 KB = 4 ms of pages: above a quarter of the target, below fixed + round trip (21 ms)
+        assertThat(c.next(0, 120_000).action()).isEqualTo(Convergence.Action.CONTINUE);
+        Convergence.Decision d = c.next(1, 120_000);
+        assertThat(d.action()).isEqualTo(Convergence.Action.STOP);
+        assertThat(d.fixedBound()).isTrue();
+        assertThat(c.capPercent()).as("never throttled").isEqualTo(100);
+    }
+
+    @Test
     void anEmptyRemainderDoesNotCountAsShrinkingForever() {
         Convergence c = new Convergence(1_000, 1000, 1, 20);
         c.sample(100 * MB, 1_000_000_000L);
