@@ -23,7 +23,14 @@ import java.util.regex.Pattern;
 
 /**
  * Live migration of one busy guest by xen-core ({@code bin/xl migrate}) and by QEMU TCG (HMP {@code migrate}), on
- * loopback, alternating rounds in one invocation. Launched by xen-core/bench/migrate-vs-qemu.
+ * loopback, in one invocation. Launched by xen-core/bench/migrate-vs-qemu.
+ *
+ * <p>xen-core boots its guest once and migrates it back and forth between two run directories ("hosts" A and B,
+ * each keeping its runner jar copy and AOT cache like a long-lived host): the first {@link #COLD_MIGRATIONS}
+ * migrations run in JVMs without an AOT cache (each host's first runner records it) and are reported apart as
+ * "cold"; the measured rounds follow. Every migration's target is a fresh runner ({@code xl migrate-receive}),
+ * started and listening before the migrate command. QEMU boots a source and a target per round (its boot is
+ * cheap and native code needs no warm-up).
  *
  * <p>How each figure is measured:
  * <ul>
@@ -31,9 +38,13 @@ import java.util.regex.Pattern;
  *       {@code migration_stop_copy} log line, right after every vCPU thread parked) to target vCPUs released
  *       ({@code resumed_ns} in the target runner's {@code migration_resumed} line, right after they were unparked);
  *       both are {@code System.nanoTime()} = CLOCK_MONOTONIC of the same host. Also printed: the source's own
- *       figure (vCPUs stopped to the target's ACK received), as {@code xl migrate} reports it.</li>
+ *       figure (vCPUs stopped to the target's DONE received), as {@code xl migrate} reports it.</li>
  *   <li>QEMU downtime: the {@code downtime} QEMU itself reports in {@code info migrate} (ms resolution).</li>
- *   <li>total time: xen-core's {@code total_ms} (migrate command accepted to ACK), QEMU's {@code total time}.</li>
+ *   <li>total time, from the migrate command to the guest running on the target: xen-core's {@code total_ms} (the
+ *       source runner's migration thread starts, connect, handshake, preview, full pass, dirty rounds,
+ *       stop-and-copy, up to DONE, which the target sends after its vCPUs were released; the phases are printed
+ *       per round), QEMU's {@code total time} (migrate command to completion on the source, which is when the
+ *       target is told to run).</li>
  *   <li>bytes: xen-core's stream bytes (all frames), QEMU's {@code transferred ram}.</li>
  * </ul>
  */
@@ -53,8 +64,11 @@ public final class MigrateVsQemu {
                     + " done) &",
             "i=0; while true; do i=$((i+1)); echo COUNT=$i; sleep 1; done", "");
     private static final Pattern COUNT = Pattern.compile("COUNT=(\\d+)");
+    /** xen-core migrations before the measured ones: their JVMs run without an AOT cache (see the class doc). */
+    static final int COLD_MIGRATIONS = 2;
 
-    record Run(double downtimeMs, double sourceDowntimeMs, double totalMs, long bytes, int rounds) { }
+    /** One migration; {@code phases} is xen-core's per-phase breakdown (empty for QEMU). */
+    record Run(double downtimeMs, double sourceDowntimeMs, double totalMs, long bytes, int rounds, String phases) { }
 
     public static void main(String[] args) throws Exception {
         Path guest = Path.of(args[0]);
@@ -70,16 +84,63 @@ public final class MigrateVsQemu {
         List<Run> qr = new ArrayList<>();
         // MIGBENCH_ONLY=qemu|xen-core runs one side only (both columns then show it), for debugging the harness.
         String only = System.getenv().getOrDefault("MIGBENCH_ONLY", "");
-        for (int r = 1; r <= rounds; r++) {
-            Run q = only.equals("xen-core") ? null : qemu(guest, cmdline, downtimeMs, work.resolve("q" + r));
-            Run x = only.equals("qemu") ? q : xen(guest, repo, cmdline, downtimeMs, work.resolve("x" + r));
-            q = q == null ? x : q;
-            qr.add(q);
-            xr.add(x);
-            System.out.printf("round %d (load %s): xen-core downtime %.3f ms (source-measured %.3f) total %.0f ms"
-                            + " %d bytes %d rounds | qemu downtime %.0f ms total %.0f ms %d bytes %d rounds%n",
-                    r, load(), x.downtimeMs, x.sourceDowntimeMs, x.totalMs, x.bytes, x.rounds, q.downtimeMs,
-                    q.totalMs, q.bytes, q.rounds);
+        XenSeries xen = only.equals("qemu") ? null : new XenSeries(guest, repo, cmdline, downtimeMs,
+                work.resolve("xen"));
+        // MIGBENCH_BASELINE=<checkout> also migrates with that checkout's bin/xl (an A/B of two xen-core versions
+        // under the same load): its own guest, hosts and cold migrations, rounds interleaved with the others.
+        String baseRepo = System.getenv().getOrDefault("MIGBENCH_BASELINE", "");
+        XenSeries base = baseRepo.isEmpty() || xen == null ? null : new XenSeries(guest, Path.of(baseRepo), cmdline,
+                downtimeMs, work.resolve("base"));
+        List<XenSeries> series = new ArrayList<>();
+        if (xen != null) {
+            series.add(xen);
+        }
+        if (base != null) {
+            series.add(base);
+        }
+        List<Run> cold = new ArrayList<>();
+        List<Run> br = new ArrayList<>();
+        try {
+            for (XenSeries x : series) {
+                x.create();
+            }
+            for (XenSeries x : series) {
+                x.awaitBusy();
+            }
+            for (int c = 1; c <= COLD_MIGRATIONS; c++) {
+                for (XenSeries xs : series) {
+                    Run x = xs.migrate();
+                    if (xs == xen) {
+                        cold.add(x);
+                    }
+                    System.out.printf("cold %d %s (load %s): downtime %.3f ms (source-measured %.3f) total %.0f"
+                            + " ms %d bytes %d rounds%n    %s%n", c, xs == xen ? "xen-core" : "baseline", load(),
+                            x.downtimeMs, x.sourceDowntimeMs, x.totalMs, x.bytes, x.rounds, x.phases);
+                }
+            }
+            for (int r = 1; r <= rounds; r++) {
+                Run q = only.equals("xen-core") ? null : qemu(guest, cmdline, downtimeMs, work.resolve("q" + r));
+                if (base != null) {
+                    Run b = base.migrate();
+                    br.add(b);
+                    System.out.printf("round %d baseline (load %s): downtime %.3f ms (source-measured %.3f) total"
+                            + " %.0f ms %d bytes %d rounds%n    %s%n", r, load(), b.downtimeMs, b.sourceDowntimeMs,
+                            b.totalMs, b.bytes, b.rounds, b.phases);
+                }
+                Run x = xen == null ? q : xen.migrate();
+                q = q == null ? x : q;
+                qr.add(q);
+                xr.add(x);
+                System.out.printf("round %d (load %s): xen-core downtime %.3f ms (source-measured %.3f) total %.0f ms"
+                                + " %d bytes %d rounds | qemu downtime %.0f ms total %.0f ms %d bytes %d rounds%n"
+                                + "    %s%n",
+                        r, load(), x.downtimeMs, x.sourceDowntimeMs, x.totalMs, x.bytes, x.rounds, q.downtimeMs,
+                        q.totalMs, q.bytes, q.rounds, x.phases);
+            }
+        } finally {
+            for (XenSeries x : series) {
+                x.close();
+            }
         }
         System.out.println();
         System.out.printf("%-28s %14s %14s %10s%n", "over " + rounds + " rounds", "xen-core", "qemu-tcg", "ratio");
@@ -96,6 +157,22 @@ public final class MigrateVsQemu {
                 pct(qr.stream().mapToDouble(x -> x.bytes / 1048576.0).toArray(), 50));
         row("rounds p50", pct(xr.stream().mapToDouble(Run::rounds).toArray(), 50),
                 pct(qr.stream().mapToDouble(Run::rounds).toArray(), 50));
+        if (!br.isEmpty()) {
+            System.out.printf("%-28s %14s %14s %10s%n", "xen-core vs baseline", "xen-core", "baseline", "ratio");
+            double[] bd = br.stream().mapToDouble(Run::downtimeMs).toArray();
+            row("downtime p50 (ms)", pct(xd, 50), pct(bd, 50));
+            row("downtime p99 (ms)", pct(xd, 99), pct(bd, 99));
+            row("total time p50 (ms)", pct(xr.stream().mapToDouble(Run::totalMs).toArray(), 50),
+                    pct(br.stream().mapToDouble(Run::totalMs).toArray(), 50));
+            row("rounds p50", pct(xr.stream().mapToDouble(Run::rounds).toArray(), 50),
+                    pct(br.stream().mapToDouble(Run::rounds).toArray(), 50));
+        }
+        if (!cold.isEmpty()) {
+            System.out.printf("%-28s %14.3f %14s%n", "  cold downtime max (ms)",
+                    cold.stream().mapToDouble(Run::downtimeMs).max().orElse(0), "-");
+            System.out.printf("%-28s %14.3f %14s%n", "  cold total max (ms)",
+                    cold.stream().mapToDouble(Run::totalMs).max().orElse(0), "-");
+        }
         System.out.println("(ratio = xen-core / QEMU; < 1 means xen-core is lower. p99 of a few rounds is their"
                 + " maximum. load average at the end: " + load() + ")");
         System.out.println("xen-core downtime = source vCPUs stopped -> target vCPUs released (CLOCK_MONOTONIC"
@@ -127,54 +204,117 @@ public final class MigrateVsQemu {
 
     // ---------------------------------------------------------------- xen-core
 
-    private static Run xen(Path guest, Path repo, String cmdline, int downtimeMs, Path dir) throws Exception {
-        Files.createDirectories(dir);
-        Path hostA = dir.resolve("hostA");
-        Path hostB = dir.resolve("hostB");
-        Path cfg = dir.resolve(NAME + ".cfg");
-        Files.writeString(cfg, "name = '" + NAME + "'\nmemory = " + MEMORY_MIB + "\nvcpus = 1\n"
-                + "kernel = '" + guest.resolve("Image") + "'\nramdisk = '" + guest.resolve("initramfs.cpio.gz")
-                + "'\nextra = '" + cmdline + "'\non_poweroff = 'destroy'\non_reboot = 'destroy'\n"
-                + "on_crash = 'destroy'\n");
-        String xl = repo.resolve("bin/xl").toString();
-        List<Process> started = new ArrayList<>();
-        try {
-            check(run(hostA, guest, List.of(xl, "create", cfg.toString())), "xl create");
-            Process consoleA = start(started, hostA, guest, List.of(xl, "console", NAME));
-            Capture outA = Capture.of(consoleA.getInputStream());
-            Capture.of(consoleA.getErrorStream());
-            outA.await(s -> lastCount(s) >= WARM_COUNT && s.contains("BENCH-BUSY"), BOOT_TIMEOUT, "xen-core guest busy");
+    /**
+     * One xen-core guest migrated back and forth between run directories A and B; each {@link #migrate()} moves it
+     * to the other one and checks its counter goes on there.
+     */
+    private static final class XenSeries implements AutoCloseable {
+        private final Path guest;
+        private final String cmdline;
+        private final int downtimeMs;
+        private final Path[] hosts;
+        private final Path cfg;
+        private final String xl;
+        private final List<Process> started = new ArrayList<>();
+        private int at;
+        private Capture console;
+        /** The log of the runner that holds the guest now (a migrated-in runner logs to its incoming log). */
+        private Path runnerLog;
+
+        XenSeries(Path guest, Path repo, String cmdline, int downtimeMs, Path dir) throws IOException {
+            this.guest = guest;
+            this.cmdline = cmdline;
+            this.downtimeMs = downtimeMs;
+            Files.createDirectories(dir);
+            hosts = new Path[] {dir.resolve("hostA"), dir.resolve("hostB")};
+            cfg = dir.resolve(NAME + ".cfg");
+            xl = repo.resolve("bin/xl").toString();
+        }
+
+        void create() throws Exception {
+            Files.writeString(cfg, "name = '" + NAME + "'\nmemory = " + MEMORY_MIB + "\nvcpus = 1\n"
+                    + "kernel = '" + guest.resolve("Image") + "'\nramdisk = '" + guest.resolve("initramfs.cpio.gz")
+                    + "'\nextra = '" + cmdline + "'\non_poweroff = 'destroy'\non_reboot = 'destroy'\n"
+                    + "on_crash = 'destroy'\n");
+            check(run(hosts[0], guest, List.of(xl, "create", cfg.toString())), "xl create");
+            runnerLog = hosts[0].resolve("xl/" + NAME + ".log");
+            console = attach(hosts[0]);
+        }
+
+        void awaitBusy() throws Exception {
+            console.await(s -> lastCount(s) >= WARM_COUNT && s.contains("BENCH-BUSY"), BOOT_TIMEOUT,
+                    "xen-core guest busy");
+        }
+
+        private Capture attach(Path host) throws IOException {
+            Process p = start(started, host, guest, List.of(xl, "console", NAME));
+            Capture.of(p.getErrorStream());
+            return Capture.of(p.getInputStream());
+        }
+
+        Run migrate() throws Exception {
+            Path src = hosts[at];
+            Path dst = hosts[1 - at];
+            awaitAotCache(dst);
             int port = freePort();
-            Process receive = start(started, hostB, guest, List.of(xl, "migrate-receive", "--listen",
+            Process receive = start(started, dst, guest, List.of(xl, "migrate-receive", "--listen",
                     "127.0.0.1:" + port));
             Capture.of(receive.getInputStream());
             Capture recvErr = Capture.of(receive.getErrorStream());
-            Path incomingLog = hostB.resolve("xl/incoming-127.0.0.1_" + port + ".log");
+            Path incomingLog = dst.resolve("xl/incoming-127.0.0.1_" + port + ".log");
             awaitFile(incomingLog, "migration_listening", Duration.ofMinutes(2));
-            Result m = run(hostA, guest, List.of(xl, "migrate", "--downtime-ms", String.valueOf(downtimeMs), NAME,
+            Result m = run(src, guest, List.of(xl, "migrate", "--downtime-ms", String.valueOf(downtimeMs), NAME,
                     "127.0.0.1:" + port));
             check(m, "xl migrate");
             if (!receive.waitFor(2, TimeUnit.MINUTES) || receive.exitValue() != 0) {
                 throw new IllegalStateException("xl migrate-receive failed: " + recvErr);
             }
-            int atSource = lastCount(outA.text());
+            int atSource = lastCount(console.text());
             Map<String, String> done = fields(m.out, "migrated");
-            String stop = lastLine(hostA.resolve("xl/" + NAME + ".log"), "event=migration_stop_copy");
-            String resumed = lastLine(incomingLog, "event=migration_resumed");
-            long stoppedAt = Long.parseLong(fields(stop, "event=").get("stopped_at_ns"));
-            long resumedAt = Long.parseLong(fields(resumed, "event=").get("resumed_ns"));
+            String stopLine = lastLine(runnerLog, "event=migration_stop_copy");
+            String phasesLine = Files.readAllLines(runnerLog).stream()
+                    .filter(l -> l.contains("event=migration_phases")).reduce((a, b) -> b).orElse("event=none");
+            String resumedLine = lastLine(incomingLog, "event=migration_resumed");
+            Map<String, String> stop = fields(stopLine, "event=");
+            Map<String, String> resumed = fields(resumedLine, "event=");
+            long stoppedAt = Long.parseLong(stop.get("stopped_at_ns"));
+            long resumedAt = Long.parseLong(resumed.get("resumed_ns"));
+            String phases = "source " + pick(fields(phasesLine, "event="), "handshake_us", "warm_up_us",
+                    "full_pass_us", "rounds_us", "stop_copy_us") + " | pause " + pick(stop, "pause_us", "pages_us",
+                    "state_us", "flush_us", "ready_wait_us", "final_pages", "rounds", "estimate_us", "fixed_bound")
+                    + " | target " + pick(resumed, "decode_us", "receive_us", "wait_built_us", "restore_us",
+                    "commit_us", "resume_us");
             // The guest must go on on the target: its counter passes the source's last value.
-            Process consoleB = start(started, hostB, guest, List.of(xl, "console", NAME));
-            Capture outB = Capture.of(consoleB.getInputStream());
-            Capture.of(consoleB.getErrorStream());
-            outB.await(s -> lastCount(s) > atSource + 1, Duration.ofMinutes(3), "xen-core guest counting on the"
+            at = 1 - at;
+            runnerLog = incomingLog;
+            console = attach(dst);
+            console.await(s -> lastCount(s) > atSource + 2, Duration.ofMinutes(3), "xen-core guest counting on the"
                     + " target past " + atSource);
-            run(hostB, guest, List.of(xl, "destroy", NAME));
             return new Run((resumedAt - stoppedAt) / 1e6, Long.parseLong(done.get("downtime_us")) / 1e3,
                     Double.parseDouble(done.get("total_ms")), Long.parseLong(done.get("bytes")),
-                    Integer.parseInt(done.get("rounds")));
-        } finally {
-            for (Path h : List.of(hostA, hostB)) {
+                    Integer.parseInt(done.get("rounds")), phases);
+        }
+
+        /** A host's first runner records its AOT cache on exit (in a child JVM): use it once it is there. */
+        private static void awaitAotCache(Path host) throws Exception {
+            Path lib = host.resolve("xl/lib");
+            long end = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+            while (System.nanoTime() < end && Files.isDirectory(lib)) {
+                boolean pending;
+                try (var files = Files.list(lib)) {
+                    pending = files.map(Path::toString).filter(f -> f.endsWith(".aot.training"))
+                            .anyMatch(f -> !Files.exists(Path.of(f.substring(0, f.length() - 9))));
+                }
+                if (!pending) {
+                    return;
+                }
+                Thread.sleep(200);
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            for (Path h : hosts) {
                 if (Files.isDirectory(h)) {
                     run(h, guest, List.of(xl, "destroy", NAME));
                 }
@@ -184,6 +324,14 @@ public final class MigrateVsQemu {
                 p.destroyForcibly();
             }
         }
+    }
+
+    private static String pick(Map<String, String> m, String... keys) {
+        StringBuilder b = new StringBuilder();
+        for (String k : keys) {
+            b.append(b.isEmpty() ? "" : " ").append(k).append('=').append(m.getOrDefault(k, "?"));
+        }
+        return b.toString();
     }
 
     private static String lastLine(Path file, String needle) throws IOException {
@@ -269,7 +417,7 @@ public final class MigrateVsQemu {
                 int rounds = (int) number(info, "dirty sync count: (\\d+)");
                 src.command("quit");
                 dst.command("quit");
-                return new Run(downtime, downtime, total, bytes, rounds);
+                return new Run(downtime, downtime, total, bytes, rounds, "");
             }
         } finally {
             for (Process p : started) {

@@ -162,6 +162,15 @@ public final class Xl {
         return reportEnd(cfg.name(), launched.process());
     }
 
+    /** The pause of a save reply in ms with microsecond precision (older runners send only paused_ms). */
+    private static String pausedMillis(Map<String, Object> r) {
+        Object us = r.get("paused_us");
+        if (us instanceof Number n) {
+            return String.format(java.util.Locale.ROOT, "%.3f", n.longValue() / 1000.0);
+        }
+        return String.valueOf(r.get("paused_ms"));
+    }
+
     private int save(List<String> args) {
         Parsed p = Parsed.of("save [--checkpoint] <dom> <file>", args, Set.of("--checkpoint"), Set.of(), 2, 2);
         String name = resolve(p.positional.get(0));
@@ -171,7 +180,7 @@ public final class Xl {
             c.setCallTimeout(Duration.ofMinutes(10));
             Map<String, Object> r = c.save(file, checkpoint);
             err.println("Domain '" + name + "' " + (checkpoint ? "checkpointed" : "saved") + " to " + file + " ("
-                    + r.get("bytes") + " bytes, paused " + r.get("paused_ms") + " ms)");
+                    + r.get("bytes") + " bytes, paused " + pausedMillis(r) + " ms)");
             if (!checkpoint) {
                 try {
                     c.awaitDisconnect(DESTROY_WAIT);

@@ -118,17 +118,14 @@ final class ConfigParser {
         if (v.containsKey("ramdisk")) {
             ramdisk = Optional.of(checkedFile("ramdisk", string(v, "ramdisk")));
         }
-        List<String> disks = devices(v, "disk", (entry, i) -> {
-            var d = DeviceSpecs.disk(entry, baseDir);
-            return d.image() + "," + (d.readOnly() ? "ro" : "rw") + "," + d.target();
-        });
+        List<String> disks = devices(v, "disk", (entry, i) -> DeviceSpecs.disk(entry, baseDir).normalised());
         List<String> vifs = devices(v, "vif", (entry, i) -> {
             DeviceSpecs.vif(entry, name, i);
             return entry;
         });
         for (int i = 0; i < disks.size(); i++) {
             String want = "vd" + (char) ('a' + i);
-            if (disks.stream().noneMatch(d -> d.endsWith("," + want))) {
+            if (disks.stream().noneMatch(d -> DeviceSpecs.DiskEntry.parse(d).target().equals(want))) {
                 throw error(v.get("disk").line(), "disk targets must be vda, vdb, ... without gaps (Linux names"
                         + " disks in slot order): " + want + " is missing");
             }
@@ -172,8 +169,8 @@ final class ConfigParser {
             } catch (IllegalArgumentException e) {
                 throw error(s.line(), e.getMessage());
             }
-            if (key.equals("disk") && !targets.add(normalised.substring(normalised.lastIndexOf(',') + 1))) {
-                throw error(s.line(), "disk target " + normalised.substring(normalised.lastIndexOf(',') + 1)
+            if (key.equals("disk") && !targets.add(DeviceSpecs.DiskEntry.parse(normalised).target())) {
+                throw error(s.line(), "disk target " + DeviceSpecs.DiskEntry.parse(normalised).target()
                         + " is used twice");
             }
             out.add(normalised);

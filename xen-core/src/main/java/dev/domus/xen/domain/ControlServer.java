@@ -223,8 +223,8 @@ final class ControlServer implements AutoCloseable {
                     throw new DomainException(DomainException.BAD_ARGUMENT, "checkpoint must be true or false");
                 }
                 Domain.SaveResult r = domain.save(java.nio.file.Path.of(f), checkpoint);
-                return Json.obj("file", f, "bytes", r.bytes(), "paused_ms", r.pausedMillis(), "checkpoint",
-                        checkpoint);
+                return Json.obj("file", f, "bytes", r.bytes(), "paused_ms", r.pausedMillis(), "paused_us",
+                        r.pausedMicros(), "checkpoint", checkpoint);
             }
             case "dirty-log" -> {
                 allowArgs(req, "action");

@@ -17,7 +17,9 @@ import java.util.Optional;
  * {@link IllegalArgumentException} with a message the parser prefixes with {@code file:line}.
  *
  * <ul>
- *   <li>{@code disk = ['<path>,<rw|ro>,<vdX>', ...]}: a raw image (relative paths from the config's folder);
+ *   <li>{@code disk = ['<path>,<rw|ro>,<vdX>[,shared]', ...]}: a raw image (relative paths from the config's
+ *       folder); {@code shared} marks an image on storage every host sees at the same path: a live migration never
+ *       copies it ({@code --mirror-disks all} skips it) and the target opens it in place;
  *   <li>{@code vif = ['mac=52:54:00:12:34:56,bridge=br0,vifname=tap-web1', ...]}: every key optional; the MAC
  *       defaults to a stable locally administered address derived from domain name and index, the tap name to
  *       {@code vif<8 hex>.<index>} (at most 15 characters), no bridge means the tap is not attached.
@@ -27,14 +29,52 @@ final class DeviceSpecs {
     private DeviceSpecs() {
     }
 
-    static DiskConfig disk(String entry, Path baseDir) {
+    /**
+     * One disk entry as the domain configuration keeps it ({@link #normalised()}:
+     * {@code <absolute path>,<rw|ro>,<vdX>} plus {@code ,shared} when shared).
+     */
+    record DiskEntry(Path image, boolean readOnly, String target, boolean shared) {
+        static final String SHARED = "shared";
+
+        String normalised() {
+            return image + "," + (readOnly ? "ro" : "rw") + "," + target + (shared ? "," + SHARED : "");
+        }
+
+        DiskConfig toDiskConfig() {
+            return new DiskConfig(image, readOnly, target);
+        }
+
+        /** Parses {@link #normalised()} output; the path may itself contain commas, so this reads from the end. */
+        static DiskEntry parse(String normalised) {
+            String e = normalised;
+            boolean shared = e.endsWith("," + SHARED);
+            if (shared) {
+                e = e.substring(0, e.length() - SHARED.length() - 1);
+            }
+            int t = e.lastIndexOf(',');
+            int m = t <= 0 ? -1 : e.lastIndexOf(',', t - 1);
+            if (m <= 0) {
+                throw new IllegalArgumentException("not a normalised disk entry: '" + normalised + "'");
+            }
+            return new DiskEntry(Path.of(e.substring(0, m)), e.substring(m + 1, t).equals("ro"), e.substring(t + 1),
+                    shared);
+        }
+    }
+
+    static DiskEntry disk(String entry, Path baseDir) {
         String[] parts = entry.split(",", -1);
-        if (parts.length != 3) {
-            throw new IllegalArgumentException("disk entry must be '<path>,<rw|ro>,<vdX>', got '" + entry + "'");
+        if (parts.length != 3 && parts.length != 4) {
+            throw new IllegalArgumentException("disk entry must be '<path>,<rw|ro>,<vdX>[,shared]', got '" + entry
+                    + "'");
         }
         String path = parts[0].trim();
         String mode = parts[1].trim();
         String target = parts[2].trim();
+        boolean shared = parts.length == 4;
+        if (shared && !parts[3].trim().equals(DiskEntry.SHARED)) {
+            throw new IllegalArgumentException("the fourth field of a disk entry can only be 'shared', got '"
+                    + parts[3].trim() + "'");
+        }
         if (path.isEmpty()) {
             throw new IllegalArgumentException("disk entry '" + entry + "' has an empty path");
         }
@@ -55,7 +95,7 @@ final class DeviceSpecs {
             throw new IllegalArgumentException("disk " + target + " image " + p + " is not "
                     + (mode.equals("rw") ? "readable and writable" : "readable"));
         }
-        return new DiskConfig(p, mode.equals("ro"), target);
+        return new DiskEntry(p, mode.equals("ro"), target, shared);
     }
 
     static NicConfig vif(String entry, String domain, int index) {

@@ -177,7 +177,11 @@ final class Domain {
     }
 
     /** Outcome of a save: file size and how long the guest was paused for it. */
-    record SaveResult(long bytes, long pausedMillis) { }
+    record SaveResult(long bytes, long pausedMicros) {
+        long pausedMillis() {
+            return pausedMicros / 1000;
+        }
+    }
 
     /**
      * Writes a snapshot to {@code file}. Without {@code checkpoint} the domain then ends (runner status
@@ -196,6 +200,20 @@ final class Domain {
                         + "' in state " + state.wireName());
             }
             boolean wasRunning = state == DomainState.RUNNING;
+            if (checkpoint && wasRunning) {
+                // Pre-copy into the file while the guest runs: the pause holds only the last dirty pages.
+                dev.domus.xen.snapshot.Snapshots.Checkpointed c;
+                try {
+                    c = dev.domus.xen.snapshot.Snapshots.checkpoint(file, machine, DomainRecord.encode(config));
+                } catch (RuntimeException e) {
+                    Log.warn("save_failed", "domain", name(), "file", file, "error", e.getMessage());
+                    throw new DomainException(DomainException.IO, name(), "cannot save domain '" + name() + "': "
+                            + e.getMessage(), e);
+                }
+                Log.info("checkpoint", "domain", name(), "file", file, "bytes", c.bytes(), "paused_us",
+                        c.pausedMicros(), "rounds", c.rounds(), "final_pages", c.finalPages());
+                return new SaveResult(c.bytes(), c.pausedMicros());
+            }
             long t0 = System.nanoTime();
             if (wasRunning) {
                 machine.pause();
@@ -215,12 +233,12 @@ final class Domain {
                 if (wasRunning) {
                     machine.resume();
                 }
-                result = new SaveResult(bytes, (System.nanoTime() - t0) / 1_000_000);
-                Log.info("checkpoint", "domain", name(), "file", file, "bytes", bytes, "paused_ms",
-                        result.pausedMillis());
+                result = new SaveResult(bytes, (System.nanoTime() - t0) / 1_000);
+                Log.info("checkpoint", "domain", name(), "file", file, "bytes", bytes, "paused_us",
+                        result.pausedMicros());
                 return result;
             }
-            result = new SaveResult(bytes, (System.nanoTime() - t0) / 1_000_000);
+            result = new SaveResult(bytes, (System.nanoTime() - t0) / 1_000);
             Log.info("saved", "domain", name(), "file", file, "bytes", bytes);
             cancelShutdownTimer();
             lastInfo = safeInfo();
@@ -252,10 +270,25 @@ final class Domain {
     void migrate(java.net.InetSocketAddress target, dev.domus.xen.migration.MigrationSource.Options options,
                  java.util.Set<String> mirrorDisks) {
         synchronized (lock) {
+            // "all" means every disk that is not shared; a shared disk is never copied, so naming one is an error.
+            java.util.Set<String> shared = config.sharedDisks();
+            java.util.Set<String> expanded = new java.util.TreeSet<>();
             for (String d : mirrorDisks) {
-                if (!d.equals("all") && config.disks().stream().noneMatch(e -> e.endsWith("," + d))) {
+                if (d.equals("all")) {
+                    for (String entry : config.disks()) {
+                        DeviceSpecs.DiskEntry e = DeviceSpecs.DiskEntry.parse(entry);
+                        if (!e.shared()) {
+                            expanded.add(e.target());
+                        }
+                    }
+                } else if (config.disks().stream().noneMatch(e -> DeviceSpecs.DiskEntry.parse(e).target().equals(d))) {
                     throw new DomainException(DomainException.BAD_ARGUMENT, name(), "domain '" + name()
                             + "' has no disk " + d + " to mirror");
+                } else if (shared.contains(d)) {
+                    throw new DomainException(DomainException.BAD_ARGUMENT, name(), "disk " + d + " of '" + name()
+                            + "' is shared (same path on every host): it is opened in place, never mirrored");
+                } else {
+                    expanded.add(d);
                 }
             }
             requireAlive("migrate");
@@ -272,7 +305,7 @@ final class Domain {
             Machine m = machine;
             Log.info("migration_started", "domain", name(), "target", target, "downtime_ms",
                     options.downtimeMillis());
-            java.util.Set<String> mirror = java.util.Set.copyOf(mirrorDisks);
+            java.util.Set<String> mirror = java.util.Set.copyOf(expanded);
             Thread.ofPlatform().daemon().name("migrate-" + name()).start(() -> runMigration(m, target, options,
                     cancel, mirror));
         }

@@ -31,6 +31,7 @@ import java.util.Optional;
  * @param onReboot    action when the guest reboots
  * @param onCrash     action when the guest crashes
  * @param disks       validated {@code disk = [...]} entries, normalised to {@code <absolute path>,<rw|ro>,<vdX>}
+ *                    and {@code ,shared} for a shared-path disk (see {@code DeviceSpecs.DiskEntry})
  * @param vifs        validated {@code vif = [...]} entries as written (see {@code DeviceSpecs})
  * @param cpuEngine   {@code cpu_engine}, when set (else the process default, see {@link CpuEngineKind})
  */
@@ -85,9 +86,7 @@ public record DomainConfig(Path source, String name, int memoryMiB, int vcpus, P
     public MachineConfig toMachineConfig() {
         List<dev.domus.xen.api.DiskConfig> d = new java.util.ArrayList<>();
         for (String entry : disks) {
-            int a = entry.lastIndexOf(',', entry.lastIndexOf(',') - 1);
-            String[] tail = entry.substring(a + 1).split(",");
-            d.add(new dev.domus.xen.api.DiskConfig(Path.of(entry.substring(0, a)), tail[0].equals("ro"), tail[1]));
+            d.add(DeviceSpecs.DiskEntry.parse(entry).toDiskConfig());
         }
         List<dev.domus.xen.api.NicConfig> n = new java.util.ArrayList<>();
         for (int i = 0; i < vifs.size(); i++) {
@@ -95,6 +94,18 @@ public record DomainConfig(Path source, String name, int memoryMiB, int vcpus, P
         }
         return new MachineConfig(name, memoryMiB, vcpus, kernel, ramdisk, cmdline, cpuCapPercent, d, n,
                 cpuEngine.orElseGet(CpuEngineKind::defaultKind));
+    }
+
+    /** The targets ({@code vda}, ...) of the disks marked {@code shared}. */
+    public java.util.Set<String> sharedDisks() {
+        java.util.Set<String> out = new java.util.TreeSet<>();
+        for (String entry : disks) {
+            DeviceSpecs.DiskEntry e = DeviceSpecs.DiskEntry.parse(entry);
+            if (e.shared()) {
+                out.add(e.target());
+            }
+        }
+        return out;
     }
 
     /** The action configured for an exit of the given kind. */

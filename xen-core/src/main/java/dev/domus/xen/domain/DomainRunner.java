@@ -252,8 +252,10 @@ public final class DomainRunner implements AutoCloseable {
     }
 
     /**
-     * Like {@link #receiveMigration(String, RunDir)}; disks the source mirrors are written into {@code diskDir} and
-     * the domain is built on those copies once they are complete (a disk is never opened half-copied).
+     * Like {@link #receiveMigration(String, RunDir)}; disks the source mirrors are written into {@code diskDir}. The
+     * domain is built on those copies as soon as the source announced them (they exist at full size, sparse), while
+     * they fill: its vCPUs stay parked until COMMIT and the device state is only accepted after the copy ended, so
+     * the guest never runs on a half-copied disk and the build stays out of the downtime.
      */
     static DomainRunner receiveMigration(String listen, RunDir dir,
                                          Optional<dev.domus.xen.migration.MigrationTarget.DiskTarget> diskDir) {
@@ -278,11 +280,11 @@ public final class DomainRunner implements AutoCloseable {
         AtomicBoolean handshakeAccepted = new AtomicBoolean();
         dev.domus.xen.migration.MigrationTarget.Incoming in;
         try {
-            in = dev.domus.xen.migration.MigrationTarget.receive(socket, cfg -> {
+            in = dev.domus.xen.migration.MigrationTarget.receive(socket, (cfg, record) -> {
                 if (dir.isHeld(cfg.name())) {
                     return "domain '" + cfg.name() + "' already runs on the target";
                 }
-                return null;
+                return sharedDisksMissing(record);
             }, 60_000, incoming -> Thread.ofPlatform().daemon().name("build-migrated").start(() -> {
                 handshakeAccepted.set(true);
                 try {
@@ -360,6 +362,29 @@ public final class DomainRunner implements AutoCloseable {
         return runner;
     }
 
+    /**
+     * Why the domain's {@code shared} disks cannot be opened in place here (null when they can): each must exist
+     * at the same path on this host, as a readable (and for rw, writable) regular file.
+     */
+    static String sharedDisksMissing(byte[] record) {
+        DomainConfig c;
+        try {
+            c = DomainRecord.decode(record);
+        } catch (RuntimeException e) {
+            return "bad domain record: " + e.getMessage();
+        }
+        for (String entry : c.disks()) {
+            DeviceSpecs.DiskEntry e = DeviceSpecs.DiskEntry.parse(entry);
+            Path p = e.image();
+            if (e.shared() && (!Files.isRegularFile(p) || !Files.isReadable(p)
+                    || (!e.readOnly() && !Files.isWritable(p)))) {
+                return "shared disk " + e.target() + ": " + p + " is not a " + (e.readOnly() ? "readable" : "writable")
+                        + " file on this host (shared disks are opened in place, at the same path)";
+            }
+        }
+        return null;
+    }
+
     /** The configuration with each mirrored disk's path replaced by its copy on this host. */
     static DomainConfig withDisks(DomainConfig c, java.util.Map<String, Path> mirrored) {
         if (mirrored.isEmpty()) {
@@ -367,11 +392,10 @@ public final class DomainRunner implements AutoCloseable {
         }
         java.util.List<String> disks = new java.util.ArrayList<>();
         for (String entry : c.disks()) {
-            // normalised entries are <absolute path>,<rw|ro>,<vdX>; the path itself may contain commas
-            int t = entry.lastIndexOf(',');
-            int m = entry.lastIndexOf(',', t - 1);
-            Path copy = mirrored.get(entry.substring(t + 1));
-            disks.add(copy == null ? entry : copy + entry.substring(m));
+            DeviceSpecs.DiskEntry e = DeviceSpecs.DiskEntry.parse(entry);
+            Path copy = mirrored.get(e.target());
+            disks.add(copy == null ? entry
+                    : new DeviceSpecs.DiskEntry(copy, e.readOnly(), e.target(), false).normalised());
         }
         return new DomainConfig(c.source(), c.name(), c.memoryMiB(), c.vcpus(), c.kernel(), c.ramdisk(), c.cmdline(),
                 c.cpuCapPercent(), c.onPoweroff(), c.onReboot(), c.onCrash(), disks, c.vifs(), c.cpuEngine());

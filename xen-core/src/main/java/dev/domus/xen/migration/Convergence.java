@@ -13,14 +13,15 @@ package dev.domus.xen.migration;
  * ones are combined as a byte-weighted ratio (sum of bytes over sum of transfer time, older rounds decaying by half
  * per sample), so the big rounds set the estimate.
  *
- * <p>When the page-dependent part is already below a quarter of the target, more rounds cannot shorten the
- * downtime (the fixed part dominates, e.g. on a loaded host): the copy stops then even if the estimate exceeds the
- * target, and the decision says so.
- *
- * <p>When the guest dirties pages about as fast as they are sent (more than half of a round's pages dirtied again
- * during that round, twice in a row) or after {@code maxRounds}, the vCPUs are throttled, halving their cap each
- * such round down to {@code minCapPercent}; {@link #FORCED_ROUNDS} rounds at the lowest cap later the copy stops
- * regardless and the downtime may exceed the target (the result says by how much).
+ * <p>After each round: stop when the estimate fits the target. Otherwise keep going while the rounds shrink (the
+ * remainder fell to at most {@link #SHRINK} of the one before: a shorter round leaves fewer pages dirty, so the
+ * next stop is cheaper). Once the remainder stops shrinking it is at its floor for this dirty rate: if its page part
+ * is already small (at most a quarter of the target, or no more than the fixed part plus the round trip: the fixed
+ * part dominates, e.g. on a loaded host, and more rounds cannot help) the copy stops, and the decision says so;
+ * otherwise the guest dirties about as fast as we
+ * send, and after {@link #STALLED_ROUNDS} such rounds (or after {@code maxRounds}) the vCPUs are throttled,
+ * halving their cap each time down to {@code minCapPercent}; {@link #FORCED_ROUNDS} rounds at the lowest cap later
+ * the copy stops regardless and the downtime may exceed the target (the result says by how much).
  */
 final class Convergence {
     /** Rounds at the lowest throttle before stop-and-copy is forced. */
@@ -28,6 +29,10 @@ final class Convergence {
     private static final double DECAY = 0.5;
     /** Rounds smaller than this only measure the round trip. */
     static final long MIN_SAMPLE_BYTES = 64 * 1024;
+    /** A round "shrinks" when its remainder is at most this fraction of the previous round's. */
+    static final double SHRINK = 0.8;
+    /** Non-shrinking rounds in a row (with a big page part) before the vCPUs are throttled. */
+    static final int STALLED_ROUNDS = 2;
 
     /** What the source does after a round. */
     enum Action { CONTINUE, THROTTLE, STOP }
@@ -54,8 +59,10 @@ final class Convergence {
     private long fixedMicros;
     private long rttNanos = Long.MAX_VALUE;
     private int capPercent;
-    private int hotRounds;
+    private int stalledRounds;
     private int roundsAtFloor;
+    /** Remainder after the previous decision; {@code Long.MAX_VALUE} before the first. */
+    private long lastRemaining = Long.MAX_VALUE;
 
     /**
      * @param targetMicros  downtime target
@@ -141,16 +148,27 @@ final class Convergence {
      * Decides after {@code round} (0 = the full RAM pass).
      *
      * @param remainingBytes bytes the dirty pages would take on the wire now
-     * @param dirtiedBytes   bytes dirtied during the round just sent (the same set as {@code remainingBytes} when
-     *                       the dirty log was fetched right after the round)
-     * @param sentBytes      bytes the round just sent
      */
-    Decision next(int round, long remainingBytes, long dirtiedBytes, long sentBytes) {
+    Decision next(int round, long remainingBytes) {
+        long previous = lastRemaining;
+        lastRemaining = remainingBytes;
         long estimate = estimateMicros(remainingBytes);
         if (estimate <= targetMicros) {
             return new Decision(Action.STOP, capPercent, estimate);
         }
-        if (estimate != Long.MAX_VALUE && variableMicros(remainingBytes, bandwidth()) * 4 <= targetMicros) {
+        // The full pass always "shrinks" (it is all of RAM); after it, a remainder above SHRINK of the last one
+        // means another round costs about as much as it saves.
+        boolean shrinking = round == 0 || remainingBytes < (long) (previous * SHRINK);
+        // Small: a quarter of the target, or no more than the fixed part (state + round trip), which no round can
+        // shrink: stopping then costs at most twice the unavoidable part (a loaded host, a slow link).
+        long pagePart = estimate == Long.MAX_VALUE ? Long.MAX_VALUE : variableMicros(remainingBytes, bandwidth());
+        boolean smallPagePart = pagePart != Long.MAX_VALUE
+                && (pagePart * 4 <= targetMicros || pagePart <= fixedMicros + rttMicros());
+        if (shrinking && round < maxRounds) {
+            stalledRounds = 0;
+            return new Decision(Action.CONTINUE, capPercent, estimate);
+        }
+        if (smallPagePart) {
             return new Decision(Action.STOP, capPercent, estimate, false, true);
         }
         if (capPercent <= minCapPercent) {
@@ -160,11 +178,9 @@ final class Convergence {
             }
             return new Decision(Action.CONTINUE, capPercent, estimate);
         }
-        // Round 0 sends all of RAM: its dirty ratio says nothing about convergence.
-        boolean hot = round > 0 && dirtiedBytes * 2 > sentBytes;
-        hotRounds = hot ? hotRounds + 1 : 0;
-        if (hotRounds >= 2 || round >= maxRounds) {
-            hotRounds = 0;
+        stalledRounds = shrinking ? 0 : stalledRounds + 1;
+        if (stalledRounds >= STALLED_ROUNDS || round >= maxRounds) {
+            stalledRounds = 0;
             capPercent = Math.max(minCapPercent, capPercent / 2);
             return new Decision(Action.THROTTLE, capPercent, estimate);
         }

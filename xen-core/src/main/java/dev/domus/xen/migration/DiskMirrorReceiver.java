@@ -183,6 +183,31 @@ final class DiskMirrorReceiver {
         blocks++;
     }
 
+    /** Target name to image path of the announced disks (after {@link #begin}). */
+    Map<String, Path> images() {
+        Map<String, Path> m = new LinkedHashMap<>();
+        for (Disk d : disks) {
+            m.put(d.target(), d.path());
+        }
+        return Map.copyOf(m);
+    }
+
+    /** The images' channels (for {@link #flush}). */
+    List<FileChannel> channels() {
+        return disks.stream().map(Disk::channel).toList();
+    }
+
+    /** Writes what was copied so far back to the images (best effort, before DISK_DONE). */
+    static void flush(List<FileChannel> channels) {
+        for (FileChannel ch : channels) {
+            try {
+                ch.force(false);
+            } catch (IOException e) {
+                // closed by a failed migration, or DISK_DONE forces again and reports a failure there
+            }
+        }
+    }
+
     /** DISK_DONE: flushes and closes the images; returns target name to image path. */
     Map<String, Path> finish() throws IOException {
         if (!begun || done) {

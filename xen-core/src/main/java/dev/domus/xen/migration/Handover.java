@@ -25,52 +25,63 @@ import java.nio.charset.StandardCharsets;
  * given up in that window, never uniqueness.
  */
 final class Handover {
+    private static final byte[] EMPTY = new byte[0];
+
     private Handover() {
+    }
+
+    /** Loads and initialises this class (and the exception it throws) before the downtime; does nothing else. */
+    static void warm() {
+        MigrationException.class.getName();
     }
 
     /** Source: waits for READY (or the target's refusal). */
     static void awaitReady(Stream s) throws IOException {
-        Stream.Frame f = s.receive();
-        if (f.type() == Stream.ERROR) {
-            throw new MigrationException("target refused the machine: " + f.text());
-        }
-        if (f.type() != Stream.READY) {
-            throw new MigrationException("unexpected frame type " + f.type() + " instead of READY");
-        }
+        expect(s, Stream.READY, "READY");
     }
 
     /** Source: sends COMMIT; once this returns the source must not resume its guest on its own. */
     static void commit(Stream s) throws IOException {
-        s.send(Stream.COMMIT, new byte[0]);
+        s.send(Stream.COMMIT, EMPTY);
         s.flush();
     }
 
     /** Source: waits for DONE after COMMIT. */
     static void awaitDone(Stream s) throws IOException {
-        Stream.Frame f = s.receive();
-        if (f.type() != Stream.DONE) {
-            throw new MigrationException("unexpected frame type " + f.type() + " instead of DONE");
-        }
+        expect(s, Stream.DONE, "DONE");
     }
 
     /** Target: tells the source the machine is built and paused here. */
     static void ready(Stream s) throws IOException {
-        s.send(Stream.READY, new byte[0]);
+        s.send(Stream.READY, EMPTY);
         s.flush();
     }
 
     /** Target: waits for COMMIT; anything else (EOF, timeout, another frame) means the guest must not run here. */
     static void awaitCommit(Stream s) throws IOException {
+        expect(s, Stream.COMMIT, "COMMIT");
+    }
+
+    /**
+     * Receives one frame and fails unless it has {@code type}: an {@code ERROR} frame is the peer's refusal and
+     * its text goes into the message, anything else is a protocol violation. EOF and timeouts surface as the
+     * stream's {@link IOException}.
+     */
+    static void expect(Stream s, int type, String name) throws IOException {
         Stream.Frame f = s.receive();
-        if (f.type() != Stream.COMMIT) {
-            throw new MigrationException("unexpected frame type " + f.type() + " instead of COMMIT");
+        if (f.type() == type) {
+            return;
         }
+        if (f.type() == Stream.ERROR) {
+            throw new MigrationException("peer refused (waiting for " + name + "): " + f.text());
+        }
+        throw new MigrationException("unexpected frame type " + f.type() + " instead of " + name);
     }
 
     /** Target: tells the source the guest runs here (best effort: the target runs it whether or not DONE arrives). */
     static boolean done(Stream s) {
         try {
-            s.send(Stream.DONE, new byte[0]);
+            s.send(Stream.DONE, EMPTY);
             s.flush();
             return true;
         } catch (IOException e) {

@@ -33,7 +33,13 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class MigrationSource {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
     private static final int PAGES_PER_FRAME = 255;
-    private static final int WARM_UP_ENCODES = 3;
+    /**
+     * State encodes before the pause: enough calls for HotSpot to compile the codec (C1 after a few hundred), so the
+     * encode inside the downtime runs compiled code, not the bytecode interpreter (~10-30x slower). Bounded by
+     * {@link #WARM_UP_NANOS} so a loaded host does not stretch the total time for it.
+     */
+    private static final int WARM_UP_ENCODES = 400;
+    private static final long WARM_UP_NANOS = 40_000_000L;
     private static final System.Logger LOG = System.getLogger(MigrationSource.class.getName());
     private static final long ZERO_CHUNK = 1 << 20;
     private static final MemorySegment ZERO = MemorySegment.ofArray(new byte[(int) ZERO_CHUNK]);
@@ -136,6 +142,7 @@ public final class MigrationSource {
             long connectedAt = System.nanoTime();
             s.setTimeout(options.connectMillis());
             byte[] helloOk = handshake(s);
+            long handshakeAt = System.nanoTime();
             s.setTimeout(options.ackMillis());
             LOG.log(System.Logger.Level.INFO, "event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
                     + " handshake_us=" + (System.nanoTime() - connectedAt) / 1000);
@@ -144,6 +151,7 @@ public final class MigrationSource {
                 phase = "disk copy";
                 mirror.bulk(s, cancelled::get);
             }
+            long disksAt = System.nanoTime();
             phase = "full RAM";
             Convergence conv = new Convergence(options.downtimeMillis() * 1000L, options.maxRounds(),
                     config.vcpus(), options.throttlePercent());
@@ -157,11 +165,13 @@ public final class MigrationSource {
             conv.fixedCost(warmUp(s, preview, conv));
             int round = 0;
             long roundStart = System.nanoTime();
+            long roundStart0 = roundStart;
             long before = s.bytesOut();
             sendAllNonZero(s, machine.memory());
             long scannedAt = System.nanoTime();
             sync(s, round);
-            long roundNanos = System.nanoTime() - roundStart;
+            long fullAt = System.nanoTime();
+            long roundNanos = fullAt - roundStart;
             long roundBytes = s.bytesOut() - before;
             conv.sample(roundBytes, roundNanos);
             LOG.log(System.Logger.Level.INFO, "event=migration_full_ram scan_send_us="
@@ -174,7 +184,7 @@ public final class MigrationSource {
                 checkCancelled();
                 long remaining = fetch(log, dirty);
                 long remainingBytes = remaining * (8 + PAGE);
-                d = conv.next(round, remainingBytes, remainingBytes, roundBytes);
+                d = conv.next(round, remainingBytes);
                 listener.progress(new Progress(round, s.bytesOut(), pagesSent, remaining, conv.bandwidth(),
                         throttled));
                 LOG.log(System.Logger.Level.INFO, "event=migration_round round=" + round + " sent_bytes="
@@ -197,6 +207,7 @@ public final class MigrationSource {
                 roundBytes = s.bytesOut() - before;
                 conv.sample(roundBytes, roundNanos);
             }
+            long roundsAt = System.nanoTime();
             checkCancelled();
             if (mirror.active()) {
                 mirror.round(s); // what the guest wrote during the RAM rounds, while it still runs
@@ -221,6 +232,18 @@ public final class MigrationSource {
                     + " bandwidth_bps=" + conv.bandwidth() + " fixed_us=" + conv.fixedMicros()
                     + " rtt_us=" + conv.rttMicros()
                     + " rounds=" + (round + 1) + " cap_percent=" + conv.capPercent());
+            // Where the total time went, phase by phase (each from the end of the one before): connect, handshake,
+            // disk bulk copy, first pause + state preview + round-trip probes, full RAM pass with its sync, dirty
+            // rounds, the last disk round, stop-and-copy up to DONE (the target runs the guest by then).
+            LOG.log(System.Logger.Level.INFO, "event=migration_phases connect_us=" + (connectedAt - t0) / 1000
+                    + " handshake_us=" + (handshakeAt - connectedAt) / 1000
+                    + " disks_us=" + (disksAt - handshakeAt) / 1000
+                    + " warm_up_us=" + (roundStart0 - disksAt) / 1000
+                    + " full_pass_us=" + (fullAt - roundStart0) / 1000
+                    + " rounds_us=" + (roundsAt - fullAt) / 1000
+                    + " disk_round_us=" + (sc.pauseAt() - roundsAt) / 1000
+                    + " stop_copy_us=" + (sc.doneAt() - sc.pauseAt()) / 1000
+                    + " total_us=" + (sc.doneAt() - t0) / 1000);
             log.setEnabled(false);
             mirror.stop();
             return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (System.nanoTime() - t0) / 1_000_000,
@@ -306,19 +329,24 @@ public final class MigrationSource {
      */
     private long warmUp(Stream s, MachineState preview, Convergence conv) throws IOException {
         long encodeNanos = Long.MAX_VALUE;
-        byte[] bytes = null;
-        for (int i = 0; i < WARM_UP_ENCODES; i++) {
+        byte[] bytes = Snapshots.encodeState(preview);
+        // The target starts decoding the preview in the background as soon as it arrives: send it first.
+        s.send(Stream.PREVIEW, bytes);
+        s.flush();
+        long until = System.nanoTime() + WARM_UP_NANOS;
+        for (int i = 0; i < WARM_UP_ENCODES && (i < 3 || System.nanoTime() < until); i++) {
             long a = System.nanoTime();
             bytes = Snapshots.encodeState(preview);
             encodeNanos = Math.min(encodeNanos, System.nanoTime() - a);
         }
-        s.send(Stream.PREVIEW, bytes);
+        // The hand-over runs for the first time inside the downtime: load and initialise it now.
+        Handover.warm();
         sync(s, -1);
-        for (int i = 0; i < 3; i++) {
-            long a = System.nanoTime();
-            sync(s, -2 - i);
-            conv.roundTrip(System.nanoTime() - a);
-        }
+        // One round-trip probe: every later sync of a small round refines the estimate (Convergence takes the
+        // smallest), so more probes here would only add round trips to the total time.
+        long a = System.nanoTime();
+        sync(s, -2);
+        conv.roundTrip(System.nanoTime() - a);
         return encodeNanos / 1000;
     }
 

@@ -24,7 +24,12 @@ import java.util.function.Function;
 public final class MigrationTarget {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
     private static final long RAM_BASE = 0x8000_0000L;
-    private static final int WARM_UP_DECODES = 3;
+    /**
+     * Background decodes of the preview: enough for HotSpot to compile the codec before the real state arrives
+     * (see {@code MigrationSource}'s encodes), bounded in time; they stop as soon as the real state is here.
+     */
+    private static final int WARM_UP_DECODES = 400;
+    private static final long WARM_UP_NANOS = 200_000_000L;
     private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
@@ -64,6 +69,9 @@ public final class MigrationTarget {
         private volatile long bytes;
         private volatile long stateAtNanos;
         private volatile long decodeNanos;
+        private boolean flushStarted;
+        /** Set when the final state frame arrived: background warm-up stops. */
+        private volatile boolean stateArrived;
 
         Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis,
                  java.util.Optional<DiskTarget> disksTo) {
@@ -76,10 +84,11 @@ public final class MigrationTarget {
         }
 
         /**
-         * The disks the source mirrored here (target name to the new image), empty when it mirrors none. Blocks
-         * until that is known: right at the first RAM frame without mirroring, at the end of the disk copy (in the
-         * source's stop-and-copy phase) with it. Build the machine only after this returned: the images are
-         * complete then.
+         * The disks the source mirrors here (target name to the new image), empty when it mirrors none. Blocks
+         * until that is known: at the first RAM frame without mirroring, right after {@code DISK_BEGIN} (the images
+         * exist at their full size, still sparse) with it. The machine may be built on them then, while they fill:
+         * its vCPUs stay parked until COMMIT, and the device state (hence READY) is only accepted after
+         * {@code DISK_DONE}, so the guest never sees a half-copied disk, and building adds nothing to the downtime.
          */
         public java.util.Map<String, java.nio.file.Path> mirroredDisks() {
             try {
@@ -210,15 +219,16 @@ public final class MigrationTarget {
      */
     public static Incoming receive(Socket socket, Function<MachineConfig, String> check, int timeoutMillis,
                                    java.util.function.Consumer<Incoming> accepted) {
-        return receive(socket, check, timeoutMillis, accepted, java.util.Optional.empty());
+        return receive(socket, (c, domain) -> check.apply(c), timeoutMillis, accepted, java.util.Optional.empty());
     }
 
     /**
      * Like {@link #receive(Socket, Function, int, java.util.function.Consumer)}, accepting mirrored disks into
      * {@code diskDir} ({@link Incoming#mirroredDisks()}); without a directory a mirroring source is refused.
+     * {@code check} also sees the source's domain record (e.g. to check its shared disks exist here).
      */
-    public static Incoming receive(Socket socket, Function<MachineConfig, String> check, int timeoutMillis,
-                                   java.util.function.Consumer<Incoming> accepted,
+    public static Incoming receive(Socket socket, java.util.function.BiFunction<MachineConfig, byte[], String> check,
+                                   int timeoutMillis, java.util.function.Consumer<Incoming> accepted,
                                    java.util.Optional<DiskTarget> diskDir) {
         Stream s;
         try {
@@ -260,7 +270,7 @@ public final class MigrationTarget {
             } catch (SnapshotException e) {
                 throw new MigrationException("bad configuration in HELLO: " + e.getMessage());
             }
-            String refusal = check.apply(config);
+            String refusal = check.apply(config, domain);
             if (refusal != null) {
                 s.send(Stream.ERROR, refusal.getBytes(StandardCharsets.UTF_8));
                 s.flush();
@@ -284,6 +294,11 @@ public final class MigrationTarget {
                 } else if (f.type() == Stream.PAGES) {
                     if (!incoming.disks.begun()) {
                         incoming.mirrored.complete(java.util.Map.of()); // RAM first: nothing is mirrored
+                    } else if (!incoming.flushStarted) {
+                        // RAM follows the bulk copy: write its blocks back now, in the background, so the flush
+                        // at DISK_DONE (inside the downtime) only has the last few blocks left.
+                        incoming.flushStarted = true;
+                        flushInBackground(incoming);
                     }
                     received += applyPages(f, seg, pages);
                 } else if (f.type() == Stream.SYNC) {
@@ -293,14 +308,15 @@ public final class MigrationTarget {
                 } else if (f.type() == Stream.PREVIEW) {
                     phase = "state preview";
                     // Decoded like the final state (class loading and the first run of the codec happen now, not
-                    // in the downtime), checked, and discarded.
+                    // in the downtime), checked, and discarded; more decodes run in the background so the codec
+                    // is compiled by the time the real state arrives, without holding up the RAM stream.
                     byte[] copy = f.copy();
-                    for (int i = 0; i < WARM_UP_DECODES; i++) {
-                        checkState(Snapshots.decodeState(copy), config);
-                    }
+                    checkState(Snapshots.decodeState(copy), config);
+                    warmDecoder(copy, incoming);
                     phase = "RAM";
                 } else if (f.type() == Stream.STATE) {
                     long stateAt = System.nanoTime();
+                    incoming.stateArrived = true;
                     phase = "device state";
                     if (incoming.disks.begun() && !incoming.disks.done()) {
                         throw new MigrationException("device state arrived before the disk copy ended");
@@ -336,12 +352,39 @@ public final class MigrationTarget {
         }
     }
 
+    /** Decodes {@code preview} repeatedly on a daemon thread until compiled, the time is up or the state came. */
+    private static void warmDecoder(byte[] preview, Incoming in) {
+        Thread.ofPlatform().daemon().name("warm-state-decoder").start(() -> {
+            long until = System.nanoTime() + WARM_UP_NANOS;
+            try {
+                for (int i = 0; i < WARM_UP_DECODES && !in.stateArrived && System.nanoTime() < until; i++) {
+                    Snapshots.decodeState(preview);
+                }
+            } catch (RuntimeException e) {
+                // it decoded once on the receiving thread; a warm-up never fails the migration
+            }
+        });
+    }
+
+    /** Writes the bulk-copied images back on a daemon thread (best effort: DISK_DONE forces them anyway). */
+    private static void flushInBackground(Incoming in) {
+        java.util.List<java.nio.channels.FileChannel> channels;
+        synchronized (in.disks) {
+            channels = in.disks.channels();
+        }
+        // Not under the lock: the receiving thread keeps writing blocks meanwhile (force and positional writes
+        // may run concurrently; a channel closed by a failed migration only ends this early).
+        Thread.ofPlatform().daemon().name("flush-mirrored-disks").start(() -> DiskMirrorReceiver.flush(channels));
+    }
+
     private static void diskFrame(Incoming in, Stream.Frame f) throws IOException {
         synchronized (in.disks) {
             switch (f.type()) {
-                case Stream.DISK_BEGIN -> in.disks.begin(f.copy());
                 case Stream.DISK_BLOCK -> in.disks.block(f.copy());
-                default -> in.mirrored.complete(in.disks.finish());
+                case Stream.DISK_BEGIN -> {
+                    in.disks.begin(f.copy());
+                    in.mirrored.complete(in.disks.images());
+                }
             }
         }
     }

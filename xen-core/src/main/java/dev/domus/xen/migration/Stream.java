@@ -57,7 +57,9 @@ final class Stream implements AutoCloseable {
         this.socket = socket;
         socket.setTcpNoDelay(true);
         this.in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
-        this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 20));
+        // 64 KiB: small frames are gathered, page frames (~1 MiB) are bigger than the buffer and go straight from
+        // the frame array to the socket (BufferedOutputStream skips its own copy then).
+        this.out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
     }
 
     /**

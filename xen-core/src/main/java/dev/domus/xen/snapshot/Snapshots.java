@@ -53,14 +53,36 @@ public final class Snapshots {
      * @throws SnapshotException naming the file and the I/O error
      */
     public static long write(Path file, MachineState state, GuestMemory ram) {
+        return write(file, state, ram.base(), ram.size(), ram.segment());
+    }
+
+    /**
+     * A checkpoint of a running machine: snapshot bytes, how long the guest was paused (vCPUs stopped to resumed),
+     * the dirty rounds copied while it ran and the pages copied in the pause.
+     */
+    public record Checkpointed(long bytes, long pausedMicros, int rounds, long finalPages) { }
+
+    /**
+     * Writes a snapshot of the running {@code machine} with a short pause: RAM is pre-copied into a scratch image
+     * while the guest runs, only the last dirty pages and the device state are taken paused ({@code Checkpoint}).
+     * The machine runs again when this returns, also on failure.
+     *
+     * @throws SnapshotException naming the file and the problem
+     */
+    public static Checkpointed checkpoint(Path file, dev.domus.xen.api.Machine machine, byte[] domain) {
+        return Checkpoint.write(file, machine, domain);
+    }
+
+    /** Like {@link #write(Path, MachineState, GuestMemory)} with RAM {@code [base, base + size)} read from {@code seg}. */
+    static long write(Path file, MachineState state, long base, long size, MemorySegment seg) {
         Path abs = file.toAbsolutePath();
         Path dir = abs.getParent();
         Path tmp = null;
         try {
             tmp = Files.createTempFile(dir, "." + abs.getFileName(), ".tmp");
-            long size;
+            long written;
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                size = write(ch, state, ram);
+                written = write(ch, state, base, size, seg);
                 ch.force(true);
             }
             try {
@@ -69,7 +91,7 @@ public final class Snapshots {
                 Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
             }
             tmp = null;
-            return size;
+            return written;
         } catch (IOException e) {
             throw new SnapshotException("cannot write snapshot " + file + ": " + e, e);
         } finally {
@@ -83,7 +105,8 @@ public final class Snapshots {
         }
     }
 
-    private static long write(FileChannel ch, MachineState s, GuestMemory ram) throws IOException {
+    private static long write(FileChannel ch, MachineState s, long base, long size, MemorySegment seg)
+            throws IOException {
         List<Object[]> small = new ArrayList<>();
         small.add(new Object[] {SectionType.CONFIG, 0, Codec.config(s.config())});
         if (s.domain().length > 0) {
@@ -116,7 +139,7 @@ public final class Snapshots {
         }
         long ramStart = pos;
         CRC32C crc = new CRC32C();
-        long ramLen = writeRam(ch, ram, pos, crc);
+        long ramLen = writeRam(ch, base, size, seg, pos, crc);
         entries.add(new Entry(SectionType.RAM, 0, SectionType.RAM.recordVersion, ramStart, ramLen,
                 (int) crc.getValue()));
         long total = ramStart + ramLen;
@@ -141,9 +164,9 @@ public final class Snapshots {
     }
 
     /** RAM section: base, size, page size, flags, bitmap of non-zero pages, then those pages in order. */
-    private static long writeRam(FileChannel ch, GuestMemory ram, long pos, CRC32C crc) throws IOException {
-        MemorySegment seg = ram.segment();
-        long pages = ram.size() / PAGE;
+    private static long writeRam(FileChannel ch, long base, long size, MemorySegment seg, long pos, CRC32C crc)
+            throws IOException {
+        long pages = size / PAGE;
         byte[] bitmap = new byte[(int) ((pages + 7) / 8)];
         long nonZero = 0;
         for (long p = 0; p < pages; p++) {
@@ -153,7 +176,7 @@ public final class Snapshots {
             }
         }
         ByteBuffer h = ByteBuffer.allocate(RAM_HEADER);
-        h.putLong(ram.base()).putLong(ram.size()).putInt(PAGE).putInt(0).flip();
+        h.putLong(base).putLong(size).putInt(PAGE).putInt(0).flip();
         crc.update(h.duplicate());
         long at = pos;
         at += writeFully(ch, h, at);

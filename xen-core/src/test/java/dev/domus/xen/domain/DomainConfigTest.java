@@ -250,6 +250,32 @@ class DomainConfigTest {
     }
 
     @Test
+    void aSharedDiskIsMarkedKeptThroughTheRecordAndNotPartOfTheMachine() throws IOException {
+        DomainConfig c = load("name='d'\nkernel='Image'\ndisk = [ 'root.img,rw,vda', 'guest/data.img,rw,vdb,shared' ]");
+        Path data = dir.resolve("guest/data.img");
+        assertThat(c.disks()).containsExactly(dir.resolve("root.img") + ",rw,vda", data + ",rw,vdb,shared");
+        assertThat(c.sharedDisks()).containsExactly("vdb");
+        assertThat(c.toMachineConfig().disks()).containsExactly(new DiskConfig(dir.resolve("root.img"), false, "vda"),
+                new DiskConfig(data, false, "vdb"));
+        DomainConfig back = DomainRecord.decode(DomainRecord.encode(c));
+        assertThat(back.sharedDisks()).as("the flag travels in the domain record (the migration HELLO)")
+                .containsExactly("vdb");
+        assertThat(DomainRunner.sharedDisksMissing(DomainRecord.encode(c))).as("present here").isNull();
+        Files.delete(data);
+        assertThat(DomainRunner.sharedDisksMissing(DomainRecord.encode(c))).as("missing on the target")
+                .contains("shared disk vdb", data.toString(), "same path");
+        // A mirrored copy replaces the path and is never shared.
+        DomainConfig moved = DomainRunner.withDisks(c, Map.of("vda", dir.resolve("copy.img")));
+        assertThat(moved.disks()).containsExactly(dir.resolve("copy.img") + ",rw,vda", data + ",rw,vdb,shared");
+        assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img,rw,vda,local' ]"))
+                .hasMessageEndingWith(":3: the fourth field of a disk entry can only be 'shared', got 'local'");
+        assertThatThrownBy(() -> DeviceSpecs.DiskEntry.parse("nocommas")).isInstanceOf(IllegalArgumentException.class);
+        DeviceSpecs.DiskEntry odd = DeviceSpecs.DiskEntry.parse("/a,b/c.img,ro,vdc,shared");
+        assertThat(odd).as("a path with commas").isEqualTo(new DeviceSpecs.DiskEntry(Path.of("/a,b/c.img"), true,
+                "vdc", true));
+    }
+
+    @Test
     void diskEntriesAreCheckedWithTheirLine() throws IOException {
         assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img,rw,vda',\n  'nope.img,rw,vdb' ]"))
                 .isInstanceOf(DomainException.class)
@@ -259,7 +285,7 @@ class DomainConfigTest {
         assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img,rw,sda' ]"))
                 .hasMessageEndingWith(":3: disk target must be vda..vdz, got 'sda'");
         assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img' ]"))
-                .hasMessageContaining(":3: disk entry must be '<path>,<rw|ro>,<vdX>'");
+                .hasMessageContaining(":3: disk entry must be '<path>,<rw|ro>,<vdX>[,shared]'");
         assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img,rw,vda', 'guest/data.img,ro,vda' ]"))
                 .hasMessageEndingWith(":3: disk target vda is used twice");
         assertThatThrownBy(() -> load("name='d'\nkernel='Image'\ndisk = [ 'root.img,rw,vda', 'guest/data.img,ro,vdc' ]"))

@@ -14,7 +14,7 @@ class ConvergenceTest {
         Convergence c = new Convergence(5_000, 30, 1, 20);
         assertThat(c.bandwidth()).isZero();
         assertThat(c.estimateMicros(1)).isEqualTo(Long.MAX_VALUE);
-        assertThat(c.next(0, 4096, 4096, 0).action()).isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(c.next(0, 4096).action()).isEqualTo(Convergence.Action.CONTINUE);
     }
 
     @Test
@@ -57,78 +57,106 @@ class ConvergenceTest {
         Convergence c = new Convergence(2_000, 30, 1, 20);
         c.sample(100 * MB, 1_000_000_000L);
         c.fixedCost(500);
-        Convergence.Decision d = c.next(3, 100_000, 100_000, 400_000); // 1 ms + 0.5 ms
+        Convergence.Decision d = c.next(3, 100_000); // 1 ms + 0.5 ms
         assertThat(d.action()).isEqualTo(Convergence.Action.STOP);
         assertThat(d.forced()).isFalse();
         assertThat(d.estimateMicros()).isEqualTo(1_500);
-        assertThat(c.next(3, 200_000, 200_000, 400_000).action()).isEqualTo(Convergence.Action.CONTINUE);
+        Convergence other = new Convergence(2_000, 30, 1, 20);
+        other.sample(100 * MB, 1_000_000_000L);
+        other.fixedCost(500);
+        assertThat(other.next(0, 200_000).action()).isEqualTo(Convergence.Action.CONTINUE);
     }
 
     @Test
-    void stopsWhenOnlyTheFixedPartExceedsTheTarget() {
+    void keepsIteratingWhileRoundsShrinkEvenWhenTheFixedPartAloneExceedsTheTarget() {
         Convergence c = new Convergence(2_000, 30, 1, 20);
         c.sample(100 * MB, 1_000_000_000L);
         c.fixedCost(5_000); // e.g. a loaded host: encoding alone takes longer than the target
-        Convergence.Decision d = c.next(1, 40_000, 40_000, MB); // 0.4 ms of pages: rounds cannot help any more
+        // 0.4 ms of pages after the full pass, then 0.2 ms: each round still halves the remainder
+        assertThat(c.next(0, 40_000).action()).isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(c.next(1, 20_000).action()).isEqualTo(Convergence.Action.CONTINUE);
+        // no longer shrinking and the page part is small: more rounds cannot help, stop (fixed part dominates)
+        Convergence.Decision d = c.next(2, 19_000);
         assertThat(d.action()).isEqualTo(Convergence.Action.STOP);
         assertThat(d.fixedBound()).isTrue();
         assertThat(d.forced()).isFalse();
-        assertThat(d.estimateMicros()).isEqualTo(5_400);
-        assertThat(c.next(1, 100_000, 100_000, MB).action()).as("1 ms of pages: a round still helps")
-                .isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(d.estimateMicros()).isEqualTo(5_190);
     }
 
     @Test
-    void aGuestDirtyingFasterThanHalfTheSendRateIsThrottledStepByStepThenForced() {
+    void aStalledRemainderWithABigPagePartIsThrottledStepByStepThenForced() {
         Convergence c = new Convergence(1_000, 30, 2, 20);
         c.sample(100 * MB, 1_000_000_000L);
         assertThat(c.capPercent()).isEqualTo(200);
-        long sent = 10 * MB;
-        long dirty = 6 * MB; // 60 % dirtied again: not converging
-        // round 0 (full RAM) never counts as hot
-        assertThat(c.next(0, dirty, dirty, 256 * MB).action()).isEqualTo(Convergence.Action.CONTINUE);
-        assertThat(c.next(1, dirty, dirty, sent).action()).isEqualTo(Convergence.Action.CONTINUE);
-        Convergence.Decision t1 = c.next(2, dirty, dirty, sent);
+        long dirty = 6 * MB; // 60 ms of pages, the same every round: not converging
+        assertThat(c.next(0, dirty).action()).as("after the full pass").isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(c.next(1, dirty).action()).as("one stalled round").isEqualTo(Convergence.Action.CONTINUE);
+        Convergence.Decision t1 = c.next(2, dirty);
         assertThat(t1.action()).isEqualTo(Convergence.Action.THROTTLE);
         assertThat(t1.capPercent()).isEqualTo(100);
-        assertThat(c.next(3, dirty, dirty, sent).action()).isEqualTo(Convergence.Action.CONTINUE);
-        assertThat(c.next(4, dirty, dirty, sent).capPercent()).isEqualTo(50);
-        c.next(5, dirty, dirty, sent);
-        assertThat(c.next(6, dirty, dirty, sent).capPercent()).isEqualTo(25);
-        c.next(7, dirty, dirty, sent);
-        Convergence.Decision floor = c.next(8, dirty, dirty, sent);
+        assertThat(c.next(3, dirty).action()).isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(c.next(4, dirty).capPercent()).isEqualTo(50);
+        c.next(5, dirty);
+        assertThat(c.next(6, dirty).capPercent()).isEqualTo(25);
+        c.next(7, dirty);
+        Convergence.Decision floor = c.next(8, dirty);
         assertThat(floor.action()).isEqualTo(Convergence.Action.THROTTLE);
         assertThat(floor.capPercent()).isEqualTo(20);
         for (int i = 0; i < Convergence.FORCED_ROUNDS; i++) {
-            Convergence.Decision d = c.next(9 + i, dirty, dirty, sent);
+            Convergence.Decision d = c.next(9 + i, dirty);
             assertThat(d.action()).as("round at the floor %d", i).isEqualTo(Convergence.Action.CONTINUE);
         }
-        Convergence.Decision forced = c.next(20, dirty, dirty, sent);
+        Convergence.Decision forced = c.next(20, dirty);
         assertThat(forced.action()).isEqualTo(Convergence.Action.STOP);
         assertThat(forced.forced()).isTrue();
         assertThat(forced.estimateMicros()).isGreaterThan(1_000);
     }
 
     @Test
-    void aConvergingGuestIsNotThrottledUntilMaxRounds() {
+    void aShrinkingGuestIsNotThrottledUntilMaxRounds() {
         Convergence c = new Convergence(1_000, 3, 1, 20);
         c.sample(100 * MB, 1_000_000_000L);
-        long sent = 10 * MB;
-        long dirty = 4 * MB; // 40 %: converging, but never below the target
-        assertThat(c.next(1, dirty, dirty, sent).action()).isEqualTo(Convergence.Action.CONTINUE);
-        assertThat(c.next(2, dirty, dirty, sent).action()).isEqualTo(Convergence.Action.CONTINUE);
-        Convergence.Decision d = c.next(3, dirty, dirty, sent);
-        assertThat(d.action()).isEqualTo(Convergence.Action.THROTTLE);
+        assertThat(c.next(1, 40 * MB).action()).isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(c.next(2, 20 * MB).action()).isEqualTo(Convergence.Action.CONTINUE);
+        Convergence.Decision d = c.next(3, 10 * MB);
+        assertThat(d.action()).as("max_rounds reached with a big remainder").isEqualTo(Convergence.Action.THROTTLE);
         assertThat(d.capPercent()).isEqualTo(50);
     }
 
     @Test
-    void oneHotRoundAloneDoesNotThrottle() {
+    void oneStalledRoundAloneDoesNotThrottle() {
         Convergence c = new Convergence(1_000, 30, 1, 20);
         c.sample(100 * MB, 1_000_000_000L);
-        assertThat(c.next(1, 6 * MB, 6 * MB, 10 * MB).action()).isEqualTo(Convergence.Action.CONTINUE);
-        assertThat(c.next(2, 2 * MB, 2 * MB, 10 * MB).action()).isEqualTo(Convergence.Action.CONTINUE);
-        assertThat(c.next(3, 6 * MB, 6 * MB, 10 * MB).action()).isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(c.next(0, 6 * MB).action()).isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(c.next(1, 6 * MB).action()).isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(c.next(2, 2 * MB).action()).isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(c.next(3, 6 * MB).action()).isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(c.capPercent()).isEqualTo(100);
+    }
+
+    @Test
+    void aStalledPagePartNoBiggerThanTheFixedPartStopsInsteadOfThrottling() {
+        Convergence c = new Convergence(5_000, 30, 1, 20);
+        c.sample(30 * MB, 1_000_000_000L); // 30 MB/s: a loaded host
+        c.fixedCost(1_000);
+        c.roundTrip(20_000_000L); // 20 ms round trips
+        // 120 KB = 4 ms of pages: above a quarter of the target, below fixed + round trip (21 ms)
+        assertThat(c.next(0, 120_000).action()).isEqualTo(Convergence.Action.CONTINUE);
+        Convergence.Decision d = c.next(1, 120_000);
+        assertThat(d.action()).isEqualTo(Convergence.Action.STOP);
+        assertThat(d.fixedBound()).isTrue();
+        assertThat(c.capPercent()).as("never throttled").isEqualTo(100);
+    }
+
+    @Test
+    void anEmptyRemainderDoesNotCountAsShrinkingForever() {
+        Convergence c = new Convergence(1_000, 1000, 1, 20);
+        c.sample(100 * MB, 1_000_000_000L);
+        c.fixedCost(3_000); // above the target even with no pages at all
+        assertThat(c.next(0, 0).action()).isEqualTo(Convergence.Action.CONTINUE);
+        Convergence.Decision d = c.next(1, 0);
+        assertThat(d.action()).isEqualTo(Convergence.Action.STOP);
+        assertThat(d.fixedBound()).isTrue();
     }
 
     @Test
