@@ -346,6 +346,9 @@ public class DomainSupervisor {
                     + " runner_ms=%d restore_ms=%d resume_ms=%d", r.vpsId(), r.domainName(), l.pid(), st.mode(),
                     (System.nanoTime() - t0) / 1_000_000, (tDisk - t0) / 1_000_000, (tLaunch - tDisk) / 1_000_000,
                     (tReady - tLaunch) / 1_000_000, st.restoreMs(), st.resumeMs());
+            // The VPS's events say how it started (the control plane lists them as state_changed).
+            publishState(s, VpsPhase.RUNNING, "domain_started", "boot=" + st.mode() + " runner_ms="
+                    + (tReady - tLaunch) / 1_000_000 + (st.mode().equals("warm") ? " restore_ms=" + st.restoreMs() : ""));
         } catch (DomainException e) {
             if (DomainException.EXISTS.equals(e.code()) && adopt(s)) {
                 return;
