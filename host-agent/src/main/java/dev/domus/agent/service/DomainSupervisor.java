@@ -348,7 +348,7 @@ public class DomainSupervisor {
                     (tReady - tLaunch) / 1_000_000, st.restoreMs(), st.resumeMs());
             // The VPS's events say how it started (the control plane lists them as state_changed).
             publishState(s, VpsPhase.RUNNING, "domain_started", "boot=" + st.mode() + " runner_ms="
-                    + (tReady - tLaunch) / 1_000_000 + (st.mode().equals("warm") ? " restore_ms=" + st.restoreMs() : ""));
+                    + (tReady - tLaunch) / 1_000_000 + (st.restoreMs() > 0 ? " restore_ms=" + st.restoreMs() : ""));
         } catch (DomainException e) {
             if (DomainException.EXISTS.equals(e.code()) && adopt(s)) {
                 return;

@@ -24,8 +24,8 @@ import org.jboss.logging.Logger;
  * <p>A snapshot is written by its builder to a {@code .tmp-} name and renamed into place only when complete, so a
  * file with the final name is always whole; leftovers of interrupted builds are deleted when the cache opens. At
  * most {@code maxEntries} files are kept: using one touches its modification time, and the least recently used go
- * first. A new template of an image and shape replaces the older ones of that image and shape (a changed kernel, initramfs or runner
- * makes a new key; the old snapshot could never be used again). Builds run one at a time on a background thread
+ * first. A new template of an image and shape replaces the older ones of that image and shape (a changed kernel,
+ * initramfs or runner makes a new key; the old snapshot could never be used again). Builds run one at a time on a background thread
  * (each is a whole guest boot on a shared host) and a key being built is not queued twice.
  */
 final class TemplateCache implements AutoCloseable {

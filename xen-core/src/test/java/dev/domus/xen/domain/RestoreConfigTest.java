@@ -68,7 +68,8 @@ class RestoreConfigTest {
     void diskOrderAndCountMatter() throws IOException {
         DomainConfig swapped = cfg("vps-3", "memory = 128\nvcpus = 2\nkernel = 'Image'\nextra = 'console=hvc1'\n"
                 + "disk = [ 'v-cfg,ro,vdb', 'v-root,rw,vda' ]\nvif = [ 'mac=52:54:00:00:00:02' ]\n");
-        assertThatThrownBy(() -> RestoreConfig.check(template(), swapped)).hasMessageContaining("disks [ro,vdb, rw,vda]");
+        assertThatThrownBy(() -> RestoreConfig.check(template(), swapped))
+                .hasMessageContaining("disks [ro,vdb, rw,vda]");
         DomainConfig one = cfg("vps-4", "memory = 128\nvcpus = 2\nkernel = 'Image'\nextra = 'console=hvc1'\n"
                 + "disk = [ 'v-root,rw,vda' ]\nvif = [ 'mac=52:54:00:00:00:02' ]\n");
         assertThatThrownBy(() -> RestoreConfig.check(template(), one)).hasMessageContaining("disks [rw,vda] (snapshot");
