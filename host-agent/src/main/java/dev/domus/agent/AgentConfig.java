@@ -63,6 +63,9 @@ public interface AgentConfig {
     /** Crash-restart policy. */
     Restart restart();
 
+    /** Warm start: VPSes restored from pre-booted template snapshots (see {@code service.WarmStart}). */
+    WarmStart warmStart();
+
     /** Timeout of a graceful shutdown before the domain is destroyed. */
     @WithDefault("30s")
     Duration shutdownTimeout();
@@ -102,6 +105,20 @@ public interface AgentConfig {
 
         @WithDefault("30s")
         Duration maxBackoff();
+    }
+
+    interface WarmStart {
+        /** Off: every VPS cold-boots its kernel, as before templates existed. */
+        @WithDefault("true")
+        boolean enabled();
+
+        /** Most template snapshots kept (each about the guest's RAM size on disk); least recently used go first. */
+        @WithDefault("4")
+        int maxTemplates();
+
+        /** How long a template boot may take to reach its marker before the build is abandoned. */
+        @WithDefault("10m")
+        Duration buildTimeout();
     }
 
     interface Kafka {

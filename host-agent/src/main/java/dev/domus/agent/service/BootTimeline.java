@@ -29,10 +29,15 @@ final class BootTimeline {
 
     /** Starts following {@code domain}'s console on a virtual thread; {@code t0} = System.nanoTime() of the start. */
     static void follow(RunDir runDir, String domain, UUID vpsId, long t0) {
-        Thread.ofVirtual().name("boot-" + vpsId).start(() -> run(runDir, domain, vpsId, t0));
+        follow(runDir, domain, vpsId, t0, "cold");
     }
 
-    private static void run(RunDir runDir, String domain, UUID vpsId, long t0) {
+    /** As {@link #follow(RunDir, String, UUID, long)}; {@code mode} ({@code warm}/{@code cold}) goes on each line. */
+    static void follow(RunDir runDir, String domain, UUID vpsId, long t0, String mode) {
+        Thread.ofVirtual().name("boot-" + vpsId).start(() -> run(runDir, domain, vpsId, t0, mode));
+    }
+
+    private static void run(RunDir runDir, String domain, UUID vpsId, long t0, String mode) {
         ConsoleClient c;
         try {
             c = ConsoleClient.attach(runDir, domain);
@@ -62,7 +67,7 @@ final class BootTimeline {
                         }
                         continue;
                     }
-                    if (onLine(line.toString(), vpsId, t0)) {
+                    if (onLine(line.toString(), vpsId, t0, mode)) {
                         return;
                     }
                     line.setLength(0);
@@ -76,7 +81,7 @@ final class BootTimeline {
     }
 
     /** True at the ready marker (the end of what is followed). */
-    private static boolean onLine(String line, UUID vpsId, long t0) {
+    private static boolean onLine(String line, UUID vpsId, long t0, String mode) {
         long ms = (System.nanoTime() - t0) / 1_000_000;
         int at = line.indexOf(MARK);
         if (at >= 0) {
@@ -88,12 +93,12 @@ final class BootTimeline {
             if (u >= 0) {
                 uptime = rest.substring(u + 7).strip();
             }
-            LOG.infof("event=guest_boot vps=%s phase=%s guest_uptime_s=%s since_start_ms=%d", vpsId,
+            LOG.infof("event=guest_boot vps=%s mode=%s phase=%s guest_uptime_s=%s since_start_ms=%d", vpsId, mode,
                     clean(phase), clean(uptime), ms);
             return false;
         }
         if (line.contains(READY)) {
-            LOG.infof("event=guest_boot vps=%s phase=ready since_start_ms=%d", vpsId, ms);
+            LOG.infof("event=guest_boot vps=%s mode=%s phase=ready since_start_ms=%d", vpsId, mode, ms);
             return true;
         }
         return false;

@@ -89,6 +89,7 @@ public class DomainSupervisor {
     private final RunDir runDir;
     private final DomainLauncher launcher;
     private final RestartPolicy policy;
+    private final WarmStart warm;
     private final Map<UUID, Slot> slots = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(
             Thread.ofPlatform().daemon().name("supervisor-timer").factory());
@@ -103,6 +104,7 @@ public class DomainSupervisor {
         this.events = events;
         this.runDir = RunDir.at(config.runDir());
         this.launcher = new DomainLauncher(runDir);
+        this.warm = new WarmStart(config, disks, net, runDir, launcher);
         AgentConfig.Restart r = config.restart();
         this.policy = new RestartPolicy(r.maxRestarts(), r.window(), r.initialBackoff(), r.maxBackoff());
     }
@@ -326,10 +328,12 @@ public class DomainSupervisor {
             Path cfg = writeDomainConfig(r, root, cfgDrive);
             net.removeTap(r.tapName());
             long tLaunch = System.nanoTime();
-            DomainLauncher.Launched l = launcher.launch(DomainConfig.load(cfg), false, READY_TIMEOUT);
+            // Restored from a template snapshot when there is one (warm), else booted (cold): see WarmStart.
+            WarmStart.Started st = warm.start(r, DomainConfig.load(cfg), READY_TIMEOUT);
+            DomainLauncher.Launched l = st.launched();
             long tReady = System.nanoTime();
             // Console first: its replay buffer holds the whole boot, so nothing is missed by attaching now.
-            BootTimeline.follow(runDir, r.domainName(), r.vpsId(), t0);
+            BootTimeline.follow(runDir, r.domainName(), r.vpsId(), t0, st.mode());
             DomainClient c = DomainClient.connect(runDir, r.domainName());
             s.pid = l.pid();
             s.client = c;
@@ -338,9 +342,13 @@ public class DomainSupervisor {
             s.phase = VpsPhase.RUNNING;
             s.reason = "";
             watch(s, c, s.generation);
-            LOG.infof("event=domain_started vps=%s domain=%s pid=%d ms=%d root_disk_ms=%d config_ms=%d runner_ms=%d",
-                    r.vpsId(), r.domainName(), l.pid(), (System.nanoTime() - t0) / 1_000_000,
-                    (tDisk - t0) / 1_000_000, (tLaunch - tDisk) / 1_000_000, (tReady - tLaunch) / 1_000_000);
+            LOG.infof("event=domain_started vps=%s domain=%s pid=%d mode=%s ms=%d root_disk_ms=%d config_ms=%d"
+                    + " runner_ms=%d restore_ms=%d resume_ms=%d", r.vpsId(), r.domainName(), l.pid(), st.mode(),
+                    (System.nanoTime() - t0) / 1_000_000, (tDisk - t0) / 1_000_000, (tLaunch - tDisk) / 1_000_000,
+                    (tReady - tLaunch) / 1_000_000, st.restoreMs(), st.resumeMs());
+            // The VPS's events say how it started (the control plane lists them as state_changed).
+            publishState(s, VpsPhase.RUNNING, "domain_started", "boot=" + st.mode() + " runner_ms="
+                    + (tReady - tLaunch) / 1_000_000 + (st.restoreMs() > 0 ? " restore_ms=" + st.restoreMs() : ""));
         } catch (DomainException e) {
             if (DomainException.EXISTS.equals(e.code()) && adopt(s)) {
                 return;
@@ -623,6 +631,7 @@ public class DomainSupervisor {
     @PreDestroy
     void close() {
         timer.shutdownNow();
+        warm.close();
         for (Slot s : slots.values()) {
             synchronized (s) {
                 s.generation++;

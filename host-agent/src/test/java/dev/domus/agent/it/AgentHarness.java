@@ -125,6 +125,11 @@ final class AgentHarness implements AutoCloseable {
     }
 
     void startAgent() throws Exception {
+        startAgent(List.of());
+    }
+
+    /** Starts the agent with extra {@code -Dkey=value} options (e.g. warm-start settings). */
+    void startAgent(List<String> extraProperties) throws Exception {
         agentStarts++;
         List<String> cmd = new ArrayList<>(List.of(JAVA.toString(), "-Xmx256m",
                 "-Ddomus.agent.host-id=" + hostId,
@@ -136,8 +141,9 @@ final class AgentHarness implements AutoCloseable {
                 "-Ddomus.agent.restart.initial-backoff=200ms",
                 "-Ddomus.agent.kafka.bootstrap-servers=" + kafka.bootstrapServers(),
                 "-Ddomus.agent.kafka.heartbeat-interval=5s",
-                "-Dquarkus.http.port=" + httpPort,
-                "-jar", System.getProperty("domus.agent.app", "target/quarkus-app/quarkus-run.jar")));
+                "-Dquarkus.http.port=" + httpPort));
+        cmd.addAll(extraProperties);
+        cmd.addAll(List.of("-jar", System.getProperty("domus.agent.app", "target/quarkus-app/quarkus-run.jar")));
         Path log = work.resolve("agent-" + agentStarts + ".log");
         agent = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile())
                 .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
@@ -151,6 +157,11 @@ final class AgentHarness implements AutoCloseable {
                 return false;
             }
         });
+    }
+
+    /** The log file of the agent started last. */
+    Path agentLog() {
+        return work.resolve("agent-" + agentStarts + ".log");
     }
 
     /** kill -9 of the agent JVM. */

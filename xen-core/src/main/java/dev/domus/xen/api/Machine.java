@@ -32,6 +32,14 @@ public interface Machine extends AutoCloseable {
     /** Stops the machine immediately; the exit reason becomes {@link ExitReason.Destroyed}. */
     void destroy();
 
+    /**
+     * Sends one command line to the guest on the Domus control channel (held until the guest's reader is there,
+     * like {@link #requestShutdown}). Used to resume a guest restored from a template snapshot.
+     */
+    default void sendControlLine(String line) {
+        throw new UnsupportedOperationException("this machine has no control channel");
+    }
+
     /** Waits until the machine has stopped; returns the reason, or empty on timeout. */
     Optional<ExitReason> awaitExit(Duration timeout) throws InterruptedException;
 

@@ -514,6 +514,11 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         controlChannel.request(reboot ? "reboot" : "poweroff");
     }
 
+    @Override
+    public void sendControlLine(String line) {
+        controlChannel.request(line);
+    }
+
     /**
      * The host side of the Domus control channel (second UART). The guest announces its reader with a
      * {@code DOMUS-CTL-READY} line when it opens the port; a request made earlier would be lost (the 8250 driver

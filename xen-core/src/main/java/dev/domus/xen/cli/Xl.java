@@ -49,7 +49,9 @@ public final class Xl {
               save [--checkpoint] <dom> <file>
                                               write a snapshot; the domain ends, or keeps
                                               running with --checkpoint
-              restore <file> [-c] [-p]        start a domain from a snapshot where it was saved
+              restore <file> [--config <cfg>] [-c] [-p]
+                                              start a domain from a snapshot (with --config: that
+                                              config's name, disks and vifs; same RAM, vCPUs, devices)
               migrate [--downtime-ms <ms>] [--max-rounds <n>] [--mirror-disks all|vda,..] <dom> <host:port>
                                               live-migrate to a host running migrate-receive;
                                               --mirror-disks copies local disks (others are shared)
@@ -291,11 +293,14 @@ public final class Xl {
     }
 
     private int restore(List<String> args) {
-        Parsed p = Parsed.of("restore <file> [-c] [-p]", args, Set.of("-c", "-p"), Set.of(), 1, 1);
+        Parsed p = Parsed.of("restore <file> [--config <cfg>] [-c] [-p]", args, Set.of("-c", "-p"),
+                Set.of("--config"), 1, 1);
         boolean attach = p.has("-c");
         boolean paused = p.has("-p");
-        DomainLauncher.Launched launched = new DomainLauncher(runDir, env)
-                .restore(Path.of(p.positional.getFirst()), paused || attach, DomainLauncher.DEFAULT_READY_TIMEOUT);
+        java.util.Optional<DomainConfig> config = java.util.Optional.ofNullable(p.values.get("--config"))
+                .map(c -> DomainConfig.load(Path.of(c), env));
+        DomainLauncher.Launched launched = new DomainLauncher(runDir, env).restore(Path.of(p.positional.getFirst()),
+                config, paused || attach, DomainLauncher.DEFAULT_READY_TIMEOUT);
         String name = launched.name();
         err.println("Domain '" + name + "' restored, ID " + launched.pid() + (paused ? " (paused)" : "") + "; log "
                 + runDir.logFile(name));

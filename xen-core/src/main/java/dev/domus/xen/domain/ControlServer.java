@@ -208,6 +208,10 @@ final class ControlServer implements AutoCloseable {
                 allowArgs(req);
                 domain.destroy();
             }
+            case "control-line" -> {
+                allowArgs(req, "line");
+                domain.controlLine(controlLine(req.get("line")));
+            }
             case "subscribe" -> {
                 allowArgs(req);
                 c.subscribed = true;
@@ -286,6 +290,25 @@ final class ControlServer implements AutoCloseable {
                     + "'; known: info, pause, unpause, shutdown, reboot, destroy, save, dirty-log, migrate, migrate-cancel, subscribe, quit");
         }
         return Json.obj();
+    }
+
+    /** Longest line the guest's control reader is sent (its tty line buffer holds 4 KiB). */
+    static final int MAX_CONTROL_LINE = 512;
+
+    /** A control-channel line: 1..512 printable ASCII characters (no control characters, so exactly one line). */
+    static String controlLine(Object v) {
+        if (!(v instanceof String s) || s.isBlank() || s.length() > MAX_CONTROL_LINE) {
+            throw new DomainException(DomainException.BAD_ARGUMENT, "control-line needs \"line\", 1.."
+                    + MAX_CONTROL_LINE + " printable ASCII characters");
+        }
+        for (int i = 0; i < s.length(); i++) {
+            char ch = s.charAt(i);
+            if (ch < 0x20 || ch > 0x7e) {
+                throw new DomainException(DomainException.BAD_ARGUMENT, "control-line: character " + (int) ch
+                        + " at " + i + " is not printable ASCII");
+            }
+        }
+        return s;
     }
 
     private static void allowArgs(Map<String, Object> req, String... allowed) {

@@ -429,6 +429,15 @@ final class Domain {
         }
     }
 
+    /** One line to the guest's control channel; the text is not logged (a resume line carries a seed). */
+    void controlLine(String line) {
+        synchronized (lock) {
+            requireAlive("control-line");
+            Log.info("control_line", "domain", name(), "command", line.split(" ", 2)[0], "chars", line.length());
+            machine.sendControlLine(line);
+        }
+    }
+
     /** Stops the machine at once whatever its state; the domain ends. Idempotent. */
     void destroy() {
         synchronized (lock) {

@@ -112,6 +112,11 @@ public final class DomainClient implements AutoCloseable {
         call("reboot", Map.of());
     }
 
+    /** Sends one line (printable ASCII, at most 512 characters) to the guest's control channel. */
+    public void controlLine(String line) {
+        call("control-line", Map.of("line", line));
+    }
+
     /**
      * Saves the domain to {@code file} (absolute); without {@code checkpoint} the domain then ends.
      *

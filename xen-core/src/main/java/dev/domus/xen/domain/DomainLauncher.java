@@ -62,9 +62,31 @@ public final class DomainLauncher {
      * @throws DomainException {@code snapshot} for an invalid file, else as {@link #launch}
      */
     public Launched restore(java.nio.file.Path snapshot, boolean paused, Duration readyTimeout) {
+        return restore(snapshot, java.util.Optional.empty(), paused, readyTimeout);
+    }
+
+    /**
+     * Like {@link #restore(java.nio.file.Path, boolean, Duration)}, but with {@code config} (loaded from its file)
+     * for the name, disks, vifs and lifecycle of the restored domain, e.g. a clone of a template snapshot with its
+     * own disks. Memory, vCPUs, the device list and the console must equal the snapshot's.
+     *
+     * @throws DomainException {@code config} when {@code config} does not fit the snapshot (nothing is started)
+     */
+    public Launched restore(java.nio.file.Path snapshot, java.util.Optional<DomainConfig> config, boolean paused,
+                            Duration readyTimeout) {
         java.nio.file.Path abs = snapshot.toAbsolutePath().normalize();
-        DomainConfig config = DomainRecord.decode(DomainRunner.readSnapshot(abs).state().domain());
+        DomainConfig saved = DomainRecord.decode(DomainRunner.readSnapshot(abs).state().domain());
         List<String> args = new ArrayList<>(List.of("--restore", abs.toString()));
+        DomainConfig effective = saved;
+        if (config.isPresent()) {
+            effective = RestoreConfig.check(saved, config.get());
+            args.add("--config");
+            args.add(config.get().source().toString());
+        }
+        return launchRestored(effective, args, paused, readyTimeout);
+    }
+
+    private Launched launchRestored(DomainConfig config, List<String> args, boolean paused, Duration readyTimeout) {
         if (paused) {
             args.add("--paused");
         }

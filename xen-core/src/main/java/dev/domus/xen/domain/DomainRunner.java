@@ -216,7 +216,8 @@ public final class DomainRunner implements AutoCloseable {
                 case "--run-dir" -> runDir = Path.of(value(args, ++i, "--run-dir"));
                 case "--paused" -> paused = true;
                 default -> throw new DomainException(DomainException.BAD_ARGUMENT, "unknown argument '" + args[i]
-                        + "'; usage: DomainRunner --config <cfg> [--paused] [--run-dir <dir>]");
+                        + "'; usage: DomainRunner (--config <cfg> | --restore <snapshot> [--config <cfg>]) [--paused]"
+                        + " [--run-dir <dir>]");
             }
         }
         RunDir dir = runDir == null ? RunDir.fromEnvironment() : RunDir.at(runDir);
@@ -233,6 +234,10 @@ public final class DomainRunner implements AutoCloseable {
         if (restore != null) {
             SnapshotImage image = readSnapshot(restore);
             DomainConfig config = DomainRecord.decode(image.state().domain());
+            if (cfg != null) {
+                // --restore with --config: the saved guest under this configuration's backends (see RestoreConfig)
+                config = RestoreConfig.check(config, DomainConfig.load(cfg));
+            }
             return start(config, dir, restoringFactory(image), paused);
         }
         if (cfg == null) {

@@ -76,6 +76,7 @@ class DomainRunnerTest {
         @Override public State state() { return state; }
         @Override public void consoleInput(byte[] data) { input.add(data.clone()); }
         @Override public void requestShutdown(boolean reboot) { calls.add(reboot ? "reboot" : "shutdown"); }
+        @Override public void sendControlLine(String line) { calls.add("control:" + line); }
         @Override public void destroy() { calls.add("destroy"); exit(new ExitReason.Destroyed()); }
 
         @Override
@@ -165,6 +166,19 @@ class DomainRunnerTest {
             return all.toString(StandardCharsets.UTF_8);
         });
         return f.get(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Test
+    void controlLineReachesTheMachineAndBadLinesAreRefused() throws Exception {
+        start(config("ctl", ""), false);
+        FakeMachine m = nextMachine();
+        DomainClient c = client("ctl");
+        c.controlLine("resume 00ff 1700000000");
+        assertThat(m.calls).contains("control:resume 00ff 1700000000");
+        assertThatThrownBy(() -> c.controlLine("two\nlines")).isInstanceOfSatisfying(DomainException.class,
+                e -> assertThat(e.code()).isEqualTo(DomainException.BAD_ARGUMENT)).hasMessageContaining("printable");
+        assertThatThrownBy(() -> c.controlLine("x".repeat(513))).hasMessageContaining("1..512");
+        assertThat(m.calls).noneMatch(s -> s.startsWith("control:two") || s.startsWith("control:xx"));
     }
 
     @Test
