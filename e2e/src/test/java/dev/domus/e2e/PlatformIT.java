@@ -36,8 +36,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 /**
  * The whole platform, one host, through the public API only: a customer's life cycle of a VPS, then the failures
  * the platform must absorb (runner killed, guest panic, agent killed, Kafka broker restarted mid-create). The
- * host is observed from outside (runner processes, disk directory, tap); the VPS address comes from the agent's
- * local API because the public API does not show addresses yet.
+ * host is observed from outside (runner processes, disk directory, tap, the agent's local API); SSH goes to the
+ * address the public API shows (the control plane's IP pool), and the agent must be using that very address.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -102,21 +102,49 @@ class PlatformIT {
     @Order(1)
     void lifeCycleThroughThePublicApi() throws Exception {
         String id = create("web-1");
-        View v = view(id);
-        assertThat(ssh(v.ip(), "uname -m", SSH).strip()).isEqualTo("riscv64");
+        String ip = address(id);
+        assertThat(ssh(ip, "uname -m", SSH).strip()).isEqualTo("riscv64");
         assertThat(runners(id)).hasSize(1);
 
         // reboot: the action completes and the guest comes back (same runner, the machine is rebuilt inside it)
         awaitSuccess(action(id, "reboot"));
-        assertThat(ssh(v.ip(), "cat /proc/sys/kernel/hostname", SSH).strip()).isEqualTo("web-1");
+        assertThat(ssh(ip, "cat /proc/sys/kernel/hostname", SSH).strip()).isEqualTo("web-1");
+        ssh(ip, "echo kept > /root/marker && sync", SSH);
 
         awaitSuccess(action(id, "power_off"));
         assertThat(vps(id).path("status").asText()).isEqualTo("off");
         await("runner of " + id + " gone after power_off", Duration.ofMinutes(2), () -> runners(id).isEmpty());
 
+        // resize while off: s-1 (512 MiB, 10 GB) -> s-2 (2 vCPUs, 2048 MiB, 40 GB); a smaller disk is refused
+        awaitSuccess(api.post("/v1/vps/" + id + "/actions", Map.of("type", "resize", "plan", "s-2")).expect(202)
+                .body().path("id").asText());
+        JsonNode resized = vps(id);
+        assertThat(resized.path("plan").asText()).isEqualTo("s-2");
+        assertThat(resized.path("status").asText()).isEqualTo("off");
+        assertThat(address(id)).isEqualTo(ip);
+        assertThat(api.post("/v1/vps/" + id + "/actions", Map.of("type", "resize", "plan", "s-1")).status())
+                .isEqualTo(422);
+        assertThat(quotaUsed("memory_mb")).isEqualTo(2048);
+
         awaitSuccess(action(id, "power_on"));
         assertThat(vps(id).path("status").asText()).isEqualTo("running");
-        assertThat(ssh(v.ip(), "uname -m", SSH).strip()).isEqualTo("riscv64");
+        assertThat(ssh(ip, "uname -m", SSH).strip()).isEqualTo("riscv64");
+        // The guest sees the new plan: two CPUs, ~2 GiB, a root file system grown past 10 GB; data kept.
+        assertThat(ssh(ip, "grep -c ^processor /proc/cpuinfo", SSH).strip()).isEqualTo("2");
+        long memKb = Long.parseLong(ssh(ip, "awk '/MemTotal/ {print $2}' /proc/meminfo", SSH).strip());
+        assertThat(memKb).isGreaterThan(1_500_000L);
+        long rootKb = Long.parseLong(ssh(ip, "df -k / | awk 'NR==2 {print $2}'", SSH).strip());
+        assertThat(rootKb).isGreaterThan(30L * 1024 * 1024);
+        assertThat(ssh(ip, "cat /root/marker", SSH).strip()).isEqualTo("kept");
+
+        // rebuild: a new root disk from the image; same id, address and key, the old data is gone
+        awaitSuccess(api.post("/v1/vps/" + id + "/actions", Map.of("type", "rebuild", "image", Platform.IMAGE))
+                .expect(202).body().path("id").asText());
+        assertThat(vps(id).path("status").asText()).isEqualTo("running");
+        assertThat(address(id)).isEqualTo(ip);
+        assertThat(ssh(ip, "test -e /root/marker && echo present || echo gone", SSH).strip()).isEqualTo("gone");
+        assertThat(ssh(ip, "cat /proc/sys/kernel/hostname", SSH).strip()).isEqualTo("web-1");
+        assertThat(runners(id)).hasSize(1);
 
         String tap = view(id).tap();
         Path disks = host.stateDir().resolve("vps").resolve(id);
@@ -138,9 +166,9 @@ class PlatformIT {
     @Order(2)
     void killedRunnerIsRestartedAndTheCrashIsAnEvent() throws Exception {
         String id = create("crash-1");
-        View v = view(id);
-        ssh(v.ip(), "true", SSH);
-        long before = v.runnerPid();
+        String ip = address(id);
+        ssh(ip, "true", SSH);
+        long before = view(id).runnerPid();
         assertThat(runners(id)).extracting(ProcessHandle::pid).containsExactly(before);
 
         ProcessHandle.of(before).orElseThrow().destroyForcibly();
@@ -148,14 +176,14 @@ class PlatformIT {
         awaitEvents(id, "restarted", 1);
         await("a new runner for " + id, Duration.ofMinutes(3),
                 () -> runners(id).size() == 1 && runners(id).getFirst().pid() != before);
-        assertThat(ssh(v.ip(), "uname -m", SSH).strip()).isEqualTo("riscv64");
+        assertThat(ssh(ip, "uname -m", SSH).strip()).isEqualTo("riscv64");
         await(id + " running again", ACTION, () -> "running".equals(vps(id).path("status").asText()));
 
         // guest panic: the kernel dies inside a healthy runner
-        exec(Duration.ofSeconds(60), sshCommand(v.ip(), "echo c > /proc/sysrq-trigger"));
+        exec(Duration.ofSeconds(60), sshCommand(ip, "echo c > /proc/sysrq-trigger"));
         awaitEvents(id, "crashed", 2);
         awaitEvents(id, "restarted", 2);
-        assertThat(ssh(v.ip(), "uname -m", SSH).strip()).isEqualTo("riscv64");
+        assertThat(ssh(ip, "uname -m", SSH).strip()).isEqualTo("riscv64");
         assertThat(runners(id)).hasSize(1);
         JsonNode crash = events(id).stream().filter(e -> e.path("type").asText().equals("crashed")).findFirst()
                 .orElseThrow();
@@ -167,13 +195,13 @@ class PlatformIT {
     @Order(3)
     void killedAgentLeavesTheVpsRunningAndTheNewOneAdoptsIt() throws Exception {
         String id = find("crash-1");
-        View v = view(id);
-        long runner = v.runnerPid();
+        String ip = address(id);
+        long runner = view(id).runnerPid();
         long agent = platform.agentPid(1).orElseThrow();
 
         platform.killAgent(1);
         assertThat(ProcessHandle.of(agent)).isEmpty();
-        assertThat(ssh(v.ip(), "uname -m", SSH).strip()).isEqualTo("riscv64");
+        assertThat(ssh(ip, "uname -m", SSH).strip()).isEqualTo("riscv64");
         assertThat(ProcessHandle.of(runner)).isPresent();
 
         platform.startAgent(1);
@@ -186,7 +214,7 @@ class PlatformIT {
             }
         });
         assertThat(runners(id)).extracting(ProcessHandle::pid).containsExactly(runner);
-        assertThat(ssh(v.ip(), "true", SSH)).isNotNull();
+        assertThat(ssh(ip, "true", SSH)).isNotNull();
         // Reconcile passes after the adoption do not start a second runner either.
         Thread.sleep(20_000);
         assertThat(runners(id)).extracting(ProcessHandle::pid).containsExactly(runner);
@@ -203,8 +231,8 @@ class PlatformIT {
         awaitSuccess(r.path("action").path("id").asText());
         JsonNode list = api.get("/v1/projects/" + projectId + "/vps?name=kafka-1").expect(200).body();
         assertThat(list.path("items")).hasSize(1);
-        View v = view(id);
-        assertThat(ssh(v.ip(), "uname -m", SSH).strip()).isEqualTo("riscv64");
+        String ip = address(id);
+        assertThat(ssh(ip, "uname -m", SSH).strip()).isEqualTo("riscv64");
         assertThat(runners(id)).hasSize(1);
         List<JsonNode> onHost = agentVps();
         assertThat(onHost.stream().filter(n -> n.path("vpsId").asText(n.path("vps_id").asText()).equals(id)))
@@ -230,6 +258,20 @@ class PlatformIT {
         JsonNode items = api.get("/v1/projects/" + projectId + "/vps?name=" + name).expect(200).body().path("items");
         assertThat(items).hasSize(1);
         return items.get(0).path("id").asText();
+    }
+
+    /**
+     * The address the public API shows for the VPS (IP pool of its host), cross-checked against the address the
+     * agent runs it with.
+     */
+    private String address(String id) throws Exception {
+        JsonNode v = vps(id);
+        assertThat(v.path("ipv4")).as("ipv4 of " + v).hasSize(1);
+        String ip = v.path("ipv4").get(0).path("address").asText();
+        assertThat(v.path("ipv4").get(0).path("gateway").asText())
+                .isEqualTo(host.vpsGateway().substring(0, host.vpsGateway().indexOf('/')));
+        assertThat(view(id).ip()).isEqualTo(ip);
+        return ip;
     }
 
     private JsonNode vps(String id) {

@@ -18,11 +18,14 @@ public interface AgentConfig {
     @WithDefault("host-1")
     String hostName();
 
-    /** Region this host registers in; must be a region of the control plane's catalog. */
-    @WithDefault("local")
+    /** Region this host registers in; must be a region of the control plane's catalog (seeded: {@code local-1}). */
+    @WithDefault("local-1")
     String region();
 
-    /** Capacity reported at registration; absent = what this machine has (processors, JVM heap, 100 GB). */
+    /**
+     * Capacity reported at registration: each value absent = detected ({@link dev.domus.agent.service.HostCapacity}:
+     * CPUs and MemTotal from /proc, free space of the state dir, times the overcommit factors).
+     */
     Capacity capacity();
 
     /** Where VPS records, disks and config drives live (survives agent restarts). */
@@ -84,11 +87,30 @@ public interface AgentConfig {
     Oidc oidc();
 
     interface Capacity {
+        /** Override of the detected vCPUs (host CPUs x {@link #cpuOvercommit()}). */
         Optional<Integer> vcpus();
 
+        /** Override of the detected memory ((MemTotal - {@link #reservedMemoryMb()}) x {@link #memoryOvercommit()}). */
         Optional<Long> memoryMb();
 
+        /** Override of the detected disk (free space of the state dir x {@link #diskOvercommit()} + VPS disks). */
         Optional<Long> diskGb();
+
+        /** vCPUs offered per host CPU (guests mostly idle; the emulator's threads park on WFI). */
+        @WithDefault("4")
+        double cpuOvercommit();
+
+        /** Guest RAM offered per MiB of host RAM left after {@link #reservedMemoryMb()}. */
+        @WithDefault("1")
+        double memoryOvercommit();
+
+        /** Memory kept for the host itself (agent, runner JVM overhead, page cache). */
+        @WithDefault("2048")
+        long reservedMemoryMb();
+
+        /** Disk offered per GiB free (root disks are sparse copies, so above 1 is usually safe). */
+        @WithDefault("1")
+        double diskOvercommit();
     }
 
     interface Restart {

@@ -233,10 +233,9 @@ public final class Platform implements AutoCloseable {
                 "-XX:TieredStopAtLevel=1",
                 "-Dquarkus.http.host=" + h.address(), "-Dquarkus.http.port=8090",
                 "-Ddomus.agent.host-id=" + h.id(),
+                // Region (default local-1 = REGION) and capacity (detected from /proc and the state dir) are the
+                // agent's own; -Ddomus.agent.region / -Ddomus.agent.capacity.* still override them.
                 "-Ddomus.agent.host-name=" + h.name(),
-                "-Ddomus.agent.region=" + REGION,
-                "-Ddomus.agent.capacity.vcpus=8", "-Ddomus.agent.capacity.memory-mb=8192",
-                "-Ddomus.agent.capacity.disk-gb=500",
                 "-Ddomus.agent.state-dir=" + h.stateDir(),
                 "-Ddomus.agent.run-dir=" + h.runDir(),
                 "-Ddomus.agent.guest-dir=" + catalog,

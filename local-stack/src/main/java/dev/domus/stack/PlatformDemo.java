@@ -106,7 +106,9 @@ final class PlatformDemo {
         PlatformHost host = platform.hosts().stream().filter(h -> h.id().toString().equals(hostId)).findFirst()
                 .orElseThrow(() -> new StackException("platform", StackException.Code.START_FAILED,
                         "demo VPS " + id + " is not on a host of this platform"));
-        String ip = agentIp(host, id, deadline);
+        // The public API shows the pool address; a host without a pool (none registered) leaves only the agent's.
+        String apiIp = vps.path("ipv4").path(0).path("address").asText("");
+        String ip = apiIp.isEmpty() ? agentIp(host, id, deadline) : apiIp;
         while (!Netns.run("ssh", "-i", s.sshKey().toString(), "-o", "StrictHostKeyChecking=no",
                 "-o", "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
                 "-o", "LogLevel=ERROR", "root@" + ip, "true").ok()) {
@@ -115,7 +117,7 @@ final class PlatformDemo {
         return new DemoVps(id, host, ip);
     }
 
-    /** The address the host's agent gave the VPS (its local API; the public API does not show addresses yet). */
+    /** The address the host's agent gave the VPS (its local API), when the public API shows none. */
     private String agentIp(PlatformHost host, String vpsId, long deadline) {
         while (true) {
             try {

@@ -44,6 +44,25 @@ class EventSchemaTest {
     }
 
     @Test
+    void resizeCommandWithPlanAddressAndOwnerMatchesSchema() throws IOException {
+        UUID org = UUID.randomUUID();
+        VpsSpec spec = new VpsSpec("web-1", 2, 2048, 40, "debian-12", List.of(), "", Optional.of("s-2"),
+                Optional.of("10.77.0.11/24"), Optional.of(org), Optional.of(UUID.randomUUID()));
+        HostCommand cmd = HostCommand.of(HostCommandType.RESIZE, UUID.randomUUID(), UUID.randomUUID(),
+                UUID.randomUUID(), 4, Optional.of(spec), Optional.empty());
+        String json = EventCodec.writeString(cmd);
+        assertThat(errors(schema("host-command.schema.json"), json)).isEmpty();
+        assertThat(json).contains("\"plan\":\"s-2\"").contains("\"ip\":\"10.77.0.11/24\"")
+                .contains("\"organization_id\":\"" + org + "\"");
+        assertThat(EventCodec.read(json.getBytes(StandardCharsets.UTF_8), HostCommand.class)).isEqualTo(cmd);
+        // A bad address is refused by the record and by the schema.
+        assertThatThrownBy(() -> new VpsSpec("x", 1, 256, 1, "img", List.of(), "", Optional.empty(),
+                Optional.of("10.0.0.1"), Optional.empty(), Optional.empty())).hasMessageContaining("spec.ip");
+        assertThat(errors(schema("host-command.schema.json"), json.replace("10.77.0.11/24", "nope"))).isNotEmpty();
+        assertThat(VpsSpec.macFor(cmd.vpsId())).matches("02(:[0-9a-f]{2}){5}");
+    }
+
+    @Test
     void hostEventsMatchSchema() throws IOException {
         Schema schema = schema("host-event.schema.json");
         HostEvent ok = HostEvent.action(HostEventType.ACTION_SUCCEEDED, UUID.randomUUID(), UUID.randomUUID(),

@@ -107,6 +107,8 @@ final class Dto {
                 .allocated(new HostAllocated().vcpus(h.allocVcpus).memoryMb(h.allocMemoryMb).diskGb(h.allocDiskGb))
                 .vpsCount(h.vpsCount).agentVersion(h.agentVersion).lastHeartbeatAt(h.lastHeartbeatAt)
                 .utilization(h.utilization == null ? null : utilization(h.utilization))
+                .vpsNetwork(h.vpsGateway == null ? null : new dev.domus.api.model.VpsNetwork().gateway(h.vpsGateway)
+                        .poolFirst(h.poolFirst).poolLast(h.poolLast))
                 .createdAt(h.createdAt);
     }
 
@@ -141,7 +143,20 @@ final class Dto {
         return new Vps().id(v.id).projectId(v.projectId).name(v.name).status(VpsStatus.fromValue(v.status))
                 .plan(plan).image(image).region(v.region).hostId(v.hostId).vcpus(v.vcpus).memoryMb(v.memoryMb)
                 .diskGb(v.diskGb).labels(new HashMap<>(v.labels)).sshKeys(new ArrayList<>(v.sshKeyIds))
-                .locked(v.currentActionId != null).createdAt(v.createdAt).updatedAt(v.updatedAt);
+                .locked(v.currentActionId != null).ipv4(ipv4(v)).macAddress(dev.domus.api.events.VpsSpec.macFor(v.id))
+                .createdAt(v.createdAt).updatedAt(v.updatedAt);
+    }
+
+    /** The pool address as the API shows it, with its host's gateway (one lookup per host: session cache). */
+    private static List<dev.domus.api.model.VpsIpv4> ipv4(VpsEntity v) {
+        if (v.ipv4 == null) {
+            return new ArrayList<>();
+        }
+        int slash = v.ipv4.indexOf('/');
+        HostEntity h = v.hostId == null ? null : HostEntity.findById(v.hostId);
+        String gw = h == null || h.vpsGateway == null ? "" : h.vpsGateway.substring(0, h.vpsGateway.indexOf('/'));
+        return new ArrayList<>(List.of(new dev.domus.api.model.VpsIpv4().address(v.ipv4.substring(0, slash))
+                .prefixLength(Integer.parseInt(v.ipv4.substring(slash + 1))).gateway(gw)));
     }
 
     static Action action(ActionEntity a) {

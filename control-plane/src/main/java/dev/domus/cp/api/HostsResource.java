@@ -31,7 +31,9 @@ public class HostsResource implements HostsApi {
     public Response registerHost(HostRegister b) {
         check.valid(b);
         HostService.Registered r = hosts.register(current.get(), b.getName(), b.getRegion(), b.getCapacity().getVcpus(),
-                b.getCapacity().getMemoryMb(), b.getCapacity().getDiskGb(), Optional.ofNullable(b.getAgentVersion()));
+                b.getCapacity().getMemoryMb(), b.getCapacity().getDiskGb(), Optional.ofNullable(b.getAgentVersion()),
+                Optional.ofNullable(b.getVpsNetwork()).map(n -> new dev.domus.cp.service.IpPool.Network(n.getGateway(),
+                        n.getPoolFirst(), n.getPoolLast())));
         return Response.status(r.created() ? 201 : 200).type(MediaType.APPLICATION_JSON_TYPE).entity(Dto.host(r.host()))
                 .build();
     }

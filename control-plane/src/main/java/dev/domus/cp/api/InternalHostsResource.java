@@ -22,12 +22,15 @@ public class InternalHostsResource implements InternalHostsApi {
     @Override
     public jakarta.ws.rs.core.Response getDesiredState(UUID hostId) {
         DesiredState s = new DesiredState().hostId(hostId).generatedAt(OffsetDateTime.now(ZoneOffset.UTC));
-        for (DesiredStateService.DesiredVps v : desired.desired(current.get(), hostId)) {
+        DesiredStateService.Desired d = desired.desired(current.get(), hostId);
+        for (DesiredStateService.DesiredVps v : d.vps()) {
             s.addVpsItem(new DesiredVps().vpsId(v.vpsId()).organizationId(v.organizationId()).projectId(v.projectId())
                     .name(v.name()).plan(v.plan().orElse(null)).vcpus(v.vcpus()).memoryMb(v.memoryMb())
                     .diskGb(v.diskGb()).image(v.image()).sshKeys(v.sshKeys()).userData(v.userData())
-                    .power(v.powerOn() ? DesiredVps.PowerEnum.ON : DesiredVps.PowerEnum.OFF).epoch(v.epoch()));
+                    .power(v.powerOn() ? DesiredVps.PowerEnum.ON : DesiredVps.PowerEnum.OFF).epoch(v.epoch())
+                    .ip(v.ip().orElse(null)));
         }
+        s.deleted(new java.util.ArrayList<>(d.deleted()));
         return Responses.ok(s);
     }
 }

@@ -45,4 +45,11 @@ public class HostEntity extends PanacheEntityBase {
     /** The latest host.heartbeat utilization in the wire form of the API's HostUtilization; null before one came. */
     @JdbcTypeCode(SqlTypes.JSON)
     public Map<String, Object> utilization;
+    /** Gateway with prefix of the host's VPS network (IP pool); null = the host has no pool. */
+    @Column(name = "vps_gateway")
+    public String vpsGateway;
+    @Column(name = "pool_first")
+    public Integer poolFirst;
+    @Column(name = "pool_last")
+    public Integer poolLast;
 }

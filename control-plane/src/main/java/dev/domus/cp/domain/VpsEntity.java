@@ -43,6 +43,8 @@ public class VpsEntity extends PanacheEntityBase {
     @Column(name = "user_data")
     public String userData;
     public long epoch;
+    /** Address with prefix from the host's IP pool, e.g. {@code 10.77.0.11/24}; null = the host has no pool. */
+    public String ipv4;
     @Column(name = "current_action_id")
     public UUID currentActionId;
     @Column(name = "created_at")

@@ -19,7 +19,8 @@ import java.util.UUID;
 /**
  * The desired state of one host for its agent (internal API, issue 8): every VPS placed there that is not being
  * deleted, with what the agent needs to run it. Power is "off" for servers that are off, stopping or in error
- * (the agent must not fight an operator), "on" otherwise.
+ * or being resized (the agent must not fight an operator), "on" otherwise; VPSes being deleted or deleted are
+ * listed apart ({@link Desired#deleted}) as the only ones an agent may destroy.
  */
 @ApplicationScoped
 public class DesiredStateService {
@@ -27,10 +28,16 @@ public class DesiredStateService {
     /** One VPS as the agent should run it. */
     public record DesiredVps(UUID vpsId, UUID organizationId, UUID projectId, String name, Optional<String> plan,
                              int vcpus, int memoryMb, int diskGb, String image, List<String> sshKeys, String userData,
-                             boolean powerOn, long epoch) { }
+                             boolean powerOn, long epoch, Optional<String> ip) { }
+
+    /** What a host should run, and which VPSes placed there are (being) deleted: the only ones it may destroy. */
+    public record Desired(List<DesiredVps> vps, List<UUID> deleted) { }
+
+    /** Deleted servers stay in {@link Desired#deleted} this long (an agent down for longer keeps its orphans). */
+    static final int DELETED_DAYS = 30;
 
     @Transactional
-    public List<DesiredVps> desired(Caller caller, UUID hostId) {
+    public Desired desired(Caller caller, UUID hostId) {
         if (!caller.hostAgent() && !caller.operator()) {
             throw DomusException.forbidden("the desired state is for host agents and operators");
         }
@@ -38,9 +45,13 @@ public class DesiredStateService {
             throw DomusException.notFound("host", hostId);
         }
         List<DesiredVps> out = new ArrayList<>();
+        List<UUID> deleted = new ArrayList<>();
         for (VpsEntity v : VpsEntity.<VpsEntity>list("hostId = ?1 order by id", hostId)) {
             VpsStatus s = v.lifecycle();
             if (s == VpsStatus.DELETING || s == VpsStatus.DELETED) {
+                if (s == VpsStatus.DELETING || v.updatedAt.isAfter(UserService.now().minusDays(DELETED_DAYS))) {
+                    deleted.add(v.id);
+                }
                 continue;
             }
             ProjectEntity p = ProjectEntity.findById(v.projectId);
@@ -53,11 +64,14 @@ public class DesiredStateService {
                     keys.add(e.publicKey);
                 }
             }
-            boolean on = !(s == VpsStatus.OFF || s == VpsStatus.STOPPING || s == VpsStatus.ERROR);
+            // A resize runs on a stopped server: "on" here would let a reconcile pass start it mid-resize.
+            boolean on = !(s == VpsStatus.OFF || s == VpsStatus.STOPPING || s == VpsStatus.ERROR
+                    || s == VpsStatus.RESIZING);
             out.add(new DesiredVps(v.id, p == null ? null : p.organizationId, v.projectId, v.name,
                     Optional.ofNullable(plan).map(x -> x.name), v.vcpus, v.memoryMb, v.diskGb,
-                    img == null ? "" : img.name, keys, v.userData == null ? "" : v.userData, on, v.epoch));
+                    img == null ? "" : img.name, keys, v.userData == null ? "" : v.userData, on, v.epoch,
+                    Optional.ofNullable(v.ipv4)));
         }
-        return out;
+        return new Desired(out, deleted);
     }
 }

@@ -29,7 +29,7 @@ public class HostService {
 
     @Transactional
     public Registered register(Caller caller, String name, String region, int vcpus, long memoryMb, long diskGb,
-                               Optional<String> agentVersion) {
+                               Optional<String> agentVersion, Optional<IpPool.Network> network) {
         if (!caller.hostAgent() && !caller.operator()) {
             throw DomusException.forbidden("host agent or operator role required");
         }
@@ -50,12 +50,19 @@ public class HostService {
         h.capMemoryMb = memoryMb;
         h.capDiskGb = diskGb;
         h.agentVersion = agentVersion.orElse(h.agentVersion);
+        // A registration without a network (an operator pre-registering the host) keeps the one the agent reported.
+        if (network.isPresent()) {
+            h.vpsGateway = network.get().gateway();
+            h.poolFirst = network.get().poolFirst();
+            h.poolLast = network.get().poolLast();
+        }
         h.lastHeartbeatAt = UserService.now();
         if (created) {
             h.persist();
         }
         Access.resource("host", h.id);
-        LOG.infof("event=host.registered host=%s name=%s region=%s new=%s", h.id, name, region, created);
+        LOG.infof("event=host.registered host=%s name=%s region=%s new=%s vcpus=%d memory_mb=%d disk_gb=%d vps_net=%s",
+                h.id, name, region, created, vcpus, memoryMb, diskGb, h.vpsGateway);
         return new Registered(h, created);
     }
 

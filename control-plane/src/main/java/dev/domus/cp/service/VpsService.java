@@ -56,6 +56,8 @@ public class VpsService {
     @Inject
     OutboxService outbox;
     @Inject
+    IpPool ips;
+    @Inject
     EntityManager em;
 
     /** What a customer asks for. */
@@ -114,6 +116,7 @@ public class VpsService {
         v.sshKeyIds = keyIds;
         v.userData = req.userData().orElse("");
         v.epoch = 1;
+        v.ipv4 = ips.allocate(hostId).orElse(null);
         v.createdAt = UserService.now();
         v.updatedAt = v.createdAt;
         ActionEntity a = newAction(v, ActionType.CREATE, VpsStatus.CREATING, Map.of());
@@ -121,11 +124,11 @@ public class VpsService {
         v.persist();
         a.persist();
         outbox.hostCommand(HostCommand.of(ActionType.CREATE.command(), hostId, v.id, a.id, v.epoch,
-                Optional.of(new VpsSpec(v.name, v.vcpus, v.memoryMb, v.diskGb, image.name, keys, v.userData)),
+                Optional.of(spec(v, project, plan.name, v.vcpus, v.memoryMb, v.diskGb, image.name, keys)),
                 Optional.empty()));
         Access.resource("vps", v.id);
-        LOG.infof("event=vps.create project=%s vps=%s host=%s action=%s plan=%s", projectId, v.id, hostId, a.id,
-                plan.name);
+        LOG.infof("event=vps.create project=%s vps=%s host=%s action=%s plan=%s ipv4=%s", projectId, v.id, hostId,
+                a.id, plan.name, v.ipv4);
         return new WithAction(v, a);
     }
 
@@ -230,7 +233,7 @@ public class VpsService {
                 PlanEntity target = catalog.plan(p.plan().orElseThrow(
                         () -> DomusException.invalid("plan", "resize needs a target plan")));
                 if (target.diskGb < v.diskGb) {
-                    throw DomusException.unprocessable("invalid_reference",
+                    throw DomusException.unprocessable("disk_shrink",
                             "plan " + target.name + " has a smaller disk (" + target.diskGb + " GB < " + v.diskGb + " GB)");
                 }
                 int dv = target.vcpus - v.vcpus;
@@ -246,15 +249,16 @@ public class VpsService {
                             "the server's host has no room for plan " + target.name);
                 }
                 params.put("plan_id", target.id.toString());
-                spec = Optional.of(new VpsSpec(v.name, target.vcpus, target.memoryMb, target.diskGb, image.name,
-                        List.of(), v.userData));
+                spec = Optional.of(spec(v, ProjectEntity.findById(v.projectId), target.name, target.vcpus,
+                        target.memoryMb, target.diskGb, image.name, keys(v)));
             }
             case REBUILD -> {
                 ImageEntity target = catalog.image(p.image().orElseThrow(
                         () -> DomusException.invalid("image", "rebuild needs an image")));
                 params.put("image_id", target.id.toString());
-                spec = Optional.of(new VpsSpec(v.name, v.vcpus, v.memoryMb, v.diskGb, target.name, keys(v),
-                        v.userData));
+                PlanEntity plan = PlanEntity.findById(v.planId);
+                spec = Optional.of(spec(v, ProjectEntity.findById(v.projectId), plan.name, v.vcpus, v.memoryMb,
+                        v.diskGb, target.name, keys(v)));
             }
             case SNAPSHOT -> {
                 quotas.reserve(v.projectId, Map.of(QuotaResource.SNAPSHOTS, 1L));
@@ -309,6 +313,14 @@ public class VpsService {
         }
         access.requireResource(caller, "vps", id, v.projectId, role, scope);
         return v;
+    }
+
+    /** What the agent needs to run the server: shape, image, keys, pool address and owner (for usage). */
+    private static VpsSpec spec(VpsEntity v, ProjectEntity project, String plan, int vcpus, int memoryMb, int diskGb,
+                                String image, List<String> keys) {
+        return new VpsSpec(v.name, vcpus, memoryMb, diskGb, image, keys, v.userData, Optional.of(plan),
+                Optional.ofNullable(v.ipv4), Optional.ofNullable(project).map(p -> p.organizationId),
+                Optional.of(v.projectId));
     }
 
     private static List<String> keys(VpsEntity v) {

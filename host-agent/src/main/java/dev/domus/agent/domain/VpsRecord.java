@@ -94,11 +94,29 @@ public record VpsRecord(
                 mac, organizationId, projectId, plan, on, Math.max(epoch, newEpoch));
     }
 
-    /** A MAC derived from the VPS id: locally administered, unicast, stable. */
+    /** After a resize: the new shape and plan (the disk never shrinks; the caller checked). */
+    public VpsRecord withShape(int newVcpus, int newMemoryMb, int newDiskGb, Optional<String> newPlan, long newEpoch) {
+        return new VpsRecord(version, vpsId, hostname, newVcpus, newMemoryMb, newDiskGb, image, sshKeys, userData, ip,
+                gateway, mac, organizationId, projectId, newPlan.isPresent() ? newPlan : plan, powerOn,
+                Math.max(epoch, newEpoch));
+    }
+
+    /** After a rebuild: the new image and keys; id, address and MAC stay. */
+    public VpsRecord withImage(String newImage, List<String> newKeys, long newEpoch) {
+        return new VpsRecord(version, vpsId, hostname, vcpus, memoryMb, diskGb, newImage, newKeys, userData, ip,
+                gateway, mac, organizationId, projectId, plan, true, Math.max(epoch, newEpoch));
+    }
+
+    /** Owner and plan for usage events, as the control plane says (absent values keep what is known). */
+    public VpsRecord withOwner(Optional<UUID> org, Optional<UUID> project, Optional<String> newPlan) {
+        return new VpsRecord(version, vpsId, hostname, vcpus, memoryMb, diskGb, image, sshKeys, userData, ip, gateway,
+                mac, org.isPresent() ? org : organizationId, project.isPresent() ? project : projectId,
+                newPlan.isPresent() ? newPlan : plan, powerOn, epoch);
+    }
+
+    /** A MAC derived from the VPS id: locally administered, unicast, stable (the API shows the same one). */
     public static String macFor(UUID vpsId) {
-        long bits = vpsId.getLeastSignificantBits() ^ vpsId.getMostSignificantBits();
-        return String.format("02:%02x:%02x:%02x:%02x:%02x", (bits >>> 32) & 0xff, (bits >>> 24) & 0xff,
-                (bits >>> 16) & 0xff, (bits >>> 8) & 0xff, bits & 0xff);
+        return dev.domus.api.events.VpsSpec.macFor(vpsId);
     }
 
     private static void require(boolean ok, String message) {

@@ -44,10 +44,16 @@ public class ControlPlaneClient {
         return config.controlPlaneUrl().isPresent();
     }
 
-    /** Registers this host (idempotent by name on the control plane side); returns the host id it answered. */
-    public Optional<String> register(int vcpus, long memoryMb, long diskGb) {
+    /**
+     * Registers this host (idempotent by name on the control plane side) with its capacity and VPS network (the
+     * gateway with prefix and the host numbers of the pool, so the control plane's IP pool hands out addresses
+     * this host's bridge routes); returns the host id it answered.
+     */
+    public Optional<String> register(int vcpus, long memoryMb, long diskGb, String gateway, int poolFirst,
+                                     int poolLast) {
         Map<String, Object> body = Map.of("name", config.hostName(), "region", config.region(),
-                "capacity", Map.of("vcpus", vcpus, "memory_mb", memoryMb, "disk_gb", diskGb), "agent_version", "0.1.0");
+                "capacity", Map.of("vcpus", vcpus, "memory_mb", memoryMb, "disk_gb", diskGb), "agent_version", "0.1.0",
+                "vps_network", Map.of("gateway", gateway, "pool_first", poolFirst, "pool_last", poolLast));
         JsonNode n = call(HttpRequest.newBuilder(uri("/v1/hosts")).POST(HttpRequest.BodyPublishers.ofString(write(body)))
                 .header("Content-Type", "application/json"));
         return Optional.ofNullable(n.get("id")).map(JsonNode::asText);

@@ -32,22 +32,43 @@ public class AgentLifecycle {
     @Inject
     UtilizationSampler utilization;
 
+    /** True once the control plane accepted this host's registration (retried with each reconcile until then). */
+    private volatile boolean registered;
+
     void onStart(@Observes StartupEvent ev) {
         long t0 = System.nanoTime();
         supervisor.adoptAll();
+        // Register before taking commands: the control plane learns the VPS network (IP pool) and the detected
+        // capacity before anything is placed by this agent's registration.
+        register();
         kafka.start();
-        if (controlPlane.configured()) {
-            try {
-                var cap = config.capacity();
-                controlPlane.register(cap.vcpus().orElse(Runtime.getRuntime().availableProcessors()),
-                        cap.memoryMb().orElse(Runtime.getRuntime().maxMemory() / (1024 * 1024)),
-                        cap.diskGb().orElse(100L));
-            } catch (dev.domus.agent.domain.AgentException e) {
-                LOG.warnf("event=register_failed error=\"%s\"", e.getMessage());
-            }
+        LOG.infof("event=agent_started host=%s vps=%d registered=%s ms=%d", config.hostId(), supervisor.list().size(),
+                registered, (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /** Registers with Keycloak client credentials and the detected (or configured) capacity. */
+    void register() {
+        if (!controlPlane.configured() || registered) {
+            return;
         }
-        LOG.infof("event=agent_started host=%s vps=%d ms=%d", config.hostId(), supervisor.list().size(),
-                (System.nanoTime() - t0) / 1_000_000);
+        try {
+            HostCapacity cap = HostCapacity.detect(config.capacity(), java.nio.file.Path.of("/proc"),
+                    config.stateDir(), supervisor.list().stream().map(v -> v.record().diskGb()).toList());
+            var id = controlPlane.register(cap.vcpus(), cap.memoryMb(), cap.diskGb(), config.gateway(),
+                    config.poolFirst(), config.poolLast());
+            registered = true;
+            if (id.isPresent() && !id.get().equals(config.hostId().toString())) {
+                // The name belongs to another id: commands for this agent's id would never be placed by the
+                // scheduler, so say it loudly (the operator fixes host-name or host-id).
+                LOG.errorf("event=register_id_mismatch host=%s name=%s registered_id=%s", config.hostId(),
+                        config.hostName(), id.get());
+            }
+            LOG.infof("event=registered host=%s name=%s region=%s vcpus=%d memory_mb=%d disk_gb=%d gateway=%s",
+                    config.hostId(), config.hostName(), config.region(), cap.vcpus(), cap.memoryMb(), cap.diskGb(),
+                    config.gateway());
+        } catch (dev.domus.agent.domain.AgentException e) {
+            LOG.warnf("event=register_failed error=\"%s\" retry=next_reconcile", e.getMessage());
+        }
     }
 
     @Scheduled(every = "${domus.agent.kafka.heartbeat-interval:10s}", delayed = "2s",
@@ -68,6 +89,7 @@ public class AgentLifecycle {
         if (!controlPlane.configured()) {
             return;
         }
+        register();
         try {
             reconciler.apply(controlPlane.desired());
         } catch (dev.domus.agent.domain.AgentException e) {

@@ -99,6 +99,15 @@ public class CommandService {
                 case POWER_OFF -> supervisor.stop(cmd.vpsId(), cmd.epoch());
                 case SHUTDOWN -> supervisor.shutdown(cmd.vpsId(), cmd.epoch());
                 case REBOOT -> supervisor.reboot(cmd.vpsId(), cmd.epoch());
+                case RESIZE -> {
+                    VpsSpec spec = cmd.spec().orElseThrow();
+                    supervisor.resize(cmd.vpsId(), spec.vcpus(), spec.memoryMb(), spec.diskGb(), spec.plan(),
+                            cmd.epoch());
+                }
+                case REBUILD -> {
+                    VpsSpec spec = cmd.spec().orElseThrow();
+                    supervisor.rebuild(cmd.vpsId(), spec.image(), spec.sshKeys(), cmd.epoch());
+                }
                 default -> throw new AgentException("unsupported", cmd.type().wire() + " is not supported by this agent yet");
             }
         } catch (AgentException e) {
@@ -117,17 +126,20 @@ public class CommandService {
         return Outcome.APPLIED;
     }
 
-    /** The record for a create command: address from the local pool, MAC from the VPS id. */
+    /**
+     * The record for a create command: the control plane's pool address when the spec carries one (else the local
+     * pool), owner and plan for usage events, MAC from the VPS id.
+     */
     VpsRecord recordFor(HostCommand cmd) {
         VpsSpec spec = cmd.spec().orElseThrow();
         Optional<DomainSupervisor.VpsStatus> cur = supervisor.get(cmd.vpsId());
         if (cur.isPresent()) {
             return cur.get().record();
         }
-        String ip = net.allocate(supervisor.usedAddresses());
+        String ip = spec.ip().orElseGet(() -> net.allocate(supervisor.usedAddresses()));
         return new VpsRecord(VpsRecord.VERSION, cmd.vpsId(), hostname(spec.name()), spec.vcpus(), spec.memoryMb(),
                 spec.diskGb(), spec.image(), spec.sshKeys(), spec.userData(), ip, net.gateway(),
-                VpsRecord.macFor(cmd.vpsId()), Optional.empty(), Optional.empty(), Optional.empty(), true, cmd.epoch());
+                VpsRecord.macFor(cmd.vpsId()), spec.organizationId(), spec.projectId(), spec.plan(), true, cmd.epoch());
     }
 
     /** A DNS-safe host name from a VPS name. */

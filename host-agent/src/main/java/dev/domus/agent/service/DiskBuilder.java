@@ -111,6 +111,65 @@ public class DiskBuilder {
     }
 
     /**
+     * Grows the root disk of a stopped VPS to {@code diskGb} (file, then file system); a disk never shrinks (the
+     * customer's data may use the space). A no-op when it already has that size; a missing disk is left to the
+     * next start, which builds it at the record's (new) size.
+     */
+    public void growRootDisk(VpsRecord r, int diskGb) {
+        if (diskGb < r.diskGb()) {
+            throw new AgentException(AgentException.BAD_STATE, "disk_gb " + diskGb + " < " + r.diskGb()
+                    + ": a root disk only grows");
+        }
+        Path disk = rootDisk(r);
+        if (!Files.isRegularFile(disk)) {
+            return;
+        }
+        long want = diskGb * 1024L * 1024 * 1024;
+        long t0 = System.nanoTime();
+        try {
+            if (Files.size(disk) >= want) {
+                return;
+            }
+        } catch (IOException e) {
+            throw new AgentException(AgentException.DISK, "cannot read " + disk + ": " + e, e);
+        }
+        Tools.run(AgentException.DISK, TOOL_TIMEOUT, List.of("truncate", "-s", Long.toString(want), disk.toString()));
+        Tools.run(AgentException.DISK, TOOL_TIMEOUT, List.of("e2fsck", "-f", "-p", disk.toString()), 1);
+        Tools.run(AgentException.DISK, TOOL_TIMEOUT, List.of("resize2fs", "-f", disk.toString()));
+        LOG.infof("event=root_disk_grown vps=%s from_gb=%d to_gb=%d ms=%d", r.vpsId(), r.diskGb(), diskGb,
+                (System.nanoTime() - t0) / 1_000_000);
+    }
+
+    /**
+     * A new root disk from {@code image} at the record's size, built next to the old one and renamed over it only
+     * when complete: a failure (missing image, full disk) leaves the old disk as it was.
+     */
+    public Path replaceRootDisk(VpsRecord r, String image) {
+        Path disk = rootDisk(r);
+        Path src = imageDir(image).resolve("rootfs.ext4");
+        long t0 = System.nanoTime();
+        Path template = template(image, src, r.diskGb());
+        Path fresh = disk.resolveSibling("root.img.new");
+        try {
+            Files.createDirectories(disk.getParent());
+            Files.deleteIfExists(fresh);
+            copy(template, fresh);
+            Files.move(fresh, disk, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | AgentException e) {
+            try {
+                Files.deleteIfExists(fresh);
+            } catch (IOException ignored) {
+                // the next rebuild deletes it first
+            }
+            throw e instanceof AgentException a ? a
+                    : new AgentException(AgentException.DISK, "cannot rebuild root disk " + disk + ": " + e, e);
+        }
+        LOG.infof("event=root_disk_rebuilt vps=%s image=%s size_gb=%d ms=%d", r.vpsId(), image, r.diskGb(),
+                (System.nanoTime() - t0) / 1_000_000);
+        return disk;
+    }
+
+    /**
      * The checked, resized template of {@code image} for {@code diskGb}, built on first use. Concurrent creates of
      * the same image and size build it once.
      */

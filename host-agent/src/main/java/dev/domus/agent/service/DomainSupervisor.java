@@ -240,6 +240,73 @@ public class DomainSupervisor {
         }
     }
 
+    /**
+     * Plan change of a stopped VPS: the root disk grows to {@code diskGb} (never shrinks), vCPUs and memory apply at
+     * the next start ({@code domain.cfg} is rewritten on every start). A running VPS is refused: the control plane
+     * resizes only servers that are off, and stopping one behind its back would surprise its owner.
+     */
+    public VpsStatus resize(UUID vpsId, int vcpus, int memoryMb, int diskGb, Optional<String> plan, long epoch) {
+        Slot s = slot(vpsId);
+        synchronized (s) {
+            if (s.phase == VpsPhase.RUNNING || s.phase == VpsPhase.RESTARTING || s.phase == VpsPhase.PROVISIONING) {
+                throw new AgentException(AgentException.BAD_STATE, "VPS " + vpsId + " is "
+                        + s.phase.name().toLowerCase(java.util.Locale.ROOT) + ": stop it before a resize");
+            }
+            if (diskGb < s.rec.diskGb()) {
+                throw new AgentException(AgentException.BAD_STATE, "disk_gb " + diskGb + " < " + s.rec.diskGb()
+                        + ": a root disk only grows");
+            }
+            VpsRecord next = s.rec.withShape(vcpus, memoryMb, diskGb, plan, epoch); // validates the new shape
+            disks.growRootDisk(s.rec, diskGb);
+            s.rec = next;
+            store.save(next);
+            LOG.infof("event=vps_resized vps=%s vcpus=%d memory_mb=%d disk_gb=%d plan=%s", vpsId, vcpus, memoryMb,
+                    diskGb, plan.orElse(""));
+            return status(s);
+        }
+    }
+
+    /**
+     * New root disk from {@code image}, keeping id, address, MAC, host key and SSH keys ({@code keys} when given);
+     * the domain is stopped, the new disk built next to the old one and renamed over it only when complete, then
+     * the VPS starts. If building fails the old disk and image stay and the VPS is started again as it was.
+     */
+    public VpsStatus rebuild(UUID vpsId, String image, List<String> keys, long epoch) {
+        Slot s = slot(vpsId);
+        synchronized (s) {
+            halt(s, Optional.empty());
+            try {
+                disks.replaceRootDisk(s.rec, image);
+            } catch (AgentException e) {
+                if (s.rec.powerOn()) {
+                    launch(s);
+                }
+                throw e;
+            }
+            s.rec = s.rec.withImage(image, keys.isEmpty() ? s.rec.sshKeys() : keys, epoch);
+            store.save(s.rec);
+            s.restarts.clear();
+            LOG.infof("event=vps_rebuilt vps=%s image=%s", vpsId, image);
+            launch(s);
+            return status(s);
+        }
+    }
+
+    /** Owner and plan for usage events (from the control plane's desired state or a resize). */
+    public void annotate(UUID vpsId, Optional<UUID> org, Optional<UUID> project, Optional<String> plan) {
+        Slot s = slot(vpsId);
+        synchronized (s) {
+            VpsRecord next = s.rec.withOwner(org, project, plan);
+            if (!next.equals(s.rec)) {
+                s.rec = next;
+                store.save(next);
+                LOG.infof("event=vps_annotated vps=%s org=%s project=%s plan=%s", vpsId, next.organizationId()
+                        .map(UUID::toString).orElse(""), next.projectId().map(UUID::toString).orElse(""),
+                        next.plan().orElse(""));
+            }
+        }
+    }
+
     /** Destroys the domain and frees its disks, config drive and tap. */
     public void delete(UUID vpsId) {
         Slot s = slots.get(vpsId);
