@@ -16,15 +16,20 @@ import java.util.Arrays;
  * re-checks the state when it attaches a page (fetch page change, batch start) and drops its attached page when it
  * stores into that page itself, so a hart sees its own code stores at once, as before the cache.
  *
- * <p>Direct-mapped on the physical page number and bounded ({@link #PAGES} pages, 16 KiB each, allocated on first
- * use), so a guest cannot grow it. Slot layout: bits 0-7 the internal op code below, bit 8 set for a 4-byte
+ * <p>A hash table on the physical page number, bounded ({@link #PAGES} pages, 16 KiB each, allocated on first
+ * use; dropped wholesale when full), so a guest cannot grow it. Slot layout: bits 0-7 the internal op code below, bit 8 set for a 4-byte
  * instruction, bit 9 always set (0 = not decoded yet), bits 10-14 rd, 15-19 rs1, 20-24 rs2, bits 32-63 the
  * immediate already extracted and sign-extended, or the whole (expanded) instruction word for the ops whose
  * handlers take it (CSR, atomics, F/D, WFI, SFENCE.VMA, illegal).
  */
 final class DecodeCache {
-    /** Decoded pages per hart: 256 x 16 KiB = 4 MiB at most; a Linux boot's hot code fits with few conflicts. */
-    static final int PAGES = 256;
+    /**
+     * Decoded pages per hart: 1024 x 16 KiB = 16 MiB at most. A Linux boot executes ~570 distinct pages; a 256-entry
+     * direct-mapped version re-decoded a page every ~50 page changes (conflicts 1 MiB apart in the kernel text).
+     */
+    static final int PAGES = 1024;
+    private static final int TABLE_BITS = 11;
+    private static final int TABLE = 1 << TABLE_BITS;
     static final int SLOTS = 2048;
 
     static final long LEN4 = 1L << 8;
@@ -193,52 +198,70 @@ final class DecodeCache {
     }
 
     private final GuestMemory ram;
-    private final long[][] pages = new long[PAGES][];
-    /** Physical page number (RAM offset >>> 12) each cache line holds, -1 = none. */
-    private final int[] tags = new int[PAGES];
+    /** Open-addressed table (linear probing) on the physical page number; never more than half full. */
+    private final int[] tags = new int[TABLE];
+    private final long[][] pages = new long[TABLE][];
     /** Code state of the page when its slots were cleared (see {@link GuestMemory#watchCode(long)}). */
-    private final int[] states = new int[PAGES];
-    /** Pages (re)decoded since start: conflicts and invalidations, for tests and profiling. */
+    private final int[] states = new int[TABLE];
+    private int count;
+    /** Pages (re)decoded since start: new pages and invalidations, for tests and profiling. */
     long refills;
+    /** Times the whole cache was dropped because it was full. */
+    long flushes;
+    /** The code state the last {@link #attach} validated the page against (its slots are valid under it). */
+    int attachedState;
 
     DecodeCache(GuestMemory ram) {
         this.ram = ram;
         Arrays.fill(tags, -1);
     }
 
+    private int find(int ppage) {
+        int i = (ppage * 0x9E3779B1) >>> (32 - TABLE_BITS);
+        while (tags[i] != ppage && tags[i] != -1) {
+            i = (i + 1) & (TABLE - 1);
+        }
+        return i;
+    }
+
     /**
-     * The slots of the RAM page at {@code pageOff} (a page-aligned RAM offset), emptied first when the cache line
-     * held another page or the page was written since it was decoded.
+     * The slots of the RAM page at {@code pageOff} (a page-aligned RAM offset), emptied first when the page was
+     * written since it was decoded.
      */
     long[] attach(long pageOff) {
         int ppage = (int) (pageOff >>> GuestMemory.PAGE_SHIFT);
-        int line = ppage & (PAGES - 1);
-        long[] p = pages[line];
-        if (p == null) {
-            p = new long[SLOTS];
-            pages[line] = p;
-        } else if (tags[line] == ppage && states[line] == ram.codeState(ppage)) {
-            return p;
-        } else {
+        int i = find(ppage);
+        long[] p = pages[i];
+        if (tags[i] == ppage) {
+            if (states[i] == ram.codeState(ppage)) {
+                attachedState = states[i];
+                return p;
+            }
             Arrays.fill(p, 0);
+        } else {
+            if (count >= PAGES) {
+                // Full: start again rather than track recency; a working set this large is rare (boot: ~570 pages).
+                clear();
+                flushes++;
+                i = find(ppage);
+            }
+            p = new long[SLOTS];
+            tags[i] = ppage;
+            pages[i] = p;
+            count++;
         }
         refills++;
-        tags[line] = ppage;
         // Watch before any slot is decoded from RAM: a write from now on bumps the state.
-        states[line] = ram.watchCode(pageOff);
+        states[i] = ram.watchCode(pageOff);
+        attachedState = states[i];
         return p;
     }
 
-    /** Whether the page at {@code pageOff} is still as it was when {@code slots} were attached for it. */
-    boolean stillValid(long pageOff, long[] slots) {
-        int ppage = (int) (pageOff >>> GuestMemory.PAGE_SHIFT);
-        int line = ppage & (PAGES - 1);
-        return pages[line] == slots && tags[line] == ppage && states[line] == ram.codeState(ppage);
-    }
-
-    /** Drops every page (snapshot restore: RAM was replaced wholesale). */
+    /** Drops every page (snapshot restore, or the cache is full). */
     void clear() {
         Arrays.fill(tags, -1);
+        Arrays.fill(pages, null);
+        count = 0;
     }
 
     /**

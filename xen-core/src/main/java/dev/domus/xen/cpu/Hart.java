@@ -172,6 +172,8 @@ public final class Hart {
     long[] decSlots;
     /** RAM offset of the attached page, or -1: a store there drops the attachment. */
     long decRamPage = -1;
+    /** The page's code state when it was attached (the slots are valid while it is unchanged). */
+    int decState;
     final DecodeCache decodeCache;
 
     public Hart(int hartId, GuestMemory ram, Bus bus, MachineClock clock) {
@@ -1226,7 +1228,7 @@ public final class Hart {
      * thread, another hart, the loader), so writes are seen at the latest at the next batch, fence.i or page change.
      */
     void revalidateDecoded() {
-        if (decTag != -1 && !decodeCache.stillValid(decRamPage, decSlots)) {
+        if (decTag != -1 && ram.codeState((int) (decRamPage >>> 12)) != decState) {
             decTag = -1;
         }
     }
@@ -1249,6 +1251,7 @@ public final class Hart {
         long[] slots = decodeCache.attach(fetchRamOffset);
         decSlots = slots;
         decRamPage = fetchRamOffset;
+        decState = decodeCache.attachedState;
         decTag = pc & ~0xfffL;
         return decodeSlot(pc);
     }
