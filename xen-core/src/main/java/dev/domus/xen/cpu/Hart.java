@@ -166,6 +166,16 @@ public final class Hart {
     long fetchVpage = -1;
     long fetchRamOffset;
 
+    // ---- decoded page the interpreter executes from (DecodeCache): valid while pc & ~0xfff == decTag ----
+    /** Virtual address of the attached decoded page, or -1 (odd, so no pc with bit 0 clear ever matches). */
+    long decTag = -1;
+    long[] decSlots;
+    /** RAM offset of the attached page, or -1: a store there drops the attachment. */
+    long decRamPage = -1;
+    /** The page's code state when it was attached (the slots are valid while it is unchanged). */
+    int decState;
+    final DecodeCache decodeCache;
+
     public Hart(int hartId, GuestMemory ram, Bus bus, MachineClock clock) {
         this.hartId = hartId;
         this.ram = ram;
@@ -173,6 +183,7 @@ public final class Hart {
         this.ramSize = ram.size();
         this.bus = bus;
         this.clock = clock;
+        this.decodeCache = new DecodeCache(ram);
         flushTlb();
         mmuModeChanged();
     }
@@ -305,6 +316,8 @@ public final class Hart {
         waitingForInterrupt = s.waitingForInterrupt();
         reservation = -1;
         fetchVpage = -1;
+        decTag = -1;
+        decodeCache.clear();
         flushTlb();
         mmuModeChanged();
         endBatch = true;
@@ -545,6 +558,7 @@ public final class Hart {
             }
         }
         fetchVpage = -1;
+        decTag = -1;
     }
 
     /** Handles TLB shootdowns and fence.i requests posted by other harts. */
@@ -933,6 +947,7 @@ public final class Hart {
         java.util.Arrays.fill(tlbTag, -1L);
         superpageEntries = 0;
         fetchVpage = -1;
+        decTag = -1;
     }
 
     /** Recomputes the fast-path permission checks after a change of privilege, satp or mstatus. */
@@ -955,6 +970,7 @@ public final class Hart {
         fetchMask = PTE_X | PTE_A | PTE_U;
         fetchMatch = PTE_X | PTE_A | (priv == PRIV_U ? PTE_U : 0);
         fetchVpage = -1;
+        decTag = -1;
     }
 
     /** Translates a data address for a load; returns the physical address or throws a page fault. */
@@ -1094,6 +1110,8 @@ public final class Hart {
                 case 4 -> ram.storeInt(off, (int) v);
                 default -> ram.storeLong(off, v);
             }
+            storedTo(off);
+            storedTo(off + size - 1);
             return;
         }
         Bus.Mapping m = bus.find(pa);
@@ -1160,6 +1178,7 @@ public final class Hart {
                 case 4 -> ram.storeInt(off, (int) v);
                 default -> ram.storeLong(off, v);
             }
+            storedTo(off);
             return;
         }
         storePhys(pa, size, v, va);
@@ -1183,7 +1202,72 @@ public final class Hart {
         if (!inRam(pa, size)) {
             throw fault(isLoadReserved ? Causes.LOAD_ACCESS : Causes.STORE_ACCESS, va);
         }
+        if (!isLoadReserved) {
+            storedTo(pa - ramBase);
+        }
         return pa;
+    }
+
+    /**
+     * A store of this hart hit RAM offset {@code off} (the store itself did not cross a page): if that is the
+     * decoded page being executed, drop it so the next instruction is fetched through a state check (the store
+     * made the page's slots stale). One compare per store.
+     */
+    private void storedTo(long off) {
+        if ((off & ~0xfffL) == decRamPage) {
+            decTag = -1;
+        }
+    }
+
+    // =====================================================================================================
+    // Decoded instruction pages (DecodeCache), for the interpreter
+    // =====================================================================================================
+
+    /**
+     * At the start of a run: keeps the attached decoded page only if nothing wrote it since (a device on this
+     * thread, another hart, the loader), so writes are seen at the latest at the next batch, fence.i or page change.
+     */
+    void revalidateDecoded() {
+        if (decTag != -1 && ram.codeState((int) (decRamPage >>> 12)) != decState) {
+            decTag = -1;
+        }
+    }
+
+    /**
+     * The slot value of the instruction at {@code pc} when {@code pc} is not on the attached decoded page: fetch
+     * page refill (translation, fetch faults) and attach, or decode without caching when the code is not in RAM.
+     */
+    long decodeMiss(long pc) {
+        if ((pc & 1) != 0) {
+            throw fault(Causes.INSN_MISALIGNED, pc);
+        }
+        if ((pc >>> 12) != fetchVpage && !refillFetchPage(pc)) {
+            int lo = fetch16(pc);
+            if ((lo & 3) != 3) {
+                return DecodeCache.entry(Rvc.expanded(lo), 2, lo);
+            }
+            return DecodeCache.entry(lo | (fetch16(pc + 2) << 16), 4, 0);
+        }
+        long[] slots = decodeCache.attach(fetchRamOffset);
+        decSlots = slots;
+        decRamPage = fetchRamOffset;
+        decState = decodeCache.attachedState;
+        decTag = pc & ~0xfffL;
+        return decodeSlot(pc);
+    }
+
+    /** Decodes the instruction at {@code pc} on the attached page into its slot (not cached if it crosses the page). */
+    long decodeSlot(long pc) {
+        int pageOff = (int) pc & 0xfff;
+        int lo = ram.loadShort(decRamPage + pageOff) & 0xffff;
+        if ((lo & 3) != 3) {
+            return decSlots[pageOff >>> 1] = DecodeCache.entry(Rvc.expanded(lo), 2, lo);
+        }
+        if (pageOff <= 0xffc) {
+            return decSlots[pageOff >>> 1] = DecodeCache.entry(ram.loadInt(decRamPage + pageOff), 4, 0);
+        }
+        // The upper half is on the next page: fetched (and translated, maybe faulting) every time, never cached.
+        return DecodeCache.entry(lo | (fetch16(pc + 2) << 16), 4, 0);
     }
 
     /** Fetches 16 bits of instruction at {@code va} (which is 2-byte aligned). */
@@ -1208,6 +1292,7 @@ public final class Hart {
             return true;
         }
         fetchVpage = -1;
+        decTag = -1;
         if (!inRam(pa, 2)) {
             throw fault(Causes.INSN_ACCESS, va);
         }

@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.cpu;
 
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-
 /**
  * The reference execution engine: fetch, decode through {@link Decoder}/{@link Rvc}, execute, one instruction at a
- * time. Synchronous exceptions arrive as the hart's preallocated {@link TrapException} and are taken at the
+ * time. Instructions are decoded once per code page into the hart's {@link DecodeCache}; the loop reads a slot and
+ * switches on its dense op code. Synchronous exceptions arrive as the hart's preallocated {@link TrapException} and are taken at the
  * instruction boundary. The loop is plain code over primitives: no allocation per instruction.
  */
 public final class Interpreter implements CpuEngine {
@@ -38,149 +36,121 @@ public final class Interpreter implements CpuEngine {
      */
     static int run(Hart h, int budget, boolean stopAtJump) {
         final long[] x = h.x;
-        // Locals, not fields: the JIT does not trust instance finals, and re-loading h.ram.segment's fields on
-        // every fetch costs more than the fetch itself.
-        final MemorySegment code = h.ram.segment();
         int n = 0;
         long pc = h.pc;
         long instretBase = h.instret;
+        h.revalidateDecoded();
         while (n < budget) {
             long seq = -1;
             try {
-                int insn;
-                int len;
-                // ---- fetch ----
-                if ((pc & 1) != 0) {
-                    throw h.fault(Causes.INSN_MISALIGNED, pc);
-                }
-                int lo;
-                int word;
-                long pageOff = pc & 0xfff;
-                if ((pc >>> 12) == h.fetchVpage || h.refillFetchPage(pc)) {
-                    if (pageOff <= 0xffc) {
-                        word = code.get(ValueLayout.JAVA_INT_UNALIGNED, h.fetchRamOffset + pageOff);
-                        lo = word & 0xffff;
-                    } else {
-                        lo = h.ram.loadShort(h.fetchRamOffset + pageOff) & 0xffff;
-                        word = (lo & 3) == 3 ? lo | (h.fetch16(pc + 2) << 16) : lo;
+                // ---- fetch + decode: one slot of the attached decoded page (DecodeCache) ----
+                long d;
+                if ((pc & ~0xffeL) == h.decTag) {
+                    d = h.decSlots[(int) (pc & 0xfff) >>> 1];
+                    if (d == 0) {
+                        d = h.decodeSlot(pc);
                     }
                 } else {
-                    lo = h.fetch16(pc);
-                    word = (lo & 3) == 3 ? lo | (h.fetch16(pc + 2) << 16) : lo;
-                }
-                if ((lo & 3) != 3) {
-                    insn = Rvc.expanded(lo);
-                    len = 2;
-                    if (insn == 0) {
-                        throw h.illegal(lo);
-                    }
-                } else {
-                    insn = word;
-                    len = 4;
+                    d = h.decodeMiss(pc);
                 }
                 n++;
-                long next = pc + len;
+                long next = pc + ((d & DecodeCache.LEN4) != 0 ? 4 : 2);
                 seq = next;
-                final int rd = (insn >>> 7) & 31;
-                final int rs1 = (insn >>> 15) & 31;
-                final int rs2 = (insn >>> 20) & 31;
-                switch (Decoder.decode(insn)) {
-                    case LUI -> {
+                final int rd = (int) (d >>> 10) & 31;
+                final int rs1 = (int) (d >>> 15) & 31;
+                final int rs2 = (int) (d >>> 20) & 31;
+                final int imm = (int) (d >>> 32);
+                switch ((int) d & 0xff) {
+                    case DecodeCache.LUI -> setX(x, rd, imm);
+                    case DecodeCache.AUIPC -> setX(x, rd, pc + imm);
+                    case DecodeCache.JAL -> {
                         if (rd != 0) {
-                            x[rd] = insn & 0xfffff000;
+                            x[rd] = next;
                         }
+                        next = pc + imm;
                     }
-                    case AUIPC -> {
-                        if (rd != 0) {
-                            x[rd] = pc + (insn & 0xfffff000);
-                        }
-                    }
-                    case JAL -> {
-                        long target = pc + immJ(insn);
+                    case DecodeCache.JALR -> {
+                        long target = (x[rs1] + imm) & ~1L;
                         if (rd != 0) {
                             x[rd] = next;
                         }
                         next = target;
                     }
-                    case JALR -> {
-                        long target = (x[rs1] + (insn >> 20)) & ~1L;
-                        if (rd != 0) {
-                            x[rd] = next;
-                        }
-                        next = target;
-                    }
-                    case BEQ -> {
+                    case DecodeCache.BEQ -> {
                         if (x[rs1] == x[rs2]) {
-                            next = pc + immB(insn);
+                            next = pc + imm;
                         }
                     }
-                    case BNE -> {
+                    case DecodeCache.BNE -> {
                         if (x[rs1] != x[rs2]) {
-                            next = pc + immB(insn);
+                            next = pc + imm;
                         }
                     }
-                    case BLT -> {
+                    case DecodeCache.BLT -> {
                         if (x[rs1] < x[rs2]) {
-                            next = pc + immB(insn);
+                            next = pc + imm;
                         }
                     }
-                    case BGE -> {
+                    case DecodeCache.BGE -> {
                         if (x[rs1] >= x[rs2]) {
-                            next = pc + immB(insn);
+                            next = pc + imm;
                         }
                     }
-                    case BLTU -> {
+                    case DecodeCache.BLTU -> {
                         if (Long.compareUnsigned(x[rs1], x[rs2]) < 0) {
-                            next = pc + immB(insn);
+                            next = pc + imm;
                         }
                     }
-                    case BGEU -> {
+                    case DecodeCache.BGEU -> {
                         if (Long.compareUnsigned(x[rs1], x[rs2]) >= 0) {
-                            next = pc + immB(insn);
+                            next = pc + imm;
                         }
                     }
-                    case LB -> setX(x, rd, (byte) h.load(x[rs1] + (insn >> 20), 1));
-                    case LH -> setX(x, rd, (short) h.load(x[rs1] + (insn >> 20), 2));
-                    case LW -> setX(x, rd, (int) h.load(x[rs1] + (insn >> 20), 4));
-                    case LD -> setX(x, rd, h.load(x[rs1] + (insn >> 20), 8));
-                    case LBU -> setX(x, rd, h.load(x[rs1] + (insn >> 20), 1));
-                    case LHU -> setX(x, rd, h.load(x[rs1] + (insn >> 20), 2));
-                    case LWU -> setX(x, rd, h.load(x[rs1] + (insn >> 20), 4));
-                    case SB -> h.store(x[rs1] + immS(insn), 1, x[rs2]);
-                    case SH -> h.store(x[rs1] + immS(insn), 2, x[rs2]);
-                    case SW -> h.store(x[rs1] + immS(insn), 4, x[rs2]);
-                    case SD -> h.store(x[rs1] + immS(insn), 8, x[rs2]);
-                    case ADDI -> setX(x, rd, x[rs1] + (insn >> 20));
-                    case SLTI -> setX(x, rd, x[rs1] < (insn >> 20) ? 1 : 0);
-                    case SLTIU -> setX(x, rd, Long.compareUnsigned(x[rs1], insn >> 20) < 0 ? 1 : 0);
-                    case XORI -> setX(x, rd, x[rs1] ^ (insn >> 20));
-                    case ORI -> setX(x, rd, x[rs1] | (insn >> 20));
-                    case ANDI -> setX(x, rd, x[rs1] & (insn >> 20));
-                    case SLLI -> setX(x, rd, x[rs1] << ((insn >>> 20) & 63));
-                    case SRLI -> setX(x, rd, x[rs1] >>> ((insn >>> 20) & 63));
-                    case SRAI -> setX(x, rd, x[rs1] >> ((insn >>> 20) & 63));
-                    case ADD -> setX(x, rd, x[rs1] + x[rs2]);
-                    case SUB -> setX(x, rd, x[rs1] - x[rs2]);
-                    case SLL -> setX(x, rd, x[rs1] << (x[rs2] & 63));
-                    case SLT -> setX(x, rd, x[rs1] < x[rs2] ? 1 : 0);
-                    case SLTU -> setX(x, rd, Long.compareUnsigned(x[rs1], x[rs2]) < 0 ? 1 : 0);
-                    case XOR -> setX(x, rd, x[rs1] ^ x[rs2]);
-                    case SRL -> setX(x, rd, x[rs1] >>> (x[rs2] & 63));
-                    case SRA -> setX(x, rd, x[rs1] >> (x[rs2] & 63));
-                    case OR -> setX(x, rd, x[rs1] | x[rs2]);
-                    case AND -> setX(x, rd, x[rs1] & x[rs2]);
-                    case ADDIW -> setX(x, rd, (int) (x[rs1] + (insn >> 20)));
-                    case SLLIW -> setX(x, rd, ((int) x[rs1]) << rs2);
-                    case SRLIW -> setX(x, rd, ((int) x[rs1]) >>> rs2);
-                    case SRAIW -> setX(x, rd, ((int) x[rs1]) >> rs2);
-                    case ADDW -> setX(x, rd, (int) (x[rs1] + x[rs2]));
-                    case SUBW -> setX(x, rd, (int) (x[rs1] - x[rs2]));
-                    case SLLW -> setX(x, rd, ((int) x[rs1]) << (x[rs2] & 31));
-                    case SRLW -> setX(x, rd, ((int) x[rs1]) >>> (x[rs2] & 31));
-                    case SRAW -> setX(x, rd, ((int) x[rs1]) >> (x[rs2] & 31));
-                    case FENCE -> java.lang.invoke.VarHandle.fullFence();
-                    case FENCE_I -> h.fetchVpage = -1;
-                    case ECALL -> {
+                    case DecodeCache.LB -> setX(x, rd, (byte) h.load(x[rs1] + imm, 1));
+                    case DecodeCache.LH -> setX(x, rd, (short) h.load(x[rs1] + imm, 2));
+                    case DecodeCache.LW -> setX(x, rd, (int) h.load(x[rs1] + imm, 4));
+                    case DecodeCache.LD -> setX(x, rd, h.load(x[rs1] + imm, 8));
+                    case DecodeCache.LBU -> setX(x, rd, h.load(x[rs1] + imm, 1));
+                    case DecodeCache.LHU -> setX(x, rd, h.load(x[rs1] + imm, 2));
+                    case DecodeCache.LWU -> setX(x, rd, h.load(x[rs1] + imm, 4));
+                    case DecodeCache.SB -> h.store(x[rs1] + imm, 1, x[rs2]);
+                    case DecodeCache.SH -> h.store(x[rs1] + imm, 2, x[rs2]);
+                    case DecodeCache.SW -> h.store(x[rs1] + imm, 4, x[rs2]);
+                    case DecodeCache.SD -> h.store(x[rs1] + imm, 8, x[rs2]);
+                    case DecodeCache.ADDI -> setX(x, rd, x[rs1] + imm);
+                    case DecodeCache.SLTI -> setX(x, rd, x[rs1] < imm ? 1 : 0);
+                    case DecodeCache.SLTIU -> setX(x, rd, Long.compareUnsigned(x[rs1], imm) < 0 ? 1 : 0);
+                    case DecodeCache.XORI -> setX(x, rd, x[rs1] ^ imm);
+                    case DecodeCache.ORI -> setX(x, rd, x[rs1] | imm);
+                    case DecodeCache.ANDI -> setX(x, rd, x[rs1] & imm);
+                    case DecodeCache.SLLI -> setX(x, rd, x[rs1] << imm);
+                    case DecodeCache.SRLI -> setX(x, rd, x[rs1] >>> imm);
+                    case DecodeCache.SRAI -> setX(x, rd, x[rs1] >> imm);
+                    case DecodeCache.ADD -> setX(x, rd, x[rs1] + x[rs2]);
+                    case DecodeCache.SUB -> setX(x, rd, x[rs1] - x[rs2]);
+                    case DecodeCache.SLL -> setX(x, rd, x[rs1] << (x[rs2] & 63));
+                    case DecodeCache.SLT -> setX(x, rd, x[rs1] < x[rs2] ? 1 : 0);
+                    case DecodeCache.SLTU -> setX(x, rd, Long.compareUnsigned(x[rs1], x[rs2]) < 0 ? 1 : 0);
+                    case DecodeCache.XOR -> setX(x, rd, x[rs1] ^ x[rs2]);
+                    case DecodeCache.SRL -> setX(x, rd, x[rs1] >>> (x[rs2] & 63));
+                    case DecodeCache.SRA -> setX(x, rd, x[rs1] >> (x[rs2] & 63));
+                    case DecodeCache.OR -> setX(x, rd, x[rs1] | x[rs2]);
+                    case DecodeCache.AND -> setX(x, rd, x[rs1] & x[rs2]);
+                    case DecodeCache.ADDIW -> setX(x, rd, (int) (x[rs1] + imm));
+                    case DecodeCache.SLLIW -> setX(x, rd, ((int) x[rs1]) << rs2);
+                    case DecodeCache.SRLIW -> setX(x, rd, ((int) x[rs1]) >>> rs2);
+                    case DecodeCache.SRAIW -> setX(x, rd, ((int) x[rs1]) >> rs2);
+                    case DecodeCache.ADDW -> setX(x, rd, (int) (x[rs1] + x[rs2]));
+                    case DecodeCache.SUBW -> setX(x, rd, (int) (x[rs1] - x[rs2]));
+                    case DecodeCache.SLLW -> setX(x, rd, ((int) x[rs1]) << (x[rs2] & 31));
+                    case DecodeCache.SRLW -> setX(x, rd, ((int) x[rs1]) >>> (x[rs2] & 31));
+                    case DecodeCache.SRAW -> setX(x, rd, ((int) x[rs1]) >> (x[rs2] & 31));
+                    case DecodeCache.FENCE -> java.lang.invoke.VarHandle.fullFence();
+                    case DecodeCache.FENCE_I -> {
+                        h.fetchVpage = -1;
+                        h.decTag = -1;
+                    }
+                    case DecodeCache.ECALL -> {
                         if (h.priv == Hart.PRIV_S && h.firmware != null) {
                             h.pc = next;
                             h.firmware.ecall(h);
@@ -191,74 +161,72 @@ public final class Interpreter implements CpuEngine {
                                     : h.priv == Hart.PRIV_S ? Causes.ECALL_S : Causes.ECALL_M, 0);
                         }
                     }
-                    case EBREAK -> throw h.fault(Causes.BREAKPOINT, pc);
-                    case CSRRW, CSRRS, CSRRC, CSRRWI, CSRRSI, CSRRCI -> {
+                    case DecodeCache.EBREAK -> throw h.fault(Causes.BREAKPOINT, pc);
+                    case DecodeCache.CSR -> {
                         h.instret = instretBase + n;
-                        csr(h, insn, rd, rs1);
+                        csr(h, imm, rd, rs1);
                         instretBase = h.instret - n;
                     }
-                    case SRET -> {
+                    case DecodeCache.SRET -> {
                         h.pc = pc;
                         h.sret();
                         next = h.pc;
                     }
-                    case MRET -> {
+                    case DecodeCache.MRET -> {
                         h.pc = pc;
                         h.mret();
                         next = h.pc;
                     }
-                    case WFI -> h.wfi(insn);
-                    case SFENCE_VMA -> h.sfenceVma(insn, x[rs1], rs1 == 0);
-                    case MUL -> setX(x, rd, x[rs1] * x[rs2]);
-                    case MULH -> setX(x, rd, Math.multiplyHigh(x[rs1], x[rs2]));
-                    case MULHSU -> {
+                    case DecodeCache.WFI -> h.wfi(imm);
+                    case DecodeCache.SFENCE_VMA -> h.sfenceVma(imm, x[rs1], rs1 == 0);
+                    case DecodeCache.MUL -> setX(x, rd, x[rs1] * x[rs2]);
+                    case DecodeCache.MULH -> setX(x, rd, Math.multiplyHigh(x[rs1], x[rs2]));
+                    case DecodeCache.MULHSU -> {
                         long a = x[rs1];
                         long b = x[rs2];
                         setX(x, rd, Math.multiplyHigh(a, b) + (b < 0 ? a : 0));
                     }
-                    case MULHU -> setX(x, rd, Math.unsignedMultiplyHigh(x[rs1], x[rs2]));
-                    case DIV -> {
+                    case DecodeCache.MULHU -> setX(x, rd, Math.unsignedMultiplyHigh(x[rs1], x[rs2]));
+                    case DecodeCache.DIV -> {
                         long a = x[rs1];
                         long b = x[rs2];
                         setX(x, rd, b == 0 ? -1L : (a == Long.MIN_VALUE && b == -1) ? a : a / b);
                     }
-                    case DIVU -> {
+                    case DecodeCache.DIVU -> {
                         long b = x[rs2];
                         setX(x, rd, b == 0 ? -1L : Long.divideUnsigned(x[rs1], b));
                     }
-                    case REM -> {
+                    case DecodeCache.REM -> {
                         long a = x[rs1];
                         long b = x[rs2];
                         setX(x, rd, b == 0 ? a : (a == Long.MIN_VALUE && b == -1) ? 0 : a % b);
                     }
-                    case REMU -> {
+                    case DecodeCache.REMU -> {
                         long b = x[rs2];
                         setX(x, rd, b == 0 ? x[rs1] : Long.remainderUnsigned(x[rs1], b));
                     }
-                    case MULW -> setX(x, rd, (int) x[rs1] * (int) x[rs2]);
-                    case DIVW -> {
+                    case DecodeCache.MULW -> setX(x, rd, (int) x[rs1] * (int) x[rs2]);
+                    case DecodeCache.DIVW -> {
                         int a = (int) x[rs1];
                         int b = (int) x[rs2];
                         setX(x, rd, b == 0 ? -1 : (a == Integer.MIN_VALUE && b == -1) ? a : a / b);
                     }
-                    case DIVUW -> {
+                    case DecodeCache.DIVUW -> {
                         int b = (int) x[rs2];
                         setX(x, rd, b == 0 ? -1 : Integer.divideUnsigned((int) x[rs1], b));
                     }
-                    case REMW -> {
+                    case DecodeCache.REMW -> {
                         int a = (int) x[rs1];
                         int b = (int) x[rs2];
                         setX(x, rd, b == 0 ? a : (a == Integer.MIN_VALUE && b == -1) ? 0 : a % b);
                     }
-                    case REMUW -> {
+                    case DecodeCache.REMUW -> {
                         int b = (int) x[rs2];
                         setX(x, rd, b == 0 ? (int) x[rs1] : Integer.remainderUnsigned((int) x[rs1], b));
                     }
-                    case LR_W, LR_D, SC_W, SC_D, AMOSWAP_W, AMOADD_W, AMOXOR_W, AMOAND_W, AMOOR_W, AMOMIN_W,
-                         AMOMAX_W, AMOMINU_W, AMOMAXU_W, AMOSWAP_D, AMOADD_D, AMOXOR_D, AMOAND_D, AMOOR_D,
-                         AMOMIN_D, AMOMAX_D, AMOMINU_D, AMOMAXU_D -> Atomics.execute(h, insn, rd, rs1, rs2);
-                    case ILLEGAL -> throw h.illegal(len == 2 ? lo : insn);
-                    default -> FpExec.execute(h, insn, rd, rs1, rs2);
+                    case DecodeCache.ATOMIC -> Atomics.execute(h, imm, rd, rs1, rs2);
+                    case DecodeCache.ILLEGAL -> throw h.illegal(imm);
+                    default -> FpExec.execute(h, imm, rd, rs1, rs2);
                 }
                 pc = next;
             } catch (TrapException t) {
