@@ -292,6 +292,152 @@ class JitEngineTest {
         assertThat(h.x[11]).as("the rewritten instruction ran").isEqualTo(a1 + 100);
     }
 
+    /**
+     * Two regions on neighbouring pages that jump to each other: A (a0 += 1, jump to B), B (a1 += a0, a2 -= 1, back to
+     * A while a2 != 0). Neither contains the other's code, so every iteration crosses between regions twice.
+     */
+    private static void pingPong(Machine m, long a, long b) {
+        m.code(a, addi(10, 10, 1), jal(0, (int) (b - a - 4)));
+        m.code(b, add(11, 11, 10), addi(12, 12, -1), bne(12, 0, (int) (a - b - 8)), jal(0, 0));
+    }
+
+    /** Runs {@code insns} instructions in batches of {@code batch}, like the vCPU loop. */
+    private static void runFor(CpuEngine e, Hart h, long insns, int batch) {
+        for (long left = insns; left > 0; ) {
+            int n = e.execute(h, (int) Math.min(batch, left));
+            assertThat(n).isPositive();
+            left -= n;
+        }
+    }
+
+    @Test
+    void regionsJumpingToEachOtherChainWithoutTheDispatcherAndMatchTheInterpreter() {
+        long[][] regs = new long[3][];
+        long[] instret = new long[3];
+        long[] runs = new long[3];
+        CpuEngine[] engines = {new Interpreter(), new JitEngine(0, false, false), new JitEngine(0)};
+        for (int k = 0; k < 3; k++) {
+            Machine m = new Machine();
+            Hart h = m.hart(0);
+            pingPong(m, RAM + 0xf80, RAM + 0x1080);
+            h.pc = RAM + 0xf80;
+            h.x[12] = 5000; // 5 instructions per iteration: 25000 to the spin at the end
+            runFor(engines[k], h, 30_000, 8192);
+            regs[k] = h.x.clone();
+            instret[k] = h.instret;
+            runs[k] = JitEngine.regionRuns(h);
+            if (k == 2) {
+                assertThat(JitEngine.chainedRuns(h)).as("regions entered directly by the previous one")
+                        .isGreaterThan(9000);
+            }
+        }
+        assertThat(regs[1]).isEqualTo(regs[0]);
+        assertThat(regs[2]).isEqualTo(regs[0]);
+        assertThat(regs[2][11]).isEqualTo(5000L * 5001 / 2);
+        assertThat(instret[2]).isEqualTo(instret[0]);
+        assertThat(instret[1]).isEqualTo(instret[0]);
+        assertThat(runs[1]).as("without chaining, two dispatcher entries per iteration").isGreaterThan(9000);
+        assertThat(runs[2]).as("with chaining, the dispatcher enters a region a few times per batch")
+                .isLessThan(runs[1] / 5);
+    }
+
+    @Test
+    void chainingIntoARegionWhosePageWasRewrittenRunsTheNewCode() {
+        Machine m = new Machine();
+        Hart a = m.hart(0);
+        JitEngine jit = new JitEngine(0);
+        pingPong(m, RAM + 0xf80, RAM + 0x1080);
+        a.pc = RAM + 0xf80;
+        a.x[12] = 1L << 40; // never ends
+        runFor(jit, a, 50_000, 8192);
+        long chained = JitEngine.chainedRuns(a);
+        assertThat(chained).as("A and B are linked").isGreaterThan(5000);
+        // Hart b rewrites B's first instruction (a1 += a0) to a1 += 1000 through its store path.
+        Hart b = m.hart(1);
+        b.pc = RAM + 0x5000;
+        m.code(RAM + 0x5000, sw(13, 14, 0), jal(0, 0));
+        b.x[14] = RAM + 0x1080;
+        b.x[13] = addi(11, 11, 1000) & 0xffffffffL;
+        runTo(jit, b, RAM + 0x5004, 10);
+        // Whole iterations only (5 instructions each), starting at A.
+        while (a.pc != RAM + 0xf80) {
+            jit.execute(a, 1);
+        }
+        long a1 = a.x[11];
+        runFor(jit, a, 5 * 10_000, 8192);
+        assertThat(a.x[11] - a1).as("10000 iterations of the rewritten B").isEqualTo(1000L * 10_000);
+        assertThat(JitEngine.chainedRuns(a)).as("chaining resumed after retranslation").isGreaterThan(chained);
+    }
+
+    @Test
+    void codeThatRewritesTheRegionItChainsIntoMatchesTheInterpreter() {
+        // A: a0 += 1; t1 = a0 & 1; t2 = word(t1 ? "a1 += 3" : "a1 += 1") picked from a table; store it over B's
+        // first instruction; jump to B. B: a1 += ?; a2 -= 1; back to A while a2 != 0. Every iteration changes the
+        // code the chain would enter next, within the region that does the chaining.
+        long[][] regs = new long[2][];
+        long[] instret = new long[2];
+        CpuEngine[] engines = {new Interpreter(), new JitEngine(0)};
+        for (int k = 0; k < 2; k++) {
+            Machine m = new Machine();
+            Hart h = m.hart(0);
+            long a = RAM + 0xf00;
+            long b = RAM + 0x1100;
+            long table = DATA;
+            m.mem.storeInt(table - RAM, addi(11, 11, 1));
+            m.mem.storeInt(table - RAM + 4, addi(11, 11, 3));
+            m.code(a,
+                    addi(10, 10, 1),                     // a0 += 1
+                    Rvc.iType(1, 10, 7, 6, 0x13),        // andi t1, a0, 1
+                    Rvc.iType(2, 6, 1, 6, 0x13),         // slli t1, t1, 2
+                    add(6, 6, 15),                       // t1 += table
+                    Rvc.iType(0, 6, 2, 7, 0x03),         // lw t2, 0(t1)
+                    sw(7, 14, 0),                        // *B = t2
+                    jal(0, (int) (b - a - 24)));         // goto B
+            m.code(b, add(0, 0, 0), addi(12, 12, -1), bne(12, 0, (int) (a - b - 8)), jal(0, 0));
+            h.x[14] = b;
+            h.x[15] = table;
+            h.pc = a;
+            h.x[12] = 1000;
+            runFor(engines[k], h, 1000 * 10 + 100, 8192);
+            regs[k] = h.x.clone();
+            instret[k] = h.instret;
+        }
+        assertThat(regs[1]).isEqualTo(regs[0]);
+        assertThat(instret[1]).isEqualTo(instret[0]);
+        assertThat(regs[1][11]).as("500 odd and 500 even iterations").isEqualTo(500L * 3 + 500L);
+    }
+
+    @Test
+    void chainedLoopStaysWithinEveryBudgetSoAnInterruptIsTakenAtTheNextBatch() {
+        Machine m = new Machine();
+        Hart h = m.hart(0);
+        JitEngine jit = new JitEngine(0);
+        pingPong(m, RAM + 0xf80, RAM + 0x1080);
+        h.pc = RAM + 0xf80;
+        h.x[12] = 1L << 40; // never ends
+        long total = 0;
+        for (int round = 0; round < 20; round++) {
+            for (int budget : new int[] {1, 2, 3, 4, 5, 6, 7, 11, 64, 1000, 8192}) {
+                long before = h.instret;
+                int n = jit.execute(h, budget);
+                assertThat(n).as("budget " + budget).isBetween(1, budget);
+                assertThat(h.instret - before).isEqualTo(n);
+                total += n;
+            }
+        }
+        assertThat(JitEngine.chainedRuns(h)).isPositive();
+        // Five instructions per iteration; a0 counts the iterations begun (A's first instruction).
+        assertThat(h.x[10]).isEqualTo((total + 4) / 5);
+        // A machine software interrupt arrives while the guest loops: the vCPU loop takes it before the next batch.
+        h.mstatus |= 1L << 3; // MIE
+        h.mie = 1L << 3;      // MSIE
+        h.setPending(3, true);
+        assertThat(h.checkInterrupts()).isTrue();
+        assertThat(h.pc).isEqualTo(RAM + 0x7000);
+        assertThat(h.mcause).isEqualTo((1L << 63) | 3);
+        assertThat(h.mepc).isIn(RAM + 0xf80, RAM + 0xf84, RAM + 0x1080, RAM + 0x1084, RAM + 0x1088);
+    }
+
     @Test
     void randomBranchyProgramsMatchTheInterpreter() {
         Random rnd = new Random(42);

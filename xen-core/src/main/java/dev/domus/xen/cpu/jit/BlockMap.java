@@ -76,6 +76,17 @@ final class BlockMap {
         return e;
     }
 
+    /** Sum of {@link CompiledBlock#chained} over the translations in the map (diagnostics). */
+    long chainedRuns() {
+        long sum = 0;
+        for (Entry e : values) {
+            if (e != null && e.block != null) {
+                sum += e.block.chained;
+            }
+        }
+        return sum;
+    }
+
     void clear() {
         java.util.Arrays.fill(values, null);
         size = 0;

@@ -37,6 +37,8 @@ public final class JitEngine implements CpuEngine {
 
     private final int hotThreshold;
     private final boolean background;
+    /** Depth the dispatcher enters regions with: 0 chains, {@link CompiledBlock#MAX_CHAIN_DEPTH} never chains. */
+    private final int entryDepth;
 
     /** Per-hart state, held in the hart and touched by its vCPU thread only. */
     private static final class HartState {
@@ -53,6 +55,12 @@ public final class JitEngine implements CpuEngine {
         long interpreted;
         long compiled;
         long lastReport = System.nanoTime();
+        /**
+         * The region whose exit site {@link #linkSite} found no usable link (see {@link CompiledBlock#exit}): the
+         * dispatcher's next lookup fills it in. Null when there is nothing to link.
+         */
+        CompiledBlock linkFrom;
+        int linkSite;
 
         Translator translator() {
             if (translator == null) {
@@ -66,6 +74,8 @@ public final class JitEngine implements CpuEngine {
     private static final boolean STATS = Boolean.getBoolean("domus.jit.stats");
     /** {@code -Ddomus.jit.shortBatches=false}: interpret a region that might not fit the batch (for A/B runs). */
     private static final boolean SHORT_BATCHES = !"false".equals(System.getProperty("domus.jit.shortBatches"));
+    /** {@code -Ddomus.jit.chain=false}: every region exit returns to the dispatcher (for A/B runs). */
+    private static final boolean CHAIN = !"false".equals(System.getProperty("domus.jit.chain"));
     private static final System.Logger LOG = System.getLogger(JitEngine.class.getName());
 
     /**
@@ -74,25 +84,33 @@ public final class JitEngine implements CpuEngine {
      */
     public JitEngine() {
         this(Integer.getInteger("domus.jit.threshold", DEFAULT_HOT_THRESHOLD),
-                !"false".equals(System.getProperty("domus.jit.background")));
+                !"false".equals(System.getProperty("domus.jit.background")), CHAIN);
     }
 
     /** An engine that translates on the vCPU thread: a region runs translated from its next visit on (tests). */
     public JitEngine(int hotThreshold) {
-        this(hotThreshold, false);
+        this(hotThreshold, false, true);
+    }
+
+    /** A chaining engine; see {@link #JitEngine(int, boolean, boolean)}. */
+    public JitEngine(int hotThreshold, boolean background) {
+        this(hotThreshold, background, true);
     }
 
     /**
      * @param hotThreshold visits of a region before it is translated (0 = translate on first visit)
      * @param background translate on the background compiler thread; the region keeps running in the interpreter
      *                   until its translation is ready
+     * @param chain      regions enter the next translated region directly where they can (see
+     *                   {@link CompiledBlock}); false sends every exit back through the dispatcher
      */
-    public JitEngine(int hotThreshold, boolean background) {
+    public JitEngine(int hotThreshold, boolean background, boolean chain) {
         if (hotThreshold < 0) {
             throw new IllegalArgumentException("JIT hot threshold must be >= 0, got " + hotThreshold);
         }
         this.hotThreshold = hotThreshold;
         this.background = background;
+        this.entryDepth = chain ? 0 : CompiledBlock.MAX_CHAIN_DEPTH;
     }
 
     private static HartState state(Hart h) {
@@ -114,6 +132,7 @@ public final class JitEngine implements CpuEngine {
         // The entry run last in this call: its successor link usually names the next one, which saves the hash
         // probe. Reset per call, so entries dropped by BlockMap.clear() are never reached again through links.
         BlockMap.Entry prev = null;
+        st.linkFrom = null;
         while (n < budget) {
             long pc = EngineSupport.pc(h);
             long pa = EngineSupport.fetchPhysical(h, pc);
@@ -129,6 +148,10 @@ public final class JitEngine implements CpuEngine {
                     }
                 }
                 prev = e;
+                if (st.linkFrom != null) {
+                    st.linkFrom.links[st.linkSite] = e;
+                    st.linkFrom = null;
+                }
                 CompiledBlock b = e.block;
                 int page = (int) ((pa - ramBase) >>> 12);
                 boolean valid = b != null && e.pageState == ram.codeState(page);
@@ -140,7 +163,7 @@ public final class JitEngine implements CpuEngine {
                     break;
                 }
                 if (valid && e.length <= budget - n) {
-                    int k = b.run(h, x, pc, budget - n);
+                    int k = b.run(h, x, pc, budget - n, entryDepth);
                     EngineSupport.retired(h, k);
                     n += k;
                     st.runs++;
@@ -150,19 +173,23 @@ public final class JitEngine implements CpuEngine {
                 } else {
                     n += slowPath(h, st, e, ram, page, budget - n);
                 }
-            } else if (pa == EngineSupport.FETCH_NOT_RAM) {
-                n += EngineSupport.interpret(h, budget - n, true);
+            } else {
+                st.linkFrom = null;
+                if (pa == EngineSupport.FETCH_NOT_RAM) {
+                    n += EngineSupport.interpret(h, budget - n, true);
+                }
             }
             if (EngineSupport.endBatch(h)) {
                 break;
             }
         }
         EngineSupport.clearEndBatch(h);
+        st.linkFrom = null;
         if (STATS && System.nanoTime() - st.lastReport > 5_000_000_000L) {
             st.lastReport = System.nanoTime();
             LOG.log(System.Logger.Level.INFO, "event=jit-stats hart=" + h.hartId() + " translations="
                     + st.translations + " queue_full=" + st.queueFull + " short_batches=" + st.shortBatches + " stale=" + st.stale + " entries=" + st.map.size() + " translate_ms="
-                    + st.translateNanos / 1_000_000 + " region_runs=" + st.runs + " insns_compiled=" + st.compiled + " insns_interpreted="
+                    + st.translateNanos / 1_000_000 + " region_runs=" + st.runs + " chained_runs=" + st.map.chainedRuns() + " insns_compiled=" + st.compiled + " insns_interpreted="
                     + st.interpreted);
         }
         return n;
@@ -181,7 +208,7 @@ public final class JitEngine implements CpuEngine {
             if (e.queued) {
                 BackgroundCompiler.Ready r = e.ready;
                 if (r != null && install(st, e, r.result(), r.pageState(), r.nanos())) {
-                    return runFresh(h, st, e, ram, page, budget);
+                    return runFresh(h, st, e, ram, page, budget, entryDepth);
                 }
             } else if (e.hits++ >= hotThreshold) {
                 if (background) {
@@ -196,7 +223,7 @@ public final class JitEngine implements CpuEngine {
                     long t0 = System.nanoTime();
                     Optional<Translator.Result> r = st.translator().translate(ram, e.pa);
                     if (install(st, e, r, pageState, System.nanoTime() - t0)) {
-                        return runFresh(h, st, e, ram, page, budget);
+                        return runFresh(h, st, e, ram, page, budget, entryDepth);
                     }
                 }
             }
@@ -224,10 +251,11 @@ public final class JitEngine implements CpuEngine {
     }
 
     /** Runs a just-installed region if it is still valid and fits the budget, else interprets up to the next jump. */
-    private static int runFresh(Hart h, HartState st, BlockMap.Entry e, GuestMemory ram, int page, int budget) {
+    private static int runFresh(Hart h, HartState st, BlockMap.Entry e, GuestMemory ram, int page, int budget,
+            int depth) {
         int k;
         if (e.length <= budget && ram.codeState(page) == e.pageState) {
-            k = e.block.run(h, EngineSupport.x(h), EngineSupport.pc(h), budget);
+            k = e.block.run(h, EngineSupport.x(h), EngineSupport.pc(h), budget, depth);
             EngineSupport.retired(h, k);
             st.compiled += k;
         } else {
@@ -240,6 +268,19 @@ public final class JitEngine implements CpuEngine {
     /** Times {@code h}'s dispatcher entered a translated region (for tests and diagnostics). */
     public static long regionRuns(Hart h) {
         return EngineSupport.engineData(h) instanceof HartState s ? s.runs : 0;
+    }
+
+    /** Called by {@link CompiledBlock#exit} when exit site {@code site} of {@code from} had no usable link. */
+    static void missedLink(Hart h, CompiledBlock from, int site) {
+        if (EngineSupport.engineData(h) instanceof HartState s) {
+            s.linkFrom = from;
+            s.linkSite = site;
+        }
+    }
+
+    /** Times a translated region of {@code h} entered the next one directly, without the dispatcher (tests). */
+    public static long chainedRuns(Hart h) {
+        return EngineSupport.engineData(h) instanceof HartState s ? s.map.chainedRuns() : 0;
     }
 
     /** Regions translated so far by {@code h} (for tests and diagnostics). */

@@ -59,30 +59,34 @@ final class Translator {
     private static final ClassDesc CD_THIS = ClassDesc.of(CompiledBlock.class.getPackageName() + ".Region");
     private static final ClassDesc CD_RTE = ClassDesc.of(RuntimeException.class.getName());
     private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(ConstantDescs.CD_int, CD_HART,
-            ConstantDescs.CD_long.arrayType(), ConstantDescs.CD_long, ConstantDescs.CD_int);
+            ConstantDescs.CD_long.arrayType(), ConstantDescs.CD_long, ConstantDescs.CD_int, ConstantDescs.CD_int);
+    private static final MethodTypeDesc MTD_EXIT = MethodTypeDesc.of(ConstantDescs.CD_int, CD_HART,
+            ConstantDescs.CD_long, ConstantDescs.CD_int, ConstantDescs.CD_int, ConstantDescs.CD_int,
+            ConstantDescs.CD_int);
+    private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_int);
     private static final MethodTypeDesc MTD_LOAD = MethodTypeDesc.of(ConstantDescs.CD_long, CD_HART,
             ConstantDescs.CD_long);
     private static final MethodTypeDesc MTD_STORE = MethodTypeDesc.of(ConstantDescs.CD_void, CD_HART,
             ConstantDescs.CD_long, ConstantDescs.CD_long);
     private static final MethodTypeDesc MTD_JJ_J = MethodTypeDesc.of(ConstantDescs.CD_long, ConstantDescs.CD_long,
             ConstantDescs.CD_long);
-    private static final MethodTypeDesc MTD_SETPC = MethodTypeDesc.of(ConstantDescs.CD_void, CD_HART,
-            ConstantDescs.CD_long);
     private static final MethodTypeDesc MTD_STEP = MethodTypeDesc.of(ConstantDescs.CD_boolean, CD_HART,
             ConstantDescs.CD_long, ConstantDescs.CD_int, ConstantDescs.CD_int);
     private static final MethodTypeDesc MTD_TRAPPED = MethodTypeDesc.of(ConstantDescs.CD_void, CD_HART, CD_RTE,
             ConstantDescs.CD_long);
 
-    // locals of run(Hart h, long[] x, long pc, int budget)
+    // locals of run(Hart h, long[] x, long pc, int budget, int depth)
     private static final int L_H = 1;
     private static final int L_X = 2;
     private static final int L_PC = 3;
     private static final int L_BUDGET = 5;
-    private static final int L_N = 6;
-    private static final int L_FOFF = 7;
-    private static final int L_NEXT = 8;
-    private static final int L_EXC = 10;
-    private static final int L_REG0 = 11;
+    private static final int L_DEPTH = 6;
+    private static final int L_N = 7;
+    private static final int L_FOFF = 8;
+    private static final int L_NEXT = 9;
+    private static final int L_SITE = 11;
+    private static final int L_EXC = 12;
+    private static final int L_REG0 = 13;
 
     private final MethodHandles.Lookup lookup;
     private final ClassFile classFile;
@@ -95,6 +99,8 @@ final class Translator {
     private int count;
     // per emitRun
     private Label exitKeepPc;
+    /** Exit sites numbered so far (see {@link CompiledBlock#exit}). */
+    private int sites;
     private int usedRegs;
     private int writtenMask;
 
@@ -124,9 +130,12 @@ final class Translator {
             bytes = classFile.build(CD_THIS, clb -> {
                 clb.withFlags(ClassFile.ACC_FINAL | ClassFile.ACC_SUPER);
                 clb.withSuperclass(CD_BLOCK);
-                clb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, 0, cob -> cob
-                        .aload(0).invokespecial(CD_BLOCK, ConstantDescs.INIT_NAME, ConstantDescs.MTD_void).return_());
+                sites = 0;
                 clb.withMethodBody("run", MTD_RUN, ClassFile.ACC_FINAL, this::emitRun);
+                int exitSites = sites; // known once run() is emitted
+                clb.withMethodBody(ConstantDescs.INIT_NAME, ConstantDescs.MTD_void, 0, cob -> cob
+                        .aload(0).loadConstant(exitSites).invokespecial(CD_BLOCK, ConstantDescs.INIT_NAME, MTD_INIT)
+                        .return_());
             });
             // HotSpot never compiles methods over 8000 bytes of bytecode (HugeMethodLimit): such a region would
             // stay in the bytecode interpreter forever. Regions dense in stepped instructions can get there.
@@ -336,6 +345,7 @@ final class Translator {
         cb.iconst_0().istore(L_N);
         cb.iconst_0().istore(L_FOFF);
         cb.lconst_0().lstore(L_NEXT);
+        cb.iconst_0().istore(L_SITE);
         for (int r = 1; r < 32; r++) {
             if ((used & (1 << r)) != 0) {
                 cb.aload(L_X).loadConstant(r).laload().lstore(slot(r));
@@ -369,6 +379,7 @@ final class Translator {
         if (ops[count - 1] != Op.JAL && ops[count - 1] != Op.JALR && ops[count - 1] != Op.FENCE_I
                 && ops[count - 1] != Op.SFENCE_VMA) {
             setNext(cb, offs[count]);
+            site(cb);
             cb.goto_(exit);
         }
         for (Runnable stub : stubs) {
@@ -376,10 +387,12 @@ final class Translator {
         }
         cb.labelBinding(tryEnd);
 
+        // Every exit to a known next pc: CompiledBlock.exit chains to the next region or hands the pc back.
         cb.labelBinding(exit);
         writeBack(cb, writtenRegs);
-        cb.aload(L_H).lload(L_NEXT).invokestatic(CD_SUPPORT, "setPc", MTD_SETPC);
-        cb.iload(L_N).ireturn();
+        cb.aload(0).aload(L_H).lload(L_NEXT).iload(L_N).iload(L_BUDGET).iload(L_DEPTH).iload(L_SITE)
+                .invokevirtual(CD_BLOCK, "exit", MTD_EXIT);
+        cb.ireturn();
 
         // After a stepped instruction that did not fall through: registers and pc are already in the hart.
         cb.labelBinding(exitKeepPc);
@@ -416,6 +429,11 @@ final class Translator {
             cb.loadConstant(off).ladd();
         }
         cb.lstore(L_NEXT);
+    }
+
+    /** Numbers a new exit site; the code that follows jumps to the common exit. */
+    private void site(CodeBuilder cb) {
+        cb.loadConstant(sites++).istore(L_SITE);
     }
 
     private static void read(CodeBuilder cb, int r) {
@@ -477,6 +495,7 @@ final class Translator {
                     cb.lload(L_PC).loadConstant((long) off + len).ladd();
                     write(cb, rd);
                 }
+                site(cb);
                 cb.goto_(exit);
             }
             case BEQ, BNE, BLT, BGE, BLTU, BGEU -> {
@@ -708,6 +727,7 @@ final class Translator {
         int ti = indexAt(t);
         if (ti < 0) {
             setNext(cb, t);
+            site(cb);
             cb.goto_(exit);
         } else if (ti > i) {
             cb.goto_(labels[ti]);
@@ -718,6 +738,7 @@ final class Translator {
             cb.goto_(labels[ti]);
             cb.labelBinding(out);
             setNext(cb, t);
+            site(cb);
             cb.goto_(exit);
         }
     }
