@@ -137,6 +137,13 @@ public final class MigrateVsQemu {
                         r, load(), x.downtimeMs, x.sourceDowntimeMs, x.totalMs, x.bytes, x.rounds, q.downtimeMs,
                         q.totalMs, q.bytes, q.rounds, x.phases);
             }
+            if (xen != null) {
+                // xl save --checkpoint of the same busy guest: pre-copy into the file, the pause is the last pages.
+                for (int c = 1; c <= 3; c++) {
+                    System.out.printf("checkpoint %d (load %s): %s%n", c, load(), xen.checkpoint(work.resolve(
+                            "cp" + c + ".snap")));
+                }
+            }
         } finally {
             for (XenSeries x : series) {
                 x.close();
@@ -293,6 +300,14 @@ public final class MigrateVsQemu {
             return new Run((resumedAt - stoppedAt) / 1e6, Long.parseLong(done.get("downtime_us")) / 1e3,
                     Double.parseDouble(done.get("total_ms")), Long.parseLong(done.get("bytes")),
                     Integer.parseInt(done.get("rounds")), phases);
+        }
+
+        /** {@code xl save --checkpoint} on the host holding the guest; returns xl's line (bytes, pause). */
+        String checkpoint(Path file) throws Exception {
+            Result r = run(hosts[at], guest, List.of(xl, "save", "--checkpoint", NAME, file.toString()));
+            check(r, "xl save --checkpoint");
+            Files.deleteIfExists(file);
+            return r.err.strip();
         }
 
         /** A host's first runner records its AOT cache on exit (in a child JVM): use it once it is there. */

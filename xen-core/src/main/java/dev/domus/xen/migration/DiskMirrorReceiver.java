@@ -208,7 +208,12 @@ final class DiskMirrorReceiver {
         }
     }
 
-    /** DISK_DONE: flushes and closes the images; returns target name to image path. */
+    /**
+     * DISK_DONE: flushes the images; returns target name to image path. The channels stay open: the machine, built
+     * early, has the images open and locked (fcntl) already, and closing any descriptor of a file drops every lock
+     * the process holds on it, so they are only closed by {@link #discard} (the machine is gone then) or with the
+     * process.
+     */
     Map<String, Path> finish() throws IOException {
         if (!begun || done) {
             throw new MigrationException("DISK_DONE " + (done ? "twice" : "before DISK_BEGIN"));
@@ -216,7 +221,6 @@ final class DiskMirrorReceiver {
         Map<String, Path> m = new LinkedHashMap<>();
         for (Disk d : disks) {
             d.channel().force(true);
-            d.channel().close();
             m.put(d.target(), d.path());
         }
         done = true;

@@ -385,6 +385,7 @@ public final class MigrationTarget {
                     in.disks.begin(f.copy());
                     in.mirrored.complete(in.disks.images());
                 }
+                default -> in.disks.finish(); // DISK_DONE
             }
         }
     }

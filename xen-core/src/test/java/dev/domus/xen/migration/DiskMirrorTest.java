@@ -196,6 +196,53 @@ class DiskMirrorTest {
     }
 
     @Test
+    void theTargetHandsOutTheImagesRightAfterDiskBeginAndTakesTheStateOnlyAfterDiskDone() throws Exception {
+        for (boolean copyEnded : new boolean[] {false, true}) {
+            Path out = Files.createDirectories(dir.resolve("early-" + copyEnded));
+            MachineConfig cfg = config(dir.resolve("x.img"));
+            try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+                 Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+                 Socket t = server.accept()) {
+                CompletableFuture<MigrationTarget.Incoming> accepted = new CompletableFuture<>();
+                CompletableFuture<MigrationTarget.Incoming> received = CompletableFuture.supplyAsync(
+                        () -> MigrationTarget.receive(t, (m, domain) -> null, 20_000, accepted::complete,
+                                Optional.of(new MigrationTarget.DiskTarget(out, dir.resolve("journal")))));
+                Stream src = new Stream(c);
+                src.setTimeout(20_000);
+                byte[] config = dev.domus.xen.snapshot.Snapshots.encodeConfig(cfg);
+                byte[] domain = "{}".getBytes();
+                ByteBuffer hello = ByteBuffer.allocate(8 + 4 + 4 + config.length + 4 + domain.length);
+                hello.put(Stream.MAGIC).putInt(Stream.VERSION).putInt(config.length).put(config)
+                        .putInt(domain.length).put(domain);
+                src.send(Stream.HELLO, hello.array());
+                src.flush();
+                assertThat(src.receive().type()).isEqualTo(Stream.HELLO_OK);
+                src.send(Stream.DISK_BEGIN, begin("vda", 8L * B, B));
+                src.flush();
+                // The machine may be built on the images now, long before the copy ends (out of the downtime).
+                Path img = out.resolve("mirror-test.vda.img");
+                assertThat(accepted.get(20, java.util.concurrent.TimeUnit.SECONDS).mirroredDisks())
+                        .containsExactly(Map.entry("vda", img));
+                assertThat(Files.size(img)).as("full size at once").isEqualTo(8L * B);
+                if (copyEnded) {
+                    src.send(Stream.DISK_BLOCK, block(0, 0, B));
+                    src.send(Stream.DISK_DONE, new byte[0]);
+                }
+                // The guest must never run on a half-copied disk: a state before DISK_DONE fails the migration;
+                // after it, this (garbage) state fails only in its own decoding.
+                src.send(Stream.STATE, new byte[16]);
+                src.flush();
+                if (copyEnded) {
+                    assertThatThrownBy(received::join).hasMessageNotContaining("disk copy");
+                } else {
+                    assertThatThrownBy(received::join).hasMessageContaining("before the disk copy ended");
+                }
+                assertThat(img).as("the partial copy is deleted").doesNotExist();
+            }
+        }
+    }
+
+    @Test
     void aJournalLeftByADeadReceiverDeletesItsImages() throws IOException {
         Path a = Files.writeString(dir.resolve("a.img"), "a");
         Path b = Files.writeString(dir.resolve("b.img"), "b");
