@@ -55,10 +55,19 @@ class TemplateCloneIT {
     }
 
     @AfterEach
-    void cleanUp() {
+    void cleanUp() throws IOException {
+        if (runDir == null) {
+            return;
+        }
         for (String d : domains) {
-            if (runDir != null && runDir.isHeld(d)) {
+            if (runDir.isHeld(d)) {
                 xl("destroy", d);
+            }
+        }
+        // The short run dir lives outside @TempDir (socket path length): remove it too.
+        try (var s = Files.walk(runDir.path().getParent())) {
+            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
             }
         }
     }
