@@ -46,8 +46,11 @@ public class AgentLifecycle {
                 registered, (System.nanoTime() - t0) / 1_000_000);
     }
 
-    /** Registers with Keycloak client credentials and the detected (or configured) capacity. */
-    void register() {
+    /**
+     * Registers with Keycloak client credentials and the detected (or configured) capacity; synchronized so the
+     * start-up call and the first reconcile pass do not both register.
+     */
+    synchronized void register() {
         if (!controlPlane.configured() || registered) {
             return;
         }
