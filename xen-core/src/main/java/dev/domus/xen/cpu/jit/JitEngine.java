@@ -19,7 +19,8 @@ import java.util.Optional;
  * second); tests use the synchronous mode. A translation is used only while its page's code state in
  * {@link GuestMemory} is unchanged: any write to a page holding translated code (a store by any hart, a device or
  * the loader) moves the page to a new generation, so self-modifying code and page reuse are caught before stale
- * code runs again, without any flush.
+ * code runs again, without any flush. Regions also enter each other directly ({@link CompiledBlock#exit}: a cached
+ * link per exit site, validated like a dispatcher lookup), so loops spanning several regions seldom come back here.
  *
  * <p>{@link #execute} never retires more than its budget, but may end the batch a little early (by less than one
  * region pass, never before its first instruction) when the next region might not fit the rest: interpreting it
