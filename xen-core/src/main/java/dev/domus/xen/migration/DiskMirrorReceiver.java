@@ -20,7 +20,8 @@ import java.util.Optional;
  * The target side of disk mirroring ({@link DiskMirror}): writes the mirrored images as
  * {@code <disk dir>/<domain>.<vdX>.img} (created new, never over an existing file), checks every disk name, size,
  * block index and length against what was announced, and deletes what it wrote when the migration fails. The
- * images are handed to the machine only after {@code DISK_DONE}.
+ * images exist at full size right after {@code DISK_BEGIN}, so the machine is built on them early (its vCPUs stay
+ * parked, and the device state is refused before {@code DISK_DONE}).
  */
 final class DiskMirrorReceiver {
     /** Largest disk accepted (16 TiB): a bound before any file is created. */

@@ -29,6 +29,8 @@ public final class MigrationTarget {
      * (see {@code MigrationSource}'s encodes), bounded in time; they stop as soon as the real state is here.
      */
     private static final int WARM_UP_DECODES = 400;
+    /** Marks a disk write-back that was already waited for. */
+    private static final Thread FLUSHED = Thread.ofPlatform().unstarted(() -> { });
     private static final long WARM_UP_NANOS = 200_000_000L;
     private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             long[].class, java.nio.ByteOrder.BIG_ENDIAN);
@@ -69,7 +71,8 @@ public final class MigrationTarget {
         private volatile long bytes;
         private volatile long stateAtNanos;
         private volatile long decodeNanos;
-        private boolean flushStarted;
+        /** Writes the bulk disk copy back ({@link #FLUSHED} once waited for); receiving thread only. */
+        private Thread flushThread;
         /** Set when the final state frame arrived: background warm-up stops. */
         private volatile boolean stateArrived;
 
@@ -294,14 +297,24 @@ public final class MigrationTarget {
                 } else if (f.type() == Stream.PAGES) {
                     if (!incoming.disks.begun()) {
                         incoming.mirrored.complete(java.util.Map.of()); // RAM first: nothing is mirrored
-                    } else if (!incoming.flushStarted) {
-                        // RAM follows the bulk copy: write its blocks back now, in the background, so the flush
-                        // at DISK_DONE (inside the downtime) only has the last few blocks left.
-                        incoming.flushStarted = true;
-                        flushInBackground(incoming);
+                    } else if (incoming.flushThread == null) {
+                        incoming.flushThread = flushInBackground(incoming);
                     }
                     received += applyPages(f, seg, pages);
                 } else if (f.type() == Stream.SYNC) {
+                    // The first round's sync also waits for the bulk disk copy to be on disk: the fsync at
+                    // DISK_DONE, inside the downtime, then only has the blocks written since. This costs total
+                    // time, not downtime.
+                    if (incoming.flushThread != null && f.length() == 8
+                            && ByteBuffer.wrap(f.payload(), 0, 8).getLong() >= 0) {
+                        try {
+                            incoming.flushThread.join(Math.max(timeoutMillis, 1));
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                            throw new MigrationException("interrupted while the disk copy was written back");
+                        }
+                        incoming.flushThread = FLUSHED;
+                    }
                     // Everything before it is applied: answer with the same sequence number.
                     s.send(Stream.SYNC_OK, f.copy());
                     s.flush();
@@ -311,6 +324,10 @@ public final class MigrationTarget {
                     // in the downtime), checked, and discarded; more decodes run in the background so the codec
                     // is compiled by the time the real state arrives, without holding up the RAM stream.
                     byte[] copy = f.copy();
+                    if (incoming.disks.begun() && incoming.flushThread == null) {
+                        // The preview follows the bulk disk copy: write that back while RAM streams in.
+                        incoming.flushThread = flushInBackground(incoming);
+                    }
                     checkState(Snapshots.decodeState(copy), config);
                     warmDecoder(copy, incoming);
                     phase = "RAM";
@@ -367,14 +384,15 @@ public final class MigrationTarget {
     }
 
     /** Writes the bulk-copied images back on a daemon thread (best effort: DISK_DONE forces them anyway). */
-    private static void flushInBackground(Incoming in) {
+    private static Thread flushInBackground(Incoming in) {
         java.util.List<java.nio.channels.FileChannel> channels;
         synchronized (in.disks) {
             channels = in.disks.channels();
         }
         // Not under the lock: the receiving thread keeps writing blocks meanwhile (force and positional writes
         // may run concurrently; a channel closed by a failed migration only ends this early).
-        Thread.ofPlatform().daemon().name("flush-mirrored-disks").start(() -> DiskMirrorReceiver.flush(channels));
+        return Thread.ofPlatform().daemon().name("flush-mirrored-disks")
+                .start(() -> DiskMirrorReceiver.flush(channels));
     }
 
     private static void diskFrame(Incoming in, Stream.Frame f) throws IOException {

@@ -206,6 +206,15 @@ class MigrationFaultIT {
                 + Files.readString(Path.of("/proc/loadavg")).strip() + ")");
         assertThat(receive.waitFor(STEP.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
         assertThat(receive.exitValue()).as("migrate-receive: %s", recvErr).isZero();
+        // Where the mirrored migration's pause went (reported, not asserted: timing depends on the host's load).
+        for (Path log : List.of(runA.resolve("xl/" + NAME + ".log"),
+                runB.resolve("xl/incoming-" + target.replaceAll("[^A-Za-z0-9_.-]", "_") + ".log"))) {
+            if (Files.exists(log)) {
+                Files.readAllLines(log).stream().filter(l -> l.contains("event=migration_stop_copy")
+                        || l.contains("event=migration_resumed") || l.contains("event=migration_phases"))
+                        .forEach(l -> System.out.println("MigrationFaultIT " + l));
+            }
+        }
         assertThat(xl(a, runA, STEP, "list").out()).doesNotContain(NAME);
         int atSource = last(outA, COUNT);
         StreamCapture outB = attachConsole(b, runB);
