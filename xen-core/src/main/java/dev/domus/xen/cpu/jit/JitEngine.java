@@ -20,7 +20,7 @@ import java.util.Optional;
  * {@link GuestMemory} is unchanged: any write to a page holding translated code (a store by any hart, a device or
  * the loader) moves the page to a new generation, so self-modifying code and page reuse are caught before stale
  * code runs again, without any flush. With chaining on, regions also enter each other directly
- * ({@link CompiledBlock#exit}: a cached link per exit site, validated like a dispatcher lookup).
+ * ({@link CompiledBlock#chainTarget}: a cached link per exit site, validated like a dispatcher lookup).
  *
  * <p>{@link #execute} never retires more than its budget, but may end the batch a little early (by less than one
  * region pass, never before its first instruction) when the next region might not fit the rest: interpreting it
@@ -57,7 +57,7 @@ public final class JitEngine implements CpuEngine {
         long compiled;
         long lastReport = System.nanoTime();
         /**
-         * The region whose exit site {@link #linkSite} found no usable link (see {@link CompiledBlock#exit}): the
+         * The region whose exit site {@link #linkSite} found no usable link (see {@link CompiledBlock#chainTarget}): the
          * dispatcher's next lookup fills it in. Null when there is nothing to link.
          */
         CompiledBlock linkFrom;
@@ -280,7 +280,7 @@ public final class JitEngine implements CpuEngine {
         return EngineSupport.engineData(h) instanceof HartState s ? s.runs : 0;
     }
 
-    /** Called by {@link CompiledBlock#exit} when exit site {@code site} of {@code from} had no usable link. */
+    /** Called by {@link CompiledBlock#chainTarget} when exit site {@code site} of {@code from} had no usable link. */
     static void missedLink(Hart h, CompiledBlock from, int site) {
         if (EngineSupport.engineData(h) instanceof HartState s) {
             s.linkFrom = from;
