@@ -76,10 +76,9 @@ public final class JitEngine implements CpuEngine {
     /** {@code -Ddomus.jit.shortBatches=false}: interpret a region that might not fit the batch (for A/B runs). */
     private static final boolean SHORT_BATCHES = !"false".equals(System.getProperty("domus.jit.shortBatches"));
     /**
-     * {@code -Ddomus.jit.chain=true}: regions enter each other directly. Off by default: on the shared box it
-     * gained nothing on the guest benchmarks (sha256 +5 %, gzip +9 % vCPU seconds, within the noise) and lost on a
-     * two-region micro loop, where HotSpot inlines the few region classes into each other recursively
-     * ({@code bench/CpuMips.java}); kept, tested, for the next round (monomorphic call sites per exit).
+     * {@code -Ddomus.jit.chain=true}: regions enter each other directly. Off by default until a quiet-box benchmark
+     * decides: on the shared box sha256 gained (0.63-0.84x CPU seconds) while gzip and boot stayed within the noise
+     * (xen-core README, JIT round 3).
      */
     private static final boolean CHAIN = "true".equals(System.getProperty("domus.jit.chain"));
     private static final System.Logger LOG = System.getLogger(JitEngine.class.getName());
