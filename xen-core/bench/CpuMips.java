@@ -2,7 +2,9 @@
 // Micro benchmark: guest instructions per second of the interpreter and the JIT on two loops, in one process.
 //   java --enable-native-access=ALL-UNNAMED -cp xen-core/target/xen-core.jar xen-core/bench/CpuMips.java [seconds]
 // "simple" is an ALU/load/store loop; "sha-like" is the shape of a SHA-256 round (32-bit rotates, xors, adds,
-// loads and stores of a message schedule). Figures are printed, never asserted.
+// loads and stores of a message schedule); "two-region" is a loop split over two regions that jump to each other,
+// run by the JIT without and with region chaining. MIPS are per CPU second of the benchmark thread (a shared box
+// gives it a fraction of a core). Figures are printed, never asserted.
 import dev.domus.xen.bus.Bus;
 import dev.domus.xen.cpu.CpuEngine;
 import dev.domus.xen.cpu.Hart;
@@ -99,6 +101,63 @@ public final class CpuMips {
         return n / ((t - t0) / 1e3);
     }
 
+    private static int jal(int off) {
+        return (((off >> 20) & 1) << 31) | (((off >> 1) & 0x3ff) << 21) | (((off >> 11) & 1) << 20)
+                | (((off >> 12) & 0xff) << 12) | 0x6f;
+    }
+
+    /**
+     * Two regions on neighbouring pages that jump to each other (a loop body split by a jump, as around a call or
+     * an if/else tail): every iteration crosses between regions twice, through the dispatcher or chained.
+     */
+    static double pingPongMips(CpuEngine e, double seconds) {
+        GuestMemory mem = GuestMemory.allocate(RAM, 1 << 20);
+        Hart h = new Hart(0, mem, new Bus(), new MachineClock());
+        long a = 0xf00;
+        long b = 0x1100;
+        int[] ra = {i(1, 10, 0, 10, 0x13), r(0, 10, 11, 0, 11, 0x33), i(0, 12, 3, 13, 0x03),
+            r(0, 11, 13, 4, 13, 0x33), jal((int) (b - (a + 16)))};
+        int[] rb = {s(0, 13, 12, 3), i(8, 12, 0, 12, 0x13), i(0x7f8, 12, 7, 14, 0x13), r(0, 14, 15, 0, 12, 0x33),
+            bne(0, 16, (int) (a - (b + 16)))};
+        for (int k = 0; k < ra.length; k++) {
+            mem.storeInt(a + 4L * k, ra[k]);
+            mem.storeInt(b + 4L * k, rb[k]);
+        }
+        h.reset(Hart.PRIV_M, RAM + a);
+        h.setReg(12, RAM + 0x10000);
+        h.setReg(15, RAM + 0x10000);
+        h.setReg(16, 1);
+        return measure(e, h, seconds);
+    }
+
+    private static String loadAverage() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+        } catch (java.io.IOException e) {
+            return "?";
+        }
+    }
+
+    private static double measure(CpuEngine e, Hart h, double seconds) {
+        long warm = System.nanoTime() + (long) (seconds * 0.3e9);
+        while (System.nanoTime() < warm) {
+            e.execute(h, 8192);
+        }
+        // Per CPU second of this thread, not per wall second: on a shared box the thread gets a fraction of a core.
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        long n = 0;
+        long c0 = mx.getCurrentThreadCpuTime();
+        long end = c0 + (long) (seconds * 1e9);
+        long c;
+        do {
+            for (int k = 0; k < 64; k++) {
+                n += e.execute(h, 8192);
+            }
+            c = mx.getCurrentThreadCpuTime();
+        } while (c < end);
+        return n / ((c - c0) / 1e3);
+    }
+
     public static void main(String[] args) {
         double sec = args.length > 0 ? Double.parseDouble(args[0]) : 5;
         System.out.printf("%-10s %14s %14s %8s%n", "loop", "interpreter", "jit", "ratio");
@@ -107,5 +166,11 @@ public final class CpuMips {
             double b = mips(new JitEngine(), name.equals("simple") ? simple() : shaLike(), sec);
             System.out.printf("%-10s %10.1f MIPS %10.1f MIPS %8.2f%n", name, a, b, b / a);
         }
+        // Region chaining A/B in one process: the same two-region loop with every exit through the dispatcher
+        // and with chaining.
+        double off = pingPongMips(new JitEngine(16, false, false), sec);
+        double on = pingPongMips(new JitEngine(16, false, true), sec);
+        System.out.printf("%-10s %10.1f MIPS (jit, no chaining) %10.1f MIPS (jit, chained) %8.2f (MIPS per vCPU-thread CPU second) | load %s%n",
+                "two-region", off, on, on / off, loadAverage());
     }
 }

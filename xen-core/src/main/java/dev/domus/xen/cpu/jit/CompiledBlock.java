@@ -9,7 +9,7 @@ import dev.domus.xen.memory.GuestMemory;
  * A translated guest code region; the generated hidden classes extend this.
  *
  * <p>Chaining. Every exit of a region to a known next pc (a branch or jump leaving the region, a JALR, the fall
- * through at its end) is an <em>exit site</em> and ends in {@link #exit}. Each site caches the {@link BlockMap.Entry}
+ * through at its end) is an <em>exit site</em> and ends in {@link #chainTarget}. Each site caches the {@link BlockMap.Entry}
  * the hart went to from there last time ({@link #links}, filled in by the dispatcher after a miss); when that entry
  * holds a valid translation of the very physical address the next pc now maps to and it fits the rest of the
  * budget, the region calls it directly instead of returning to the dispatcher. The cache is only a shortcut: every
@@ -45,42 +45,43 @@ abstract class CompiledBlock {
 
     /**
      * Leaves the region through exit site {@code site} to virtual {@code next} after {@code n} instructions, the
-     * registers already written back: enters the linked region when it is valid for {@code next} and fits, else
-     * sets the pc for the dispatcher. Instret includes this region's {@code n} while the chained one runs (CSR
-     * reads inside it must see the exact count) and is taken back afterwards, since the dispatcher adds the total.
+     * registers already written back: sets the pc and returns the linked region when it is valid for {@code next}
+     * and fits, else null (the region returns to the dispatcher). The generated code then calls the returned
+     * region itself, so that call site's profile sees only this region's successors (a call made here would be
+     * shared by all regions). On a non-null result instret already includes this region's {@code n} (CSR reads
+     * inside the chained region must see the exact count); the caller takes it back after the call, since the
+     * dispatcher adds the total.
      */
-    final int exit(Hart h, long next, int n, int budget, int depth, int site) {
+    final CompiledBlock chainTarget(Hart h, long next, int n, int budget, int depth, int site) {
         EngineSupport.setPc(h, next);
         if (depth >= MAX_CHAIN_DEPTH || EngineSupport.endBatch(h)) {
-            return n;
+            return null;
         }
         BlockMap.Entry e = links[site];
         if (e == null) {
             JitEngine.missedLink(h, this, site);
-            return n;
+            return null;
         }
         CompiledBlock b = e.block;
         if (b == null || e.length > budget - n) {
-            return n;
+            return null;
         }
         // Only now, with room for at least one more instruction, fetch: the dispatcher would fetch at once too, so
         // a fetch fault (taken here, pc at the handler) or the A bit a table walk sets happen exactly as they would.
         long pa = EngineSupport.fetchPhysical(h, next);
         if (pa < 0) {
-            return n; // a fetch trap has been taken or the target is not in RAM
+            return null; // a fetch trap has been taken or the target is not in RAM
         }
         if (e.pa != pa) {
             JitEngine.missedLink(h, this, site);
-            return n;
+            return null;
         }
         GuestMemory ram = EngineSupport.ram(h);
         if (e.pageState != ram.codeState((int) ((pa - ram.base()) >>> 12))) {
-            return n;
+            return null;
         }
         chained++;
         EngineSupport.retired(h, n);
-        int k = b.run(h, EngineSupport.x(h), next, budget - n, depth + 1);
-        EngineSupport.retired(h, -n);
-        return n + k;
+        return b;
     }
 }

@@ -19,8 +19,8 @@ import java.util.Optional;
  * second); tests use the synchronous mode. A translation is used only while its page's code state in
  * {@link GuestMemory} is unchanged: any write to a page holding translated code (a store by any hart, a device or
  * the loader) moves the page to a new generation, so self-modifying code and page reuse are caught before stale
- * code runs again, without any flush. Regions also enter each other directly ({@link CompiledBlock#exit}: a cached
- * link per exit site, validated like a dispatcher lookup), so loops spanning several regions seldom come back here.
+ * code runs again, without any flush. With chaining on, regions also enter each other directly
+ * ({@link CompiledBlock#chainTarget}: a cached link per exit site, validated like a dispatcher lookup).
  *
  * <p>{@link #execute} never retires more than its budget, but may end the batch a little early (by less than one
  * region pass, never before its first instruction) when the next region might not fit the rest: interpreting it
@@ -57,7 +57,7 @@ public final class JitEngine implements CpuEngine {
         long compiled;
         long lastReport = System.nanoTime();
         /**
-         * The region whose exit site {@link #linkSite} found no usable link (see {@link CompiledBlock#exit}): the
+         * The region whose exit site {@link #linkSite} found no usable link (see {@link CompiledBlock#chainTarget}): the
          * dispatcher's next lookup fills it in. Null when there is nothing to link.
          */
         CompiledBlock linkFrom;
@@ -75,20 +75,28 @@ public final class JitEngine implements CpuEngine {
     private static final boolean STATS = Boolean.getBoolean("domus.jit.stats");
     /** {@code -Ddomus.jit.shortBatches=false}: interpret a region that might not fit the batch (for A/B runs). */
     private static final boolean SHORT_BATCHES = !"false".equals(System.getProperty("domus.jit.shortBatches"));
-    /** {@code -Ddomus.jit.chain=false}: every region exit returns to the dispatcher (for A/B runs). */
-    private static final boolean CHAIN = !"false".equals(System.getProperty("domus.jit.chain"));
+    /**
+     * {@code -Ddomus.jit.chain=true}: regions enter each other directly. Off by default until a quiet-box benchmark
+     * decides: on the shared box sha256 gained (0.63-0.84x CPU seconds) while gzip and boot stayed within the noise
+     * (xen-core README, JIT round 3).
+     */
+    private static final boolean CHAIN = "true".equals(System.getProperty("domus.jit.chain"));
     private static final System.Logger LOG = System.getLogger(JitEngine.class.getName());
 
     /**
      * The production engine: threshold from {@code -Ddomus.jit.threshold} (default {@value #DEFAULT_HOT_THRESHOLD}),
-     * translation on the background compiler thread unless {@code -Ddomus.jit.background=false}.
+     * translation on the background compiler thread unless {@code -Ddomus.jit.background=false}, chaining only
+     * with {@code -Ddomus.jit.chain=true}.
      */
     public JitEngine() {
         this(Integer.getInteger("domus.jit.threshold", DEFAULT_HOT_THRESHOLD),
                 !"false".equals(System.getProperty("domus.jit.background")), CHAIN);
     }
 
-    /** An engine that translates on the vCPU thread: a region runs translated from its next visit on (tests). */
+    /**
+     * An engine that translates on the vCPU thread: a region runs translated from its next visit on; chaining on,
+     * so the CPU suites and differential tests exercise it (tests).
+     */
     public JitEngine(int hotThreshold) {
         this(hotThreshold, false, true);
     }
@@ -271,7 +279,7 @@ public final class JitEngine implements CpuEngine {
         return EngineSupport.engineData(h) instanceof HartState s ? s.runs : 0;
     }
 
-    /** Called by {@link CompiledBlock#exit} when exit site {@code site} of {@code from} had no usable link. */
+    /** Called by {@link CompiledBlock#chainTarget} when exit site {@code site} of {@code from} had no usable link. */
     static void missedLink(Hart h, CompiledBlock from, int site) {
         if (EngineSupport.engineData(h) instanceof HartState s) {
             s.linkFrom = from;

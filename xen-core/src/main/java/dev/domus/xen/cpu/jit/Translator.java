@@ -60,7 +60,9 @@ final class Translator {
     private static final ClassDesc CD_RTE = ClassDesc.of(RuntimeException.class.getName());
     private static final MethodTypeDesc MTD_RUN = MethodTypeDesc.of(ConstantDescs.CD_int, CD_HART,
             ConstantDescs.CD_long.arrayType(), ConstantDescs.CD_long, ConstantDescs.CD_int, ConstantDescs.CD_int);
-    private static final MethodTypeDesc MTD_EXIT = MethodTypeDesc.of(ConstantDescs.CD_int, CD_HART,
+    private static final MethodTypeDesc MTD_RETIRED = MethodTypeDesc.of(ConstantDescs.CD_void, CD_HART,
+            ConstantDescs.CD_int);
+    private static final MethodTypeDesc MTD_EXIT = MethodTypeDesc.of(CD_BLOCK, CD_HART,
             ConstantDescs.CD_long, ConstantDescs.CD_int, ConstantDescs.CD_int, ConstantDescs.CD_int,
             ConstantDescs.CD_int);
     private static final MethodTypeDesc MTD_INIT = MethodTypeDesc.of(ConstantDescs.CD_void, ConstantDescs.CD_int);
@@ -99,7 +101,7 @@ final class Translator {
     private int count;
     // per emitRun
     private Label exitKeepPc;
-    /** Exit sites numbered so far (see {@link CompiledBlock#exit}). */
+    /** Exit sites numbered so far (see {@link CompiledBlock#chainTarget}). */
     private int sites;
     private int usedRegs;
     private int writtenMask;
@@ -387,12 +389,21 @@ final class Translator {
         }
         cb.labelBinding(tryEnd);
 
-        // Every exit to a known next pc: CompiledBlock.exit chains to the next region or hands the pc back.
+        // Every exit to a known next pc: chain to the linked region (CompiledBlock.chainTarget) or return to the dispatcher.
         cb.labelBinding(exit);
         writeBack(cb, writtenRegs);
         cb.aload(0).aload(L_H).lload(L_NEXT).iload(L_N).iload(L_BUDGET).iload(L_DEPTH).iload(L_SITE)
-                .invokevirtual(CD_BLOCK, "exit", MTD_EXIT);
-        cb.ireturn();
+                .invokevirtual(CD_BLOCK, "chainTarget", MTD_EXIT);
+        // The chained call is made here, not in CompiledBlock: one call site per region class, whose profile sees
+        // only this region's successors.
+        Label noChain = cb.newLabel();
+        cb.dup().ifnull(noChain);
+        cb.aload(L_H).aload(L_X).lload(L_NEXT).iload(L_BUDGET).iload(L_N).isub().iload(L_DEPTH).iconst_1().iadd()
+                .invokevirtual(CD_BLOCK, "run", MTD_RUN);
+        cb.aload(L_H).iload(L_N).ineg().invokestatic(CD_SUPPORT, "retired", MTD_RETIRED);
+        cb.iload(L_N).iadd().ireturn();
+        cb.labelBinding(noChain);
+        cb.pop().iload(L_N).ireturn();
 
         // After a stepped instruction that did not fall through: registers and pc are already in the hart.
         cb.labelBinding(exitKeepPc);
