@@ -174,6 +174,15 @@ public final class Hart {
     long decRamPage = -1;
     /** The page's code state when it was attached (the slots are valid while it is unchanged). */
     int decState;
+    /**
+     * The attachment before the current one, swapped back in without translation or table lookup: code mostly
+     * changes pages by calling into another page and returning (a boot changes pages every ~35 instructions).
+     * Dropped with every translation change, like {@link #decTag}.
+     */
+    private long prevTag = -1;
+    private long[] prevSlots;
+    private long prevRamPage;
+    private int prevState;
     final DecodeCache decodeCache;
 
     public Hart(int hartId, GuestMemory ram, Bus bus, MachineClock clock) {
@@ -317,6 +326,7 @@ public final class Hart {
         reservation = -1;
         fetchVpage = -1;
         decTag = -1;
+        prevTag = -1;
         decodeCache.clear();
         flushTlb();
         mmuModeChanged();
@@ -559,6 +569,7 @@ public final class Hart {
         }
         fetchVpage = -1;
         decTag = -1;
+        prevTag = -1;
     }
 
     /** Handles TLB shootdowns and fence.i requests posted by other harts. */
@@ -948,6 +959,7 @@ public final class Hart {
         superpageEntries = 0;
         fetchVpage = -1;
         decTag = -1;
+        prevTag = -1;
     }
 
     /** Recomputes the fast-path permission checks after a change of privilege, satp or mstatus. */
@@ -971,6 +983,7 @@ public final class Hart {
         fetchMatch = PTE_X | PTE_A | (priv == PRIV_U ? PTE_U : 0);
         fetchVpage = -1;
         decTag = -1;
+        prevTag = -1;
     }
 
     /** Translates a data address for a load; returns the physical address or throws a page fault. */
@@ -1241,19 +1254,48 @@ public final class Hart {
         if ((pc & 1) != 0) {
             throw fault(Causes.INSN_MISALIGNED, pc);
         }
-        if ((pc >>> 12) != fetchVpage && !refillFetchPage(pc)) {
-            int lo = fetch16(pc);
-            if ((lo & 3) != 3) {
-                return DecodeCache.entry(Rvc.expanded(lo), 2, lo);
+        long tag = pc & ~0xfffL;
+        long[] slots;
+        if (tag == prevTag && ram.codeState((int) (prevRamPage >>> 12)) == prevState) {
+            slots = prevSlots;
+            long ramPage = prevRamPage;
+            int state = prevState;
+            keepPrevious();
+            decSlots = slots;
+            decRamPage = ramPage;
+            decState = state;
+        } else {
+            if ((pc >>> 12) != fetchVpage && !refillFetchPage(pc)) {
+                return decodeUncached(pc);
             }
-            return DecodeCache.entry(lo | (fetch16(pc + 2) << 16), 4, 0);
+            keepPrevious();
+            slots = decodeCache.attach(fetchRamOffset);
+            decSlots = slots;
+            decRamPage = fetchRamOffset;
+            decState = decodeCache.attachedState;
         }
-        long[] slots = decodeCache.attach(fetchRamOffset);
-        decSlots = slots;
-        decRamPage = fetchRamOffset;
-        decState = decodeCache.attachedState;
-        decTag = pc & ~0xfffL;
-        return decodeSlot(pc);
+        decTag = tag;
+        long d = slots[((int) pc & 0xfff) >>> 1];
+        return d != 0 ? d : decodeSlot(pc);
+    }
+
+    /** Makes the current attachment the previous one (if there is one). */
+    private void keepPrevious() {
+        if (decTag != -1) {
+            prevTag = decTag;
+            prevSlots = decSlots;
+            prevRamPage = decRamPage;
+            prevState = decState;
+        }
+    }
+
+    /** Fetches and decodes the instruction at {@code pc} from outside RAM (never cached). */
+    private long decodeUncached(long pc) {
+        int lo = fetch16(pc);
+        if ((lo & 3) != 3) {
+            return DecodeCache.entry(Rvc.expanded(lo), 2, lo);
+        }
+        return DecodeCache.entry(lo | (fetch16(pc + 2) << 16), 4, 0);
     }
 
     /** Decodes the instruction at {@code pc} on the attached page into its slot (not cached if it crosses the page). */
@@ -1293,6 +1335,7 @@ public final class Hart {
         }
         fetchVpage = -1;
         decTag = -1;
+        prevTag = -1;
         if (!inRam(pa, 2)) {
             throw fault(Causes.INSN_ACCESS, va);
         }
