@@ -68,5 +68,18 @@ public final class DirtyLog {
         return bits.getAndSet(wordIndex, 0);
     }
 
+    /**
+     * Moves the first {@code into.length} words of the log into {@code into} (each cleared as it is read, as
+     * {@link #fetchAndClear}); returns how many pages were dirty.
+     */
+    public long fetchAndClearAll(long[] into) {
+        long n = 0;
+        for (int w = 0; w < into.length; w++) {
+            into[w] = bits.getAndSet(w, 0);
+            n += Long.bitCount(into[w]);
+        }
+        return n;
+    }
+
     public int words() { return bits.length(); }
 }

@@ -182,7 +182,7 @@ public final class MigrationSource {
             Convergence.Decision d;
             while (true) {
                 checkCancelled();
-                long remaining = fetch(log, dirty);
+                long remaining = log.fetchAndClearAll(dirty);
                 long remainingBytes = remaining * (8 + PAGE);
                 d = conv.next(round, remainingBytes);
                 listener.progress(new Progress(round, s.bytesOut(), pagesSent, remaining, conv.bandwidth(),
@@ -397,15 +397,6 @@ public final class MigrationSource {
             throw new MigrationException("unexpected handshake reply type " + reply.type());
         }
         return reply.copy();
-    }
-
-    private static long fetch(DirtyLog log, long[] into) {
-        long n = 0;
-        for (int w = 0; w < into.length; w++) {
-            into[w] = log.fetchAndClear(w);
-            n += Long.bitCount(into[w]);
-        }
-        return n;
     }
 
     /**

@@ -68,7 +68,7 @@ final class Checkpoint {
                 long[] dirty = new long[log.words()];
                 long last = Long.MAX_VALUE;
                 while (rounds < MAX_ROUNDS) {
-                    long n = fetch(log, dirty);
+                    long n = log.fetchAndClearAll(dirty);
                     if (n <= SMALL_PAGES || n > last * 3 / 4) {
                         break; // small enough, or no longer shrinking: the pause takes the rest
                     }
@@ -120,15 +120,6 @@ final class Checkpoint {
                 }
             }
         }
-    }
-
-    private static long fetch(DirtyLog log, long[] into) {
-        long n = 0;
-        for (int w = 0; w < into.length; w++) {
-            into[w] = log.fetchAndClear(w);
-            n += Long.bitCount(into[w]);
-        }
-        return n;
     }
 
     /** Copies RAM into the image, skipping 1 MiB chunks of zeros (the image's holes read as zeros). */
