@@ -13,7 +13,10 @@ package dev.domus.xen.migration;
  * ones are combined as a byte-weighted ratio (sum of bytes over sum of transfer time, older rounds decaying by half
  * per sample), so the big rounds set the estimate.
  *
- * <p>After each round: stop when the estimate fits the target. Otherwise keep going while the rounds shrink (the
+ * <p>After each round: stop when the estimate fits the target, unless the rounds still shrink and the page part is
+ * more than {@link #AIM_FRACTION} of the target: then up to {@link #EXTRA_ROUNDS} more rounds (each costs a round
+ * trip and a few pages, off the downtime) bring the remainder down further, since the target is a ceiling, not an
+ * aim. Otherwise keep going while the rounds shrink (the
  * remainder fell to at most {@link #SHRINK} of the one before: a shorter round leaves fewer pages dirty, so the
  * next stop is cheaper). Once the remainder stops shrinking it is at its floor for this dirty rate: if its page part
  * is already small (at most a quarter of the target, or no more than the fixed part plus the round trip: the fixed
@@ -33,6 +36,11 @@ final class Convergence {
     static final double SHRINK = 0.8;
     /** Non-shrinking rounds in a row (with a big page part) before the vCPUs are throttled. */
     static final int STALLED_ROUNDS = 2;
+
+    /** Rounds beyond the first one whose estimate fits, while the remainder keeps shrinking. */
+    static final int EXTRA_ROUNDS = 3;
+    /** A page part at most this fraction of the target needs no extra round. */
+    static final double AIM_FRACTION = 0.125;
 
     /** What the source does after a round. */
     enum Action { CONTINUE, THROTTLE, STOP }
@@ -61,6 +69,7 @@ final class Convergence {
     private int capPercent;
     private int stalledRounds;
     private int roundsAtFloor;
+    private int extraRounds;
     /** Remainder after the previous decision; {@code Long.MAX_VALUE} before the first. */
     private long lastRemaining = Long.MAX_VALUE;
 
@@ -154,6 +163,13 @@ final class Convergence {
         lastRemaining = remainingBytes;
         long estimate = estimateMicros(remainingBytes);
         if (estimate <= targetMicros) {
+            boolean stillShrinking = round > 0 && previous != Long.MAX_VALUE
+                    && remainingBytes < (long) (previous * SHRINK);
+            boolean bigPagePart = variableMicros(remainingBytes, bandwidth()) > targetMicros * AIM_FRACTION;
+            if (stillShrinking && bigPagePart && extraRounds < EXTRA_ROUNDS) {
+                extraRounds++;
+                return new Decision(Action.CONTINUE, capPercent, estimate);
+            }
             return new Decision(Action.STOP, capPercent, estimate);
         }
         // The full pass always "shrinks" (it is all of RAM); after it, a remainder above SHRINK of the last one

@@ -15,6 +15,13 @@ import java.nio.charset.StandardCharsets;
  *       its copy on {@code DONE}.</li>
  * </ol>
  *
+ * <p>{@code READY} is sent as soon as every byte of the stop-and-copy is in and the device state decoded; the
+ * target applies the state while {@code COMMIT} travels, so the round trip and both sides' wake-ups overlap with
+ * that work instead of adding to it. A target that then cannot run the guest (applying the state failed) answers
+ * {@code COMMIT} with {@code ERROR} instead of {@code DONE} and discards its copy: the source resumes on that.
+ * All waits spin briefly before they block ({@link Stream#awaitReadable}), the frames are one write each (the
+ * stream's buffer, flushed per frame, with TCP_NODELAY).
+ *
  * <p>Before {@code COMMIT} left the source, any failure resumes the source and the target discards its copy (it
  * never saw {@code COMMIT}, so it never runs). A write of the 9-byte COMMIT frame that fails was not handed to
  * the kernel, so the target cannot have read a whole, checksummed COMMIT: that failure is still "before". The one
@@ -26,6 +33,13 @@ import java.nio.charset.StandardCharsets;
  */
 final class Handover {
     private static final byte[] EMPTY = new byte[0];
+    /**
+     * How long the source spins for READY (the target decodes the state and checks it first) and for DONE (the
+     * target applies the state and releases its vCPUs first): bounded, then it blocks.
+     */
+    static final long SOURCE_SPIN_NANOS = 20_000_000L;
+    /** How long the target spins for COMMIT after READY: a round trip plus the source's turn-around. */
+    static final long TARGET_SPIN_NANOS = 10_000_000L;
 
     private Handover() {
     }
@@ -33,10 +47,12 @@ final class Handover {
     /** Loads and initialises this class (and the exception it throws) before the downtime; does nothing else. */
     static void warm() {
         MigrationException.class.getName();
+        java.util.Optional.of("warm").isPresent();
     }
 
     /** Source: waits for READY (or the target's refusal). */
     static void awaitReady(Stream s) throws IOException {
+        s.awaitReadable(SOURCE_SPIN_NANOS);
         expect(s, Stream.READY, "READY");
     }
 
@@ -46,9 +62,21 @@ final class Handover {
         s.flush();
     }
 
-    /** Source: waits for DONE after COMMIT. */
-    static void awaitDone(Stream s) throws IOException {
-        expect(s, Stream.DONE, "DONE");
+    /**
+     * Source: waits for DONE after COMMIT. Returns the target's refusal when it answered {@code ERROR} instead: it
+     * read COMMIT, cannot run the guest and discarded its copy, so the source may resume. Anything else (EOF,
+     * timeout, another frame) throws and leaves the source in doubt.
+     */
+    static java.util.Optional<String> awaitDone(Stream s) throws IOException {
+        s.awaitReadable(SOURCE_SPIN_NANOS);
+        Stream.Frame f = s.receive();
+        if (f.type() == Stream.DONE) {
+            return java.util.Optional.empty();
+        }
+        if (f.type() == Stream.ERROR) {
+            return java.util.Optional.of(f.text());
+        }
+        throw new MigrationException("unexpected frame type " + f.type() + " instead of DONE");
     }
 
     /** Target: tells the source the machine is built and paused here. */
@@ -59,6 +87,7 @@ final class Handover {
 
     /** Target: waits for COMMIT; anything else (EOF, timeout, another frame) means the guest must not run here. */
     static void awaitCommit(Stream s) throws IOException {
+        s.awaitReadable(TARGET_SPIN_NANOS);
         expect(s, Stream.COMMIT, "COMMIT");
     }
 

@@ -42,6 +42,8 @@ public final class MigrationSource {
     private static final long WARM_UP_NANOS = 40_000_000L;
     private static final System.Logger LOG = System.getLogger(MigrationSource.class.getName());
     private static final long ZERO_CHUNK = 1 << 20;
+    /** How long a round-end sync spins for its answer before it blocks (see {@link Stream#awaitReadable}). */
+    private static final long SYNC_SPIN_NANOS = 2_000_000L;
     private static final MemorySegment ZERO = MemorySegment.ofArray(new byte[(int) ZERO_CHUNK]);
     private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             long[].class, java.nio.ByteOrder.BIG_ENDIAN);
@@ -221,9 +223,9 @@ public final class MigrationSource {
             LOG.log(System.Logger.Level.INFO, "event=migration_stop_copy paused_at_ns=" + sc.pauseAt()
                     + " stopped_at_ns=" + sc.stoppedAt()
                     + " pause_us=" + (sc.stoppedAt() - sc.pauseAt()) / 1000
-                    + " pages_us=" + (sc.pagesAt() - sc.stoppedAt()) / 1000
-                    + " state_us=" + (sc.stateAt() - sc.pagesAt()) / 1000
-                    + " flush_us=" + (sc.sentAt() - sc.stateAt()) / 1000
+                    + " state_us=" + (sc.stateAt() - sc.stoppedAt()) / 1000
+                    + " pages_us=" + (sc.pagesAt() - sc.stateAt()) / 1000
+                    + " flush_us=" + (sc.sentAt() - sc.pagesAt()) / 1000
                     + " ready_wait_us=" + (sc.readyAt() - sc.sentAt()) / 1000
                     + " commit_done_us=" + (sc.doneAt() - sc.readyAt()) / 1000
                     + " downtime_us=" + downtime + " estimate_us=" + d.estimateMicros() + " forced=" + d.forced()
@@ -286,9 +288,10 @@ public final class MigrationSource {
                             long doneAt, long finalPages, int stateBytes) { }
 
     /**
-     * The downtime: pause, the last dirty disk blocks, the pages dirtied since the last round plus those fetched but
-     * not sent, the device state, then the hand-over (READY, COMMIT, DONE). Everything this needs was allocated and run once before (warm-up), so no
-     * class loading or interpreted first run lands here.
+     * The downtime: pause, the last dirty disk blocks, the device state, then the pages dirtied since the last round
+     * plus those fetched but not sent, {@code FINAL}, then the hand-over (READY, COMMIT, DONE). The state goes
+     * first so the target decodes and checks it while the last pages are still on the wire. Everything this needs
+     * was allocated and run once before (warm-up), so no class loading or interpreted first run lands here.
      */
     private StopCopy stopAndCopy(Stream s, DirtyLog log, long[] dirty, DiskMirror mirror) throws IOException {
         long pauseAt = System.nanoTime();
@@ -297,6 +300,11 @@ public final class MigrationSource {
         if (mirror.active()) {
             mirror.finish(s);
         }
+        byte[] state = Snapshots.encodeState(machine.captureState(domain));
+        s.send(Stream.STATE, state);
+        // Out now, not when the page frames fill the buffer: the target starts decoding while the pages follow.
+        s.flush();
+        long stateAt = System.nanoTime();
         long finalPages = 0;
         for (int w = 0; w < dirty.length; w++) {
             dirty[w] |= log.fetchAndClear(w);
@@ -304,9 +312,7 @@ public final class MigrationSource {
         }
         sendPages(s, machine.memory(), dirty);
         long pagesAt = System.nanoTime();
-        byte[] state = Snapshots.encodeState(machine.captureState(domain));
-        s.send(Stream.STATE, state);
-        long stateAt = System.nanoTime();
+        s.send(Stream.FINAL, new byte[0]);
         s.flush();
         long sentAt = System.nanoTime();
         phase = "waiting for the target's READY";
@@ -316,7 +322,13 @@ public final class MigrationSource {
         Handover.commit(s);
         committed = true;
         phase = "waiting for the target's DONE";
-        Handover.awaitDone(s);
+        java.util.Optional<String> refused = Handover.awaitDone(s);
+        if (refused.isPresent()) {
+            // The target read COMMIT, could not run the guest and discarded its copy: this one is the only one.
+            committed = false;
+            phase = "the hand-over";
+            throw new MigrationException("target refused after COMMIT: " + refused.get());
+        }
         long doneAt = System.nanoTime();
         return new StopCopy(pauseAt, stoppedAt, pagesAt, stateAt, sentAt, readyAt, doneAt, finalPages, state.length);
     }
@@ -356,7 +368,9 @@ public final class MigrationSource {
         ByteBuffer.wrap(b).putLong(seq);
         s.send(Stream.SYNC, b);
         s.flush();
-        Stream.Frame f = s.receive();
+        // The last rounds are small: their answer comes within a round trip, and a prompt one keeps the round
+        // (hence the pages it leaves dirty) short. The full pass's backlog outlasts the spin and blocks as before.
+        Stream.Frame f = s.receive(SYNC_SPIN_NANOS);
         if (f.type() == Stream.ERROR) {
             throw new MigrationException("target failed: " + f.text());
         }

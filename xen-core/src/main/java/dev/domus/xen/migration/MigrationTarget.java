@@ -32,6 +32,8 @@ public final class MigrationTarget {
     /** Marks a disk write-back that was already waited for. */
     private static final Thread FLUSHED = Thread.ofPlatform().unstarted(() -> { });
     private static final long WARM_UP_NANOS = 200_000_000L;
+    /** How long the receiver spins for the next frame after answering a round's sync. */
+    private static final long ROUND_SPIN_NANOS = 2_000_000L;
     private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
@@ -75,6 +77,9 @@ public final class MigrationTarget {
         private Thread flushThread;
         /** Set when the final state frame arrived: background warm-up stops. */
         private volatile boolean stateArrived;
+        private volatile long finalAtNanos;
+        /** READY went out when the stream ended ({@code FINAL}). */
+        private volatile boolean readySent;
 
         Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis,
                  java.util.Optional<DiskTarget> disksTo) {
@@ -151,6 +156,9 @@ public final class MigrationTarget {
         /** {@link System#nanoTime()} when the final device state frame had arrived (start of its decode). */
         public long stateReceivedAtNanos() { return stateAtNanos; }
 
+        /** {@link System#nanoTime()} when the stop-and-copy was complete ({@code FINAL}, READY sent). */
+        public long finalReceivedAtNanos() { return finalAtNanos; }
+
         /** How long decoding and checking the final device state took. */
         public long stateDecodeNanos() { return decodeNanos; }
 
@@ -168,12 +176,16 @@ public final class MigrationTarget {
         }
 
         /**
-         * Tells the source the machine is built and paused here (READY) and waits for its COMMIT. Only when this
-         * returns may the caller resume the guest; on any exception it must discard its copy (see
-         * {@link Handover}).
+         * Waits for the source's COMMIT (READY went out when the stream ended, so it is usually here already). Only
+         * when this returns may the caller resume the guest; on any exception it must discard its copy (see
+         * {@link Handover}). If the caller cannot run the guest (its state did not apply), {@link #refuse} tells
+         * the source, before or after COMMIT, which then resumes its copy.
          */
         public void awaitCommit() throws IOException {
-            Handover.ready(stream);
+            if (!readySent) {
+                Handover.ready(stream);
+                readySent = true;
+            }
             Handover.awaitCommit(stream);
         }
 
@@ -289,19 +301,24 @@ public final class MigrationTarget {
             long received = 0;
             long bytes = 0;
             MemorySegment seg = mem.segment();
+            MachineState finalState = null;
             while (true) {
                 Stream.Frame f = s.receive();
                 bytes += 9L + f.length();
                 if (f.type() == Stream.DISK_BEGIN || f.type() == Stream.DISK_BLOCK || f.type() == Stream.DISK_DONE) {
                     diskFrame(incoming, f);
                 } else if (f.type() == Stream.PAGES) {
+                    if (finalState != null) {
+                        received += applyPages(f, seg, pages); // the pause's last pages, after the state
+                        continue;
+                    }
                     if (!incoming.disks.begun()) {
                         incoming.mirrored.complete(java.util.Map.of()); // RAM first: nothing is mirrored
                     } else if (incoming.flushThread == null) {
                         incoming.flushThread = flushInBackground(incoming);
                     }
                     received += applyPages(f, seg, pages);
-                } else if (f.type() == Stream.SYNC) {
+                } else if (f.type() == Stream.SYNC && finalState == null) {
                     // The first round's sync also waits for the bulk disk copy to be on disk: the fsync at
                     // DISK_DONE, inside the downtime, then only has the blocks written since. This costs total
                     // time, not downtime.
@@ -318,7 +335,9 @@ public final class MigrationTarget {
                     // Everything before it is applied: answer with the same sequence number.
                     s.send(Stream.SYNC_OK, f.copy());
                     s.flush();
-                } else if (f.type() == Stream.PREVIEW) {
+                    // The next round (or the pause) follows within a round trip once the rounds are small.
+                    s.awaitReadable(ROUND_SPIN_NANOS);
+                } else if (f.type() == Stream.PREVIEW && finalState == null) {
                     phase = "state preview";
                     // Decoded like the final state (class loading and the first run of the codec happen now, not
                     // in the downtime), checked, and discarded; more decodes run in the background so the codec
@@ -331,7 +350,7 @@ public final class MigrationTarget {
                     checkState(Snapshots.decodeState(copy), config);
                     warmDecoder(copy, incoming);
                     phase = "RAM";
-                } else if (f.type() == Stream.STATE) {
+                } else if (f.type() == Stream.STATE && finalState == null) {
                     long stateAt = System.nanoTime();
                     incoming.stateArrived = true;
                     phase = "device state";
@@ -339,15 +358,22 @@ public final class MigrationTarget {
                         throw new MigrationException("device state arrived before the disk copy ended");
                     }
                     incoming.mirrored.complete(java.util.Map.of());
-                    MachineState state = checkState(Snapshots.decodeState(f.copy()), config);
-                    long decodedAt = System.nanoTime();
+                    // Decoded now, while the last pages are still arriving (they wait in the socket buffer).
+                    finalState = checkState(Snapshots.decodeState(f.copy()), config);
+                    incoming.stateAtNanos = stateAt;
+                    incoming.decodeNanos = System.nanoTime() - stateAt;
+                    phase = "last pages";
+                } else if (f.type() == Stream.FINAL && finalState != null) {
                     // No deviceWrote(0, size) here: this RAM is fresh (dirty logging off, nothing translated yet
                     // since no vCPU of this machine ran), so there is nothing to invalidate.
                     incoming.pages = received;
                     incoming.bytes = bytes;
-                    incoming.stateAtNanos = stateAt;
-                    incoming.decodeNanos = decodedAt - stateAt;
-                    incoming.state.complete(state);
+                    incoming.finalAtNanos = System.nanoTime();
+                    // Everything is here and checked: READY now, so COMMIT travels while the caller applies the
+                    // state (a failure there answers COMMIT with ERROR, and the source resumes).
+                    Handover.ready(s);
+                    incoming.readySent = true;
+                    incoming.state.complete(finalState);
                     return incoming;
                 } else {
                     throw new MigrationException("unexpected frame type " + f.type() + " during " + phase);

@@ -22,8 +22,12 @@ import java.util.zip.CRC32C;
  */
 final class Stream implements AutoCloseable {
     static final byte[] MAGIC = "DOMUSMIG".getBytes(StandardCharsets.US_ASCII);
-    /** 2: READY / COMMIT / DONE hand-over instead of a single ACK, disk mirroring, state preview, round syncs. */
-    static final int VERSION = 2;
+    /**
+     * 2: READY / COMMIT / DONE hand-over instead of a single ACK, disk mirroring, state preview, round syncs.
+     * 3: in the pause STATE comes before the last pages, which end with {@link #FINAL}; an ERROR instead of DONE
+     * after COMMIT means the target will not run the guest (the source resumes).
+     */
+    static final int VERSION = 3;
     static final int MAX_FRAME = 8 << 20;
 
     static final int HELLO = 1;
@@ -46,6 +50,11 @@ final class Stream implements AutoCloseable {
     /** Source to target after each round (a sequence number); the target answers SYNC_OK once it applied all. */
     static final int SYNC = 13;
     static final int SYNC_OK = 14;
+    /**
+     * Source to target, version 3: the stop-and-copy is complete. The pause sends {@link #STATE} first and the last
+     * pages after it (the target decodes the state while they arrive), then this frame; the target answers READY.
+     */
+    static final int FINAL = 15;
 
     private final Socket socket;
     private final DataInputStream in;
@@ -102,6 +111,29 @@ final class Stream implements AutoCloseable {
 
     long bytesOut() {
         return bytesOut;
+    }
+
+    /**
+     * Waits for the next frame's first byte by spinning (at most {@code spinNanos}, then the caller blocks in
+     * {@link #receive()} as usual). For the waits inside the downtime and at round ends, where the answer comes within
+     * a round trip: a thread blocked in the socket read needs the scheduler to run it again when the bytes arrive,
+     * which on a loaded host costs milliseconds; a spinning one sees them at once. {@code available()} is one
+     * non-blocking syscall and never reads, so the frame boundary stays with {@code receive}.
+     */
+    void awaitReadable(long spinNanos) throws IOException {
+        if (spinNanos <= 0 || in.available() > 0) {
+            return;
+        }
+        long until = System.nanoTime() + spinNanos;
+        while (in.available() == 0 && System.nanoTime() < until) {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** {@link #awaitReadable(long)} then {@link #receive()}. */
+    Frame receive(long spinNanos) throws IOException {
+        awaitReadable(spinNanos);
+        return receive();
     }
 
     Frame receive() throws IOException {

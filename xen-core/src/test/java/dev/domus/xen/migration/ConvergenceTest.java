@@ -68,6 +68,37 @@ class ConvergenceTest {
     }
 
     @Test
+    void aFittingRemainderThatStillShrinksGetsAFewMoreRoundsTowardsTheAim() {
+        Convergence c = new Convergence(5_000, 30, 1, 20);
+        c.sample(100 * MB, 1_000_000_000L); // 100 bytes per microsecond
+        c.fixedCost(200);
+        assertThat(c.next(0, 2_000_000).action()).isEqualTo(Convergence.Action.CONTINUE); // 20 ms of pages
+        // 4 ms of pages fits 5 ms, but the remainder fell from 20 ms: another round is worth it.
+        assertThat(c.next(1, 400_000).action()).isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(c.next(2, 200_000).action()).isEqualTo(Convergence.Action.CONTINUE);
+        // 0.5 ms of pages is below an eighth of the target: stop.
+        assertThat(c.next(3, 50_000).action()).isEqualTo(Convergence.Action.STOP);
+
+        Convergence stalled = new Convergence(5_000, 30, 1, 20);
+        stalled.sample(100 * MB, 1_000_000_000L);
+        assertThat(stalled.next(0, 2_000_000).action()).isEqualTo(Convergence.Action.CONTINUE);
+        assertThat(stalled.next(1, 400_000).action()).isEqualTo(Convergence.Action.CONTINUE);
+        // Not shrinking any more (above 80 % of the last): stop at once, more rounds would not help.
+        assertThat(stalled.next(2, 380_000).action()).isEqualTo(Convergence.Action.STOP);
+
+        Convergence bounded = new Convergence(5_000, 30, 1, 20);
+        bounded.sample(100 * MB, 1_000_000_000L);
+        bounded.next(0, 4_000_000);
+        long left = 400_000;
+        int extra = 0;
+        while (bounded.next(1 + extra, left).action() == Convergence.Action.CONTINUE) {
+            extra++;
+            left = left * 7 / 10;
+        }
+        assertThat(extra).as("extra rounds, bounded").isEqualTo(Convergence.EXTRA_ROUNDS);
+    }
+
+    @Test
     void keepsIteratingWhileRoundsShrinkEvenWhenTheFixedPartAloneExceedsTheTarget() {
         Convergence c = new Convergence(2_000, 30, 1, 20);
         c.sample(100 * MB, 1_000_000_000L);

@@ -39,7 +39,7 @@ class HandoverTest {
             });
             Handover.awaitReady(p[0]);
             Handover.commit(p[0]);
-            Handover.awaitDone(p[0]);
+            assertThat(Handover.awaitDone(p[0])).as("DONE, no refusal").isEmpty();
             target.get();
         } finally {
             p[0].close();
@@ -72,6 +72,51 @@ class HandoverTest {
             assertThatThrownBy(() -> Handover.awaitDone(p[0])).isInstanceOf(IOException.class);
         } finally {
             p[0].close();
+        }
+    }
+
+    @Test
+    void aTargetThatCannotRunTheGuestAnswersCommitWithItsRefusal() throws Exception {
+        Stream[] p = pair();
+        try {
+            Handover.ready(p[1]);
+            Handover.awaitReady(p[0]);
+            Handover.commit(p[0]);
+            Handover.awaitCommit(p[1]);
+            p[1].send(Stream.ERROR, "cannot apply the device state: bad queue".getBytes());
+            p[1].flush();
+            // The source may resume on this: the target said it discards its copy.
+            assertThat(Handover.awaitDone(p[0])).contains("cannot apply the device state: bad queue");
+            p[1].send(Stream.SYNC_OK, new byte[8]);
+            p[1].flush();
+            assertThatThrownBy(() -> Handover.awaitDone(p[0])).hasMessageContaining("instead of DONE");
+        } finally {
+            p[0].close();
+            p[1].close();
+        }
+    }
+
+    @Test
+    void spinningForAFrameStillReturnsWhenNoneComesAndThenReadsItWhole() throws Exception {
+        Stream[] p = pair();
+        try {
+            long a = System.nanoTime();
+            p[0].awaitReadable(5_000_000L); // nothing sent: gives up after the budget, reads nothing
+            assertThat(System.nanoTime() - a).isGreaterThanOrEqualTo(5_000_000L);
+            CompletableFuture<Void> late = CompletableFuture.runAsync(() -> {
+                try {
+                    Thread.sleep(50); // after the spin budget: the receive blocks and still gets the frame
+                    p[1].send(Stream.READY, new byte[0]);
+                    p[1].flush();
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            assertThat(p[0].receive(1_000_000L).type()).isEqualTo(Stream.READY);
+            late.get();
+        } finally {
+            p[0].close();
+            p[1].close();
         }
     }
 
