@@ -1,23 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.cli;
 
-import dev.domus.xen.testing.StreamCapture;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.xen.domain.DomainConfig;
+import dev.domus.xen.testing.StreamCapture;
+import dev.domus.xen.testing.XlRunner;
+import dev.domus.xen.testing.XlRunner.Result;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -37,80 +36,39 @@ class MigrationIT {
     @TempDir
     Path tmp;
 
-    private final Path repo = repoRoot();
-    private Map<String, String> env = new HashMap<>();
-    private final Map<String, String> hostA = new HashMap<>();
-    private final Map<String, String> hostB = new HashMap<>();
-    private final List<Process> started = new ArrayList<>();
-
-    private static Path repoRoot() {
-        String prop = System.getProperty("domus.repo.root");
-        Path p = prop != null ? Path.of(prop) : Path.of("").toAbsolutePath();
-        while (p != null && !Files.isExecutable(p.resolve("bin/xl"))) {
-            p = p.getParent();
-        }
-        if (p == null) {
-            throw new IllegalStateException("cannot find bin/xl above " + Path.of("").toAbsolutePath());
-        }
-        return p;
-    }
+    private final Path repo = XlRunner.repoRoot();
+    private XlRunner hostA;
+    private XlRunner hostB;
 
     @AfterEach
     void cleanUp() throws Exception {
-        for (Process p : started) {
-            p.descendants().forEach(ProcessHandle::destroyForcibly);
-            p.destroyForcibly();
-        }
-        for (Map<String, String> h : List.of(hostA, hostB)) {
-            if (!h.isEmpty()) {
-                env = h;
-                xl(Duration.ofSeconds(60), "destroy", NAME);
+        for (XlRunner h : new XlRunner[] {hostA, hostB}) {
+            if (h != null) {
+                h.close();
+                h.xl(Duration.ofSeconds(60), "destroy", NAME);
+                h.close();
             }
         }
     }
 
     private static List<Integer> counts(String out) {
-        List<Integer> l = new ArrayList<>();
-        Matcher m = COUNT.matcher(out);
-        while (m.find()) {
-            l.add(Integer.parseInt(m.group(1)));
-        }
-        return l;
+        return XlRunner.counts(out, COUNT);
     }
 
     private static int last(StreamCapture c) {
-        List<Integer> l = counts(c.toString());
-        return l.isEmpty() ? -1 : l.getLast();
+        return XlRunner.last(c, COUNT);
     }
 
     private static boolean awaitCount(StreamCapture c, int atLeast, Duration timeout) throws InterruptedException {
-        Instant deadline = Instant.now().plus(timeout);
-        while (last(c) < atLeast && Instant.now().isBefore(deadline)) {
-            c.awaitContains("\u0000never", Duration.ofMillis(500));
-        }
-        return last(c) >= atLeast;
-    }
-
-    private Process console() throws Exception {
-        return start("console", NAME);
-    }
-
-    private StreamCapture attach(Process console) throws Exception {
-        StreamCapture out = StreamCapture.of(console.getInputStream());
-        StreamCapture err = StreamCapture.of(console.getErrorStream());
-        assertThat(err.awaitContains("Connected to domain '" + NAME + "'", Duration.ofMinutes(2)))
-                .as("xl console attached: %s", err).isTrue();
-        return out;
+        return XlRunner.awaitCount(c, COUNT, atLeast, timeout);
     }
 
     private void setUpHosts(String dirtying) throws Exception {
-        String guest = guestDir();
-        hostA.put("DOMUS_RUN_DIR", tmp.resolve("hostA").toString());
-        hostA.put("DOMUS_GUEST_DIR", guest);
-        hostB.put("DOMUS_RUN_DIR", tmp.resolve("hostB").toString());
-        hostB.put("DOMUS_GUEST_DIR", guest);
-        env = hostA;
-        DomainConfig demo = DomainConfig.load(repo.resolve("deploy/xl/demo.cfg"), hostA);
+        String guest = XlRunner.guestDir().toString();
+        Map<String, String> envA = Map.of("DOMUS_RUN_DIR", tmp.resolve("hostA").toString(), "DOMUS_GUEST_DIR", guest);
+        hostA = XlRunner.of(envA);
+        hostB = XlRunner.of(Map.of("DOMUS_RUN_DIR", tmp.resolve("hostB").toString(), "DOMUS_GUEST_DIR", guest));
+        DomainConfig demo = DomainConfig.load(repo.resolve("deploy/xl/demo.cfg"), envA);
         String script = "mkdir -p /tmp/busy; (while true; do " + dirtying + "; done) &\n"
                 + "i=0; while true; do i=$((i+1)); echo COUNT=$i; sleep 0.2; done\n";
         String run64 = Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8));
@@ -120,8 +78,8 @@ class MigrationIT {
                 + demo.ramdisk().map(r -> "ramdisk = '" + r + "'\n").orElse("")
                 + "extra = 'console=ttyS0 domus.run64=" + run64 + "'\n"
                 + "on_poweroff = 'destroy'\non_reboot = 'destroy'\non_crash = 'destroy'\n");
-        Result create = xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
-        assertThat(create.status).as("xl create: %s", create.err).isZero();
+        Result create = hostA.xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
+        assertThat(create.status()).as("xl create: %s", create.err()).isZero();
     }
 
     private static int freePort() throws IOException {
@@ -133,34 +91,31 @@ class MigrationIT {
     @Test
     void busyGuestMigratesAndItsCounterContinuesWithoutAGap() throws Exception {
         setUpHosts("dd if=/dev/urandom of=/tmp/busy/f bs=4k count=64 2>/dev/null");
-        Process consoleA = console();
-        StreamCapture outA = attach(consoleA);
-        assertThat(xl(Duration.ofMinutes(2), "unpause", NAME).status).isZero();
+        Process consoleA = hostA.start("console", NAME);
+        StreamCapture outA = XlRunner.attach(consoleA, NAME, Duration.ofMinutes(2));
+        assertThat(hostA.xl(Duration.ofMinutes(2), "unpause", NAME).status()).isZero();
         assertThat(awaitCount(outA, 5, TIMEOUT)).as("guest counts:%n%s", outA).isTrue();
 
         String target = "127.0.0.1:" + freePort();
-        env = hostB;
-        Process receive = start("migrate-receive", "--listen", target);
+        Process receive = hostB.start("migrate-receive", "--listen", target);
         StreamCapture recvErr = StreamCapture.of(receive.getErrorStream());
-        env = hostA;
         Result migrate = null;
         Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
         do {
             // The receiver may not listen yet: a refused connection fails the migration and the source runs on.
-            migrate = xl(Duration.ofMinutes(10), "migrate", NAME, target);
-        } while (migrate.status != 0 && migrate.err.contains("Connection refused")
+            migrate = hostA.xl(Duration.ofMinutes(10), "migrate", NAME, target);
+        } while (migrate.status() != 0 && migrate.err().contains("Connection refused")
                 && Instant.now().isBefore(deadline));
-        assertThat(migrate.status).as("xl migrate: %s", migrate.err).isZero();
-        assertThat(migrate.out).contains("migrated " + NAME);
+        assertThat(migrate.status()).as("xl migrate: %s", migrate.err()).isZero();
+        assertThat(migrate.out()).contains("migrated " + NAME);
         assertThat(receive.waitFor(2, TimeUnit.MINUTES)).isTrue();
         assertThat(receive.exitValue()).as("migrate-receive: %s", recvErr).isZero();
         assertThat(consoleA.waitFor(2, TimeUnit.MINUTES)).as("source console ends with the source domain").isTrue();
-        assertThat(xl(Duration.ofMinutes(1), "list").out).doesNotContain(NAME);
+        assertThat(hostA.xl(Duration.ofMinutes(1), "list").out()).doesNotContain(NAME);
         int atSource = last(outA);
 
-        env = hostB;
-        assertThat(xl(Duration.ofMinutes(1), "list").out).contains(NAME);
-        StreamCapture outB = attach(console());
+        assertThat(hostB.xl(Duration.ofMinutes(1), "list").out()).contains(NAME);
+        StreamCapture outB = hostB.attachConsole(NAME, Duration.ofMinutes(2));
         assertThat(awaitCount(outB, atSource + 5, Duration.ofMinutes(3)))
                 .as("target output (source stopped at %d):%n%s", atSource, outB).isTrue();
         List<Integer> target1 = counts(outB.toString());
@@ -176,15 +131,14 @@ class MigrationIT {
     void targetKilledDuringMigrationLeavesOneRunningCopy() throws Exception {
         // 32 MiB of fresh random data per loop: far more than 1 ms of downtime allows, so rounds continue.
         setUpHosts("dd if=/dev/urandom of=/tmp/busy/f bs=1M count=32 2>/dev/null");
-        Process consoleA = console();
-        StreamCapture outA = attach(consoleA);
-        assertThat(xl(Duration.ofMinutes(2), "unpause", NAME).status).isZero();
+        Process consoleA = hostA.start("console", NAME);
+        StreamCapture outA = XlRunner.attach(consoleA, NAME, Duration.ofMinutes(2));
+        assertThat(hostA.xl(Duration.ofMinutes(2), "unpause", NAME).status()).isZero();
         assertThat(awaitCount(outA, 5, TIMEOUT)).as("guest counts:%n%s", outA).isTrue();
 
         int port = freePort();
         String target = "127.0.0.1:" + port;
-        env = hostB;
-        Process receive = start("migrate-receive", "--listen", target);
+        Process receive = hostB.start("migrate-receive", "--listen", target);
         ProcessHandle runner = awaitIncomingRunner(port);
         Path incomingLog = tmp.resolve("hostB/xl/incoming-127.0.0.1_" + port + ".log");
         Instant listening = Instant.now().plus(Duration.ofMinutes(2));
@@ -192,8 +146,7 @@ class MigrationIT {
                 && Instant.now().isBefore(listening)) {
             Thread.sleep(200);
         }
-        env = hostA;
-        Process migrate = start("migrate", "--downtime-ms", "1", "--max-rounds", "1000", NAME, target);
+        Process migrate = hostA.start("migrate", "--downtime-ms", "1", "--max-rounds", "1000", NAME, target);
         StreamCapture migErr = StreamCapture.of(migrate.getErrorStream());
         StreamCapture.of(migrate.getInputStream());
         assertThat(migErr.awaitContains("round 0", Duration.ofMinutes(5))).as("xl migrate: %s", migErr).isTrue();
@@ -211,18 +164,17 @@ class MigrationIT {
         } else {
             assertThat(migErr.toString()).contains("in doubt");
             int paused = last(outA);
-            assertThat(xl(Duration.ofMinutes(1), "list").out).as("source paused in doubt").contains(NAME);
+            assertThat(hostA.xl(Duration.ofMinutes(1), "list").out()).as("source paused in doubt").contains(NAME);
             assertThat(awaitCount(outA, paused + 1, Duration.ofSeconds(5))).as("a paused source must not count")
                     .isFalse();
-            assertThat(xl(Duration.ofMinutes(1), "unpause", NAME).status).isZero(); // the target is gone: resume here
+            assertThat(hostA.xl(Duration.ofMinutes(1), "unpause", NAME).status()).isZero(); // target gone: resume here
         }
 
         int before = last(outA);
         assertThat(awaitCount(outA, before + 5, Duration.ofMinutes(3))).as("source keeps counting:%n%s", outA)
                 .isTrue();
-        assertThat(xl(Duration.ofMinutes(1), "list").out).contains(NAME);
-        env = hostB;
-        assertThat(xl(Duration.ofMinutes(1), "list").out).doesNotContain(NAME);
+        assertThat(hostA.xl(Duration.ofMinutes(1), "list").out()).contains(NAME);
+        assertThat(hostB.xl(Duration.ofMinutes(1), "list").out()).doesNotContain(NAME);
     }
 
     /** The runner process listening for the incoming migration on {@code port} (started by migrate-receive). */
@@ -240,57 +192,4 @@ class MigrationIT {
         }
         throw new AssertionError("no runner with '" + needle + "' appeared");
     }
-
-    /** The guest image directory: $DOMUS_GUEST_DIR, else what deploy/guest/build reports (building it if needed). */
-    private String guestDir() throws Exception {
-        String fromEnv = System.getenv("DOMUS_GUEST_DIR");
-        if (fromEnv != null && !fromEnv.isEmpty()) {
-            return fromEnv;
-        }
-        Path build = repo.resolve("deploy/guest/build");
-        assertThat(build).as("guest image builder").isExecutable();
-        Result built = run(Duration.ofMinutes(30), List.of(build.toString()));
-        assertThat(built.status).as("deploy/guest/build: %s", built.err).isZero();
-        Result dir = run(Duration.ofMinutes(1), List.of(build.toString(), "--print-dir"));
-        assertThat(dir.status).as("deploy/guest/build --print-dir: %s", dir.err).isZero();
-        return dir.out.strip();
-    }
-
-    private record Result(int status, String out, String err) { }
-
-    private Result xl(Duration timeout, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(repo.resolve("bin/xl").toString()));
-        cmd.addAll(List.of(args));
-        return run(timeout, cmd);
-    }
-
-    private Process start(String... args) throws IOException {
-        List<String> cmd = new ArrayList<>(List.of(repo.resolve("bin/xl").toString()));
-        cmd.addAll(List.of(args));
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        started.add(p);
-        return p;
-    }
-
-    private Result run(Duration timeout, List<String> cmd) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        started.add(p);
-        StreamCapture out = StreamCapture.of(p.getInputStream());
-        StreamCapture err = StreamCapture.of(p.getErrorStream());
-        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError(cmd + " did not finish within " + timeout + "; stderr: " + err);
-        }
-        out.join();
-        err.join();
-        started.remove(p);
-        return new Result(p.exitValue(), out.toString(), err.toString());
-    }
-
 }

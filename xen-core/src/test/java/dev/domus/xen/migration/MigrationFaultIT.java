@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.xen.testing.NetNs;
 import dev.domus.xen.testing.StreamCapture;
+import dev.domus.xen.testing.XlRunner;
+import dev.domus.xen.testing.XlRunner.Result;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,7 +18,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -55,12 +56,14 @@ class MigrationFaultIT {
     @TempDir
     Path tmp;
 
-    private final Path repo = repoRoot();
+    private final Path repo = XlRunner.repoRoot();
     private final List<Process> started = new ArrayList<>();
+    /** One {@code bin/xl} driver per host (namespace and run directory). */
+    private final Map<String, XlRunner> hosts = new java.util.HashMap<>();
 
     @Test
     void faultsLeaveOneRunningCopyAndAMirroredMigrationKeepsCounterSshAndDisk() throws Exception {
-        Path guest = guestDir();
+        Path guest = XlRunner.guestDir();
         Path key = tmp.resolve("id_ed25519");
         Process kg = new ProcessBuilder("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "it@domus", "-f",
                 key.toString()).redirectErrorStream(true).start();
@@ -83,6 +86,7 @@ class MigrationFaultIT {
                 b.addAddress("mig-b", MIG_B + "/24");
                 scenario(a, b, runA, runB, disksB, guest, key, pub64);
             } finally {
+                hosts.values().forEach(XlRunner::close);
                 for (Process p : started) {
                     p.descendants().forEach(ProcessHandle::destroyForcibly);
                     p.destroyForcibly();
@@ -126,7 +130,7 @@ class MigrationFaultIT {
                 + "disk = [ '" + root + ",rw,vda' ]\n"
                 + "vif = [ 'bridge=br0,mac=52:54:00:78:00:10,vifname=mf-tap0' ]\n"
                 + "on_poweroff = 'destroy'\non_reboot = 'destroy'\non_crash = 'destroy'\n");
-        XlResult create = xl(a, runA, Duration.ofMinutes(10), "create", "-p", cfg.toString());
+        Result create = xl(a, runA, Duration.ofMinutes(10), "create", "-p", cfg.toString());
         assertThat(create.status()).as("xl create: %s", create.err()).isZero();
         StreamCapture outA = attachConsole(a, runA);
         assertThat(xl(a, runA, STEP, "unpause", NAME).status()).isZero();
@@ -151,7 +155,7 @@ class MigrationFaultIT {
         StreamCapture.of(refusing.getErrorStream());
         ProcessHandle refusingRunner = awaitIncomingRunner(noDisks);
         awaitListening(runB, noDisks);
-        XlResult refused = xl(a, runA, STEP, "migrate", "--mirror-disks", "all", NAME, noDisks);
+        Result refused = xl(a, runA, STEP, "migrate", "--mirror-disks", "all", NAME, noDisks);
         assertThat(refused.status()).as("xl migrate to a target without --disk-dir: %s", refused.err()).isEqualTo(1);
         assertThat(refused.err()).contains("keeps running here", "--disk-dir");
         assertThat(refusing.waitFor(STEP.toMillis(), TimeUnit.MILLISECONDS)).isTrue();
@@ -201,7 +205,7 @@ class MigrationFaultIT {
         StreamCapture recvErr = StreamCapture.of(receive.getErrorStream());
         awaitListening(runB, target);
         int ticksBefore = last(ticks, TICK);
-        XlResult migrate = xl(a, runA, Duration.ofMinutes(15), "migrate", "--mirror-disks", "all", "--downtime-ms",
+        Result migrate = xl(a, runA, Duration.ofMinutes(15), "migrate", "--mirror-disks", "all", "--downtime-ms",
                 "50", NAME, target);
         assertThat(migrate.status()).as("xl migrate: %s", migrate.err()).isZero();
         assertThat(migrate.out()).contains("migrated " + NAME);
@@ -247,7 +251,7 @@ class MigrationFaultIT {
         started.add(proxy);
         StreamCapture proxyOut = StreamCapture.of(proxy.getInputStream());
         assertThat(proxyOut.awaitContains("LISTENING", STEP)).as("proxy: %s", proxyOut).isTrue();
-        XlResult inDoubt = xl(b, runB, Duration.ofMinutes(15), "migrate", "--mirror-disks", "all", "--downtime-ms",
+        Result inDoubt = xl(b, runB, Duration.ofMinutes(15), "migrate", "--mirror-disks", "all", "--downtime-ms",
                 "50", NAME, backProxied);
         assertThat(inDoubt.status()).as("xl migrate B->A losing DONE: %s", inDoubt.err()).isEqualTo(2);
         assertThat(inDoubt.err()).contains("in doubt", "PAUSED");
@@ -272,7 +276,7 @@ class MigrationFaultIT {
 
         String last = ssh(a, key, "sync; cat /root/data/last").strip();
         Path copy = disksA.resolve(NAME + ".vda.img");
-        XlResult down = xl(a, runA, STEP, "shutdown", "-w", NAME);
+        Result down = xl(a, runA, STEP, "shutdown", "-w", NAME);
         assertThat(down.status()).as("xl shutdown -w on A: %s", down.err()).isZero();
         session.destroyForcibly();
         ProcessBuilder fsck = new ProcessBuilder("e2fsck", "-fn", copy.toString()).redirectErrorStream(true);
@@ -343,12 +347,7 @@ class MigrationFaultIT {
     }
 
     private StreamCapture attachConsole(NetNs ns, Path run) throws Exception {
-        Process console = startXl(ns, run, "console", NAME);
-        StreamCapture out = StreamCapture.of(console.getInputStream());
-        StreamCapture err = StreamCapture.of(console.getErrorStream());
-        assertThat(err.awaitContains("Connected to domain '" + NAME + "'", STEP)).as("xl console: %s", err)
-                .isTrue();
-        return out;
+        return host(ns, run).attachConsole(NAME, STEP);
     }
 
     private static void awaitListening(Path run, String target) throws Exception {
@@ -376,26 +375,16 @@ class MigrationFaultIT {
     }
 
     private static List<Integer> counts(String out, Pattern p) {
-        List<Integer> l = new ArrayList<>();
-        Matcher m = p.matcher(out);
-        while (m.find()) {
-            l.add(Integer.parseInt(m.group(1)));
-        }
-        return l;
+        return XlRunner.counts(out, p);
     }
 
     private static int last(StreamCapture c, Pattern p) {
-        List<Integer> l = counts(c.toString(), p);
-        return l.isEmpty() ? -1 : l.getLast();
+        return XlRunner.last(c, p);
     }
 
     private static boolean awaitCount(StreamCapture c, Pattern p, int atLeast, Duration timeout)
             throws InterruptedException {
-        Instant deadline = Instant.now().plus(timeout);
-        while (last(c, p) < atLeast && Instant.now().isBefore(deadline)) {
-            c.awaitContains("\u0000never", Duration.ofMillis(300));
-        }
-        return last(c, p) >= atLeast;
+        return XlRunner.awaitCount(c, p, atLeast, timeout);
     }
 
     private static List<String> sshCommand(Path key, String command) {
@@ -452,55 +441,16 @@ class MigrationFaultIT {
         return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
     }
 
-    private record XlResult(int status, String out, String err) { }
-
-    private Process startXl(NetNs ns, Path run, String... args) {
-        List<String> cmd = new ArrayList<>(List.of(repo.resolve("bin/xl").toString()));
-        cmd.addAll(List.of(args));
-        Process p = ns.start(cmd, pb -> pb.directory(repo.toFile()).environment().putAll(
-                Map.of("DOMUS_RUN_DIR", run.toString())));
-        started.add(p);
-        return p;
+    private XlRunner host(NetNs ns, Path run) {
+        return hosts.computeIfAbsent(ns.name() + ":" + run, k -> XlRunner.of(Map.of("DOMUS_RUN_DIR", run.toString()),
+                (cmd, env) -> ns.start(cmd, pb -> pb.directory(repo.toFile()).environment().putAll(env))));
     }
 
-    private XlResult xl(NetNs ns, Path run, Duration timeout, String... args) throws Exception {
-        Process p = startXl(ns, run, args);
-        StreamCapture out = StreamCapture.of(p.getInputStream());
-        StreamCapture err = StreamCapture.of(p.getErrorStream());
-        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError("xl " + String.join(" ", args) + " did not finish within " + timeout
-                    + "; stderr: " + err);
-        }
-        out.join();
-        err.join();
-        started.remove(p);
-        return new XlResult(p.exitValue(), out.toString(), err.toString());
+    private Process startXl(NetNs ns, Path run, String... args) throws IOException {
+        return host(ns, run).start(args);
     }
 
-    private static Path repoRoot() {
-        String prop = System.getProperty("domus.repo.root");
-        Path p = prop != null ? Path.of(prop).toAbsolutePath() : Path.of("").toAbsolutePath();
-        while (p != null && !Files.isExecutable(p.resolve("bin/xl"))) {
-            p = p.getParent();
-        }
-        if (p == null) {
-            throw new IllegalStateException("cannot find bin/xl above " + Path.of("").toAbsolutePath());
-        }
-        return p;
-    }
-
-    private Path guestDir() throws IOException, InterruptedException {
-        String fromEnv = System.getenv("DOMUS_GUEST_DIR");
-        if (fromEnv != null && !fromEnv.isEmpty()) {
-            return Path.of(fromEnv);
-        }
-        Process p = new ProcessBuilder(repo.resolve("deploy/guest/build").toString(), "--print-dir")
-                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-        StreamCapture out = StreamCapture.of(p.getInputStream());
-        assertThat(p.waitFor(40, TimeUnit.MINUTES)).isTrue();
-        out.join();
-        assertThat(p.exitValue()).as("deploy/guest/build --print-dir").isZero();
-        return Path.of(out.toString().strip());
+    private Result xl(NetNs ns, Path run, Duration timeout, String... args) throws Exception {
+        return host(ns, run).xl(timeout, args);
     }
 }
