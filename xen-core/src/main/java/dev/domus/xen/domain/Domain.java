@@ -164,6 +164,25 @@ final class Domain {
         return resumedAtNanos;
     }
 
+    /**
+     * Incoming migration, after COMMIT: takes the image locks of the disks opened without them (shared read-write
+     * disks the source handed over at its pause), before any vCPU runs.
+     *
+     * @throws DomainException when a lock is still held elsewhere (the guest must not run here then)
+     */
+    void takeDiskLocks() {
+        for (dev.domus.xen.devices.virtio.blk.BlkDevice d : machine.disks()) {
+            if (!d.locked()) {
+                try {
+                    d.acquireLock(10_000);
+                } catch (java.io.IOException e) {
+                    throw new DomainException(DomainException.IO, name(), "cannot take over shared disk "
+                            + d.target() + ": " + e.getMessage());
+                }
+            }
+        }
+    }
+
     /** Incoming migration: applies the final vCPU and device state to the paused, prepared machine. */
     void restoreMachineState(dev.domus.xen.snapshot.MachineState s) {
         synchronized (lock) {

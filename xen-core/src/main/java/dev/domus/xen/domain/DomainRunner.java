@@ -294,6 +294,7 @@ public final class DomainRunner implements AutoCloseable {
                 handshakeAccepted.set(true);
                 try {
                     DomainConfig config = withDisks(DomainRecord.decode(incoming.domain()), incoming.mirroredDisks());
+                    deferSharedDiskLocks(config, incoming.mirroredDisks());
                     DomainRunner r = start(config, dir, preparingFactory(incoming), true);
                     try {
                         r.domain().prestart();
@@ -350,6 +351,17 @@ public final class DomainRunner implements AutoCloseable {
                     + e.getMessage());
         }
         long ackAt = System.nanoTime();
+        try {
+            runner.domain().takeDiskLocks();
+        } catch (DomainException e) {
+            // COMMIT was read but the guest cannot run here: say so (the source resumes its copy) and discard.
+            Log.warn("migration_disk_lock_failed", "domain", runner.config.name(), "error", e.getMessage());
+            runner.terminate();
+            in.refuse(e.getMessage());
+            in.close();
+            in.discardDisks();
+            throw e;
+        }
         runner.domain().unpause();
         long resumedAt = runner.domain().resumedAtNanos();
         in.disksCommitted();
@@ -389,6 +401,19 @@ public final class DomainRunner implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    /**
+     * Shared read-write disks of an incoming migration are opened without their lock: the source holds it until it
+     * pauses; the lock is taken after COMMIT ({@link Domain#takeDiskLocks}).
+     */
+    static void deferSharedDiskLocks(DomainConfig c, java.util.Map<String, Path> mirrored) {
+        for (String entry : c.disks()) {
+            DeviceSpecs.DiskEntry e = DeviceSpecs.DiskEntry.parse(entry);
+            if (!e.readOnly() && !mirrored.containsKey(e.target())) {
+                dev.domus.xen.devices.virtio.blk.BlkDevice.deferLock(e.image());
+            }
+        }
     }
 
     /** The configuration with each mirrored disk's path replaced by its copy on this host. */

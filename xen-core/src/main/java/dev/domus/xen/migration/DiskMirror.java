@@ -81,6 +81,11 @@ final class DiskMirror {
         return !disks.isEmpty();
     }
 
+    /** True when {@code d} is copied to the target (otherwise it is shared: opened in place there). */
+    boolean mirrors(BlkDevice d) {
+        return disks.contains(d);
+    }
+
     long blocksSent() {
         return blocksSent;
     }

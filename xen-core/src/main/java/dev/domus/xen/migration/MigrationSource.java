@@ -3,6 +3,7 @@ package dev.domus.xen.migration;
 
 import dev.domus.xen.api.Machine;
 import dev.domus.xen.api.MachineConfig;
+import dev.domus.xen.devices.virtio.blk.BlkDevice;
 import dev.domus.xen.memory.DirtyLog;
 import dev.domus.xen.memory.GuestMemory;
 import dev.domus.xen.snapshot.MachineState;
@@ -90,6 +91,8 @@ public final class MigrationSource {
     private final AtomicBoolean cancelled;
     private final byte[] frame = new byte[4 + PAGES_PER_FRAME * (8 + PAGE)];
     private final java.util.Set<String> mirrorDisks;
+    /** Shared disks whose image lock was handed to the target at the pause (taken back if the guest resumes here). */
+    private final java.util.List<BlkDevice> releasedLocks = new java.util.ArrayList<>();
     private long pagesSent;
     private long sendNanos;
     /** What the migration is doing, for the failure message. */
@@ -274,6 +277,7 @@ public final class MigrationSource {
             if (throttled) {
                 machine.setCpuCap(config.cpuCapPercent());
             }
+            retakeLocks();
             machine.resume();
             if (e instanceof MigrationException me && phase.equals("dirty rounds") && cancelled.get()) {
                 throw me;
@@ -281,6 +285,23 @@ public final class MigrationSource {
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             throw new MigrationException("migration failed during " + phase + ": " + why, e);
         }
+    }
+
+    /**
+     * The guest resumes here (failure before COMMIT, or the target refused after it): take back the disk locks
+     * handed over at the pause. The target takes them only after COMMIT and gives up before it refuses, so they
+     * are free; if one is not, that disk refuses I/O until it is (never two writers), and the log says so.
+     */
+    private void retakeLocks() {
+        for (BlkDevice d : releasedLocks) {
+            try {
+                d.acquireLock(10_000);
+            } catch (IOException e) {
+                LOG.log(System.Logger.Level.WARNING, "event=migration_lock_not_retaken disk=" + d.target()
+                        + " error=\"" + e.getMessage() + "\"");
+            }
+        }
+        releasedLocks.clear();
     }
 
     /** Timestamps ({@link System#nanoTime()}) of the stop-and-copy steps. */
@@ -294,9 +315,24 @@ public final class MigrationSource {
      * was allocated and run once before (warm-up), so no class loading or interpreted first run lands here.
      */
     private StopCopy stopAndCopy(Stream s, DirtyLog log, long[] dirty, DiskMirror mirror) throws IOException {
+        // Shared read-write disks: written back while the guest still runs, so the flush in the pause is short.
+        for (BlkDevice d : machine.disks()) {
+            if (!d.readOnly() && !mirror.mirrors(d)) {
+                d.writeBack();
+            }
+        }
+        s.send(Stream.PAUSING, new byte[0]);
+        s.flush();
         long pauseAt = System.nanoTime();
         machine.pause();
         long stoppedAt = System.nanoTime();
+        // The target opens shared read-write disks without their lock and takes it after COMMIT: flush and let go.
+        for (BlkDevice d : machine.disks()) {
+            if (!d.readOnly() && !mirror.mirrors(d)) {
+                d.releaseLock();
+                releasedLocks.add(d);
+            }
+        }
         if (mirror.active()) {
             mirror.finish(s);
         }

@@ -34,6 +34,8 @@ public final class MigrationTarget {
     private static final long WARM_UP_NANOS = 200_000_000L;
     /** How long the receiver spins for the next frame after answering a round's sync. */
     private static final long ROUND_SPIN_NANOS = 2_000_000L;
+    /** How long the receiver spins for the pause's state after {@code PAUSING} (the source's vCPUs stop first). */
+    private static final long PAUSE_SPIN_NANOS = 50_000_000L;
     private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 
@@ -350,6 +352,8 @@ public final class MigrationTarget {
                     checkState(Snapshots.decodeState(copy), config);
                     warmDecoder(copy, incoming);
                     phase = "RAM";
+                } else if (f.type() == Stream.PAUSING && finalState == null) {
+                    s.awaitReadable(PAUSE_SPIN_NANOS); // the state follows once the source's vCPUs stopped
                 } else if (f.type() == Stream.STATE && finalState == null) {
                     long stateAt = System.nanoTime();
                     incoming.stateArrived = true;

@@ -55,6 +55,11 @@ final class Stream implements AutoCloseable {
      * pages after it (the target decodes the state while they arrive), then this frame; the target answers READY.
      */
     static final int FINAL = 15;
+    /**
+     * Source to target, version 3: the next frame is the pause's STATE (the source is stopping its vCPUs); the
+     * target spins for it instead of blocking, so the wake-up is not in the downtime.
+     */
+    static final int PAUSING = 16;
 
     private final Socket socket;
     private final DataInputStream in;

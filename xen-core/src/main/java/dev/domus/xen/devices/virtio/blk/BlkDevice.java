@@ -23,6 +23,11 @@ import java.util.logging.Logger;
  * status byte, sector range, 512-byte multiples, read-only disks) and a bad one fails with {@code IOERR} rather
  * than resetting the device. FLUSH is {@code fsync}; DISCARD and WRITE_ZEROES punch holes so sparse images stay
  * sparse. The image is locked (exclusive for read-write, shared for read-only) so two domains cannot write one disk.
+ *
+ * <p>Live migration of a shared read-write disk (same file on both sides) hands the lock over: the target opens the
+ * image without it ({@link #deferLock}), the source flushes and lets go when it pauses ({@link #releaseLock}), and
+ * the target takes it after COMMIT, before its vCPUs run ({@link #acquireLock}). A device without its lock serves
+ * no request until it got the lock back, so there are never two writers.
  */
 public final class BlkDevice implements VirtioDevice {
     private static final Logger LOG = Logger.getLogger(BlkDevice.class.getName());
@@ -60,7 +65,8 @@ public final class BlkDevice implements VirtioDevice {
     private final Path image;
     private final boolean readOnly;
     private final FileChannel channel;
-    private final FileLock lock;
+    /** Image lock; null while handed over (see the class comment). Guarded by {@code this}. */
+    private FileLock lock;
     private final Optional<Fallocate> holes;
     private final long sectors;
     private final byte[] config;
@@ -83,6 +89,18 @@ public final class BlkDevice implements VirtioDevice {
         this.writes = new BlockWriteLog(sectors * SECTOR);
     }
 
+    /** Images whose next read-write {@link #open} leaves the lock to {@link #acquireLock} (incoming migration). */
+    private static final java.util.Set<Path> DEFERRED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    /**
+     * The next read-write {@link #open} of {@code image} in this process opens it without its lock: an incoming
+     * migration's shared disk, which the source still holds until it pauses. The device then serves no request
+     * until {@link #acquireLock} succeeded.
+     */
+    public static void deferLock(Path image) {
+        DEFERRED.add(image.toAbsolutePath().normalize());
+    }
+
     /**
      * Opens {@code image} as disk {@code name} (e.g. "vda").
      *
@@ -92,18 +110,92 @@ public final class BlkDevice implements VirtioDevice {
     public static BlkDevice open(String name, Path image, boolean readOnly) throws IOException {
         FileChannel ch = readOnly ? FileChannel.open(image, StandardOpenOption.READ)
                 : FileChannel.open(image, StandardOpenOption.READ, StandardOpenOption.WRITE);
-        FileLock l;
-        try {
-            l = ch.tryLock(0, Long.MAX_VALUE, readOnly);
-        } catch (OverlappingFileLockException e) {
-            l = null;
-        }
-        if (l == null) {
-            ch.close();
-            throw new IOException("disk image " + image + " is in use by another domain");
+        FileLock l = null;
+        if (readOnly || !DEFERRED.remove(image.toAbsolutePath().normalize())) {
+            l = tryLock(ch, readOnly);
+            if (l == null) {
+                ch.close();
+                throw new IOException("disk image " + image + " is in use by another domain");
+            }
         }
         long size = ch.size();
         return new BlkDevice(name, image, readOnly, ch, l, size / SECTOR);
+    }
+
+    private static FileLock tryLock(FileChannel ch, boolean shared) throws IOException {
+        try {
+            return ch.tryLock(0, Long.MAX_VALUE, shared);
+        } catch (OverlappingFileLockException e) {
+            return null;
+        }
+    }
+
+    /** Writes everything the guest wrote back to the image ({@code fsync}); read-only disks have nothing to write. */
+    public void writeBack() throws IOException {
+        if (!readOnly) {
+            channel.force(true);
+        }
+    }
+
+    /** True while this device holds its image's lock. */
+    public synchronized boolean locked() {
+        return lock != null;
+    }
+
+    /**
+     * Migration source, at the pause: writes everything back ({@code fsync}) and releases the image lock, so the
+     * target can take it after COMMIT. Requests made before {@link #acquireLock} are refused. No-op without the
+     * lock.
+     */
+    public synchronized void releaseLock() throws IOException {
+        if (lock == null) {
+            return;
+        }
+        if (!readOnly) {
+            channel.force(true);
+        }
+        lock.release();
+        lock = null;
+        LOG.info(() -> "event=blk-lock-released disk=" + name + " image=" + image);
+    }
+
+    /**
+     * Takes the image lock (migration target after COMMIT, or a source that resumes), retrying for up to
+     * {@code timeoutMillis} while another process holds it.
+     *
+     * @throws IOException naming the image when the lock is still held by someone else
+     */
+    public synchronized void acquireLock(long timeoutMillis) throws IOException {
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (lock == null) {
+            lock = tryLock(channel, readOnly);
+            if (lock != null) {
+                break;
+            }
+            if (System.nanoTime() - deadline >= 0) {
+                throw new IOException("disk image " + image + " is still locked by another process after "
+                        + timeoutMillis + " ms");
+            }
+            try {
+                wait(1); // the holder releases within a round trip during a hand-over
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for the lock of " + image);
+            }
+        }
+        LOG.info(() -> "event=blk-lock-acquired disk=" + name + " image=" + image);
+    }
+
+    /** For a request: the lock is held, or can be taken right now (a source resumed after an in-doubt hand-over). */
+    private synchronized boolean haveLock() {
+        if (lock == null) {
+            try {
+                lock = tryLock(channel, readOnly);
+            } catch (IOException e) {
+                return false;
+            }
+        }
+        return lock != null;
     }
 
     private byte[] buildConfig() {
@@ -194,6 +286,12 @@ public final class BlkDevice implements VirtioDevice {
         final long sector = sectorBits;
         long data = 0;
         byte status;
+        if (!haveLock()) {
+            // Handed over and not back: another process may be writing this image now.
+            LOG.warning(() -> "event=blk-request-without-lock disk=" + name + " image=" + image + " type=" + type);
+            c.writeByte(statusPos, S_IOERR);
+            return 1;
+        }
         try {
             switch (type) {
                 case T_IN -> {
@@ -404,7 +502,12 @@ public final class BlkDevice implements VirtioDevice {
             if (!readOnly) {
                 channel.force(true);
             }
-            lock.release();
+            synchronized (this) {
+                if (lock != null) {
+                    lock.release();
+                    lock = null;
+                }
+            }
         } catch (IOException e) {
             LOG.warning(() -> "event=blk-close-error disk=" + name + " error=\"" + e.getMessage() + "\"");
         } finally {
