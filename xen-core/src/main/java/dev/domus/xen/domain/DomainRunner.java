@@ -273,8 +273,14 @@ public final class DomainRunner implements AutoCloseable {
             // While waiting for the source, load the classes the machine and the runner will need, so neither the
             // handshake nor building them competes with class loading in this fresh JVM (started after accept,
             // it held up the handshake by ~1 s on a loaded host).
-            Thread.ofPlatform().daemon().name("preload-classes").start(DomainRunner::preloadClasses);
+            AtomicBoolean connected = new AtomicBoolean();
+            Thread.ofPlatform().daemon().name("preload-classes").start(() -> {
+                preloadClasses();
+                // Then the receive path itself, on loopback, until the source is here (see MigrationTarget).
+                dev.domus.xen.migration.MigrationTarget.warmUp(connected::get);
+            });
             socket = server.accept();
+            connected.set(true);
         } catch (IOException e) {
             throw new DomainException(DomainException.IO, "cannot listen for a migration on " + listen + ": "
                     + e.getMessage());

@@ -19,8 +19,8 @@ import java.nio.charset.StandardCharsets;
  * target applies the state while {@code COMMIT} travels, so the round trip and both sides' wake-ups overlap with
  * that work instead of adding to it. A target that then cannot run the guest (applying the state failed) answers
  * {@code COMMIT} with {@code ERROR} instead of {@code DONE} and discards its copy: the source resumes on that.
- * All waits spin briefly before they block ({@link Stream#awaitReadable}), the frames are one write each (the
- * stream's buffer, flushed per frame, with TCP_NODELAY).
+ * The waits for READY and COMMIT spin briefly before they block ({@link Stream#awaitReadable}); the frames are one
+ * write each (the stream's buffer, flushed per frame, with TCP_NODELAY).
  *
  * <p>Before {@code COMMIT} left the source, any failure resumes the source and the target discards its copy (it
  * never saw {@code COMMIT}, so it never runs). A write of the 9-byte COMMIT frame that fails was not handed to
@@ -33,10 +33,7 @@ import java.nio.charset.StandardCharsets;
  */
 final class Handover {
     private static final byte[] EMPTY = new byte[0];
-    /**
-     * How long the source spins for READY (the target decodes the state and checks it first) and for DONE (the
-     * target applies the state and releases its vCPUs first): bounded, then it blocks.
-     */
+    /** How long the source spins for READY (the target applies the last pages first): bounded, then it blocks. */
     static final long SOURCE_SPIN_NANOS = 20_000_000L;
     /** How long the target spins for COMMIT after READY: a round trip plus the source's turn-around. */
     static final long TARGET_SPIN_NANOS = 10_000_000L;
@@ -68,7 +65,8 @@ final class Handover {
      * timeout, another frame) throws and leaves the source in doubt.
      */
     static java.util.Optional<String> awaitDone(Stream s) throws IOException {
-        s.awaitReadable(SOURCE_SPIN_NANOS);
+        // No spin: DONE is past the guest's downtime (the target sends it after its vCPUs run), and a spinning
+        // source would take a core from the target applying the state and releasing them.
         Stream.Frame f = s.receive();
         if (f.type() == Stream.DONE) {
             return java.util.Optional.empty();

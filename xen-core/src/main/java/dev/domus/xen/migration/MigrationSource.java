@@ -146,13 +146,13 @@ public final class MigrationSource {
             phase = "handshake";
             long connectedAt = System.nanoTime();
             s.setTimeout(options.connectMillis());
-            byte[] helloOk = handshake(s);
-            long handshakeAt = System.nanoTime();
-            s.setTimeout(options.ackMillis());
-            LOG.log(System.Logger.Level.INFO, "event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
-                    + " handshake_us=" + (System.nanoTime() - connectedAt) / 1000);
+            sendHello(s);
+            byte[] helloOk = new byte[0];
             if (mirror.active()) {
+                // The bulk disk copy needs the target's consent (its disk directory) before anything else.
+                helloOk = awaitHelloOk(s);
                 DiskMirror.requireTargetAccepts(helloOk);
+                s.setTimeout(options.ackMillis());
                 phase = "disk copy";
                 mirror.bulk(s, cancelled::get);
             }
@@ -167,7 +167,23 @@ public final class MigrationSource {
             logging = true;
             MachineState preview = machine.captureState(domain);
             machine.resume();
-            conv.fixedCost(warmUp(s, preview, conv));
+            // Without mirroring the encoder warm-up runs while the target checks the HELLO (a fresh JVM there:
+            // tens of milliseconds), and only then is its answer read: the two overlap instead of adding up.
+            conv.fixedCost(warmEncoder(preview));
+            if (!mirror.active()) {
+                phase = "handshake";
+                helloOk = awaitHelloOk(s);
+                s.setTimeout(options.ackMillis());
+                phase = "full RAM";
+            }
+            long handshakeAt = System.nanoTime();
+            LOG.log(System.Logger.Level.INFO, "event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
+                    + " handshake_us=" + (handshakeAt - connectedAt) / 1000 + " overlapped=" + !mirror.active());
+            // The target starts decoding the preview in the background as soon as it arrives: send it first.
+            s.send(Stream.PREVIEW, Snapshots.encodeState(preview));
+            s.flush();
+            // The hand-over runs for the first time inside the downtime: load and initialise it now.
+            Handover.warm();
             int round = 0;
             long roundStart = System.nanoTime();
             long roundStart0 = roundStart;
@@ -176,12 +192,16 @@ public final class MigrationSource {
             long scannedAt = System.nanoTime();
             sync(s, round);
             long fullAt = System.nanoTime();
+            // One round-trip probe with nothing before it: every later sync of a small round refines it
+            // (Convergence keeps the smallest).
+            sync(s, -1);
+            conv.roundTrip(System.nanoTime() - fullAt);
             long roundNanos = fullAt - roundStart;
             long roundBytes = s.bytesOut() - before;
             conv.sample(roundBytes, roundNanos);
             LOG.log(System.Logger.Level.INFO, "event=migration_full_ram scan_send_us="
                     + (scannedAt - roundStart) / 1000 + " socket_write_us=" + sendNanos / 1000 + " sync_us=" + (System.nanoTime() - scannedAt) / 1000
-                    + " warm_up_us=" + (roundStart - pauseStart) / 1000 + " first_pause_us=" + pauseNanos / 1000);
+                    + " warm_up_us=" + (handshakeAt - pauseStart) / 1000 + " first_pause_us=" + pauseNanos / 1000);
             long[] dirty = new long[log.words()];
             phase = "dirty rounds";
             Convergence.Decision d;
@@ -242,7 +262,7 @@ public final class MigrationSource {
             // rounds, the last disk round, stop-and-copy up to DONE (the target runs the guest by then).
             LOG.log(System.Logger.Level.INFO, "event=migration_phases connect_us=" + (connectedAt - t0) / 1000
                     + " handshake_us=" + (handshakeAt - connectedAt) / 1000
-                    + " disks_us=" + (disksAt - handshakeAt) / 1000
+                    + " disks_us=" + (disksAt - connectedAt) / 1000
                     + " warm_up_us=" + (roundStart0 - disksAt) / 1000
                     + " full_pass_us=" + (fullAt - roundStart0) / 1000
                     + " rounds_us=" + (roundsAt - fullAt) / 1000
@@ -370,31 +390,19 @@ public final class MigrationSource {
     }
 
     /**
-     * Runs the stop-and-copy code paths once while the guest runs: encodes the preview state a few more times (so
-     * the encoder is loaded and compiled), sends it (the target decodes and checks it the same way) and measures
-     * sync round trips. Returns the fastest state encode in microseconds (the fixed part of the downtime besides
-     * the round trip; the vCPU stop latency is not downtime: the guest runs until its vCPUs stopped).
+     * Encodes the preview state a few hundred times while the guest runs, so the encoder is loaded and compiled
+     * before the one encode inside the downtime (the target decodes the preview the same way). Returns the fastest
+     * encode in microseconds (the fixed part of the downtime besides the round trip; the vCPU stop latency is not
+     * downtime: the guest runs until its vCPUs stopped).
      */
-    private long warmUp(Stream s, MachineState preview, Convergence conv) throws IOException {
+    private static long warmEncoder(MachineState preview) {
         long encodeNanos = Long.MAX_VALUE;
-        byte[] bytes = Snapshots.encodeState(preview);
-        // The target starts decoding the preview in the background as soon as it arrives: send it first.
-        s.send(Stream.PREVIEW, bytes);
-        s.flush();
         long until = System.nanoTime() + WARM_UP_NANOS;
         for (int i = 0; i < WARM_UP_ENCODES && (i < 3 || System.nanoTime() < until); i++) {
             long a = System.nanoTime();
-            bytes = Snapshots.encodeState(preview);
+            Snapshots.encodeState(preview);
             encodeNanos = Math.min(encodeNanos, System.nanoTime() - a);
         }
-        // The hand-over runs for the first time inside the downtime: load and initialise it now.
-        Handover.warm();
-        sync(s, -1);
-        // One round-trip probe: every later sync of a small round refines the estimate (Convergence takes the
-        // smallest), so more probes here would only add round trips to the total time.
-        long a = System.nanoTime();
-        sync(s, -2);
-        conv.roundTrip(System.nanoTime() - a);
         return encodeNanos / 1000;
     }
 
@@ -426,8 +434,8 @@ public final class MigrationSource {
         }
     }
 
-    /** Returns the payload of the target's HELLO_OK (its capability flags). */
-    private byte[] handshake(Stream s) throws IOException {
+    /** Sends HELLO (versions, configuration, domain record); the answer is read by {@link #awaitHelloOk}. */
+    private void sendHello(Stream s) throws IOException {
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         DataOutputStream d = new DataOutputStream(b);
         d.write(Stream.MAGIC);
@@ -439,6 +447,10 @@ public final class MigrationSource {
         d.write(domain);
         s.send(Stream.HELLO, b.toByteArray());
         s.flush();
+    }
+
+    /** Returns the payload of the target's HELLO_OK (its capability flags); its refusal fails the migration. */
+    private static byte[] awaitHelloOk(Stream s) throws IOException {
         Stream.Frame reply = s.receive();
         if (reply.type() == Stream.ERROR) {
             throw new MigrationException("target refused: " + reply.text());

@@ -64,20 +64,23 @@ class MigrationIT {
     }
 
     private void setUpHosts(String dirtying) throws Exception {
+        setUpHosts("mkdir -p /tmp/busy; (while true; do " + dirtying + "; done) &\n"
+                + "i=0; while true; do i=$((i+1)); echo COUNT=$i; sleep 0.2; done\n", "");
+    }
+
+    private void setUpHosts(String script, String extraConfig) throws Exception {
         String guest = XlRunner.guestDir().toString();
         Map<String, String> envA = Map.of("DOMUS_RUN_DIR", tmp.resolve("hostA").toString(), "DOMUS_GUEST_DIR", guest);
         hostA = XlRunner.of(envA);
         hostB = XlRunner.of(Map.of("DOMUS_RUN_DIR", tmp.resolve("hostB").toString(), "DOMUS_GUEST_DIR", guest));
         DomainConfig demo = DomainConfig.load(repo.resolve("deploy/xl/demo.cfg"), envA);
-        String script = "mkdir -p /tmp/busy; (while true; do " + dirtying + "; done) &\n"
-                + "i=0; while true; do i=$((i+1)); echo COUNT=$i; sleep 0.2; done\n";
         String run64 = Base64.getEncoder().encodeToString(script.getBytes(StandardCharsets.UTF_8));
         Path cfg = tmp.resolve(NAME + ".cfg");
         Files.writeString(cfg, "name = '" + NAME + "'\nmemory = 128\nvcpus = 1\n"
                 + "kernel = '" + demo.kernel() + "'\n"
                 + demo.ramdisk().map(r -> "ramdisk = '" + r + "'\n").orElse("")
                 + "extra = 'console=ttyS0 domus.run64=" + run64 + "'\n"
-                + "on_poweroff = 'destroy'\non_reboot = 'destroy'\non_crash = 'destroy'\n");
+                + "on_poweroff = 'destroy'\non_reboot = 'destroy'\non_crash = 'destroy'\n" + extraConfig);
         Result create = hostA.xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
         assertThat(create.status()).as("xl create: %s", create.err()).isZero();
     }
@@ -175,6 +178,76 @@ class MigrationIT {
                 .isTrue();
         assertThat(hostA.xl(Duration.ofMinutes(1), "list").out()).contains(NAME);
         assertThat(hostB.xl(Duration.ofMinutes(1), "list").out()).doesNotContain(NAME);
+    }
+
+    @Test
+    void aSharedReadWriteDiskMovesWithTheGuestAndKeepsWhatWasWrittenBeforeAndAfter() throws Exception {
+        // One host, one image: the target opens it in place ('shared'); the image lock moves at the hand-over.
+        Path image = tmp.resolve("shared-data.img");
+        try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(image.toFile(), "rw")) {
+            f.setLength(8 << 20);
+        }
+        // Each step writes its own 512-byte block ("BLK=<i>") and syncs it before it prints the count, so every
+        // count seen on a console is on the disk, whichever side wrote it.
+        setUpHosts("i=0; while true; do i=$((i+1)); printf 'BLK=%08d\\n' $i | dd of=/dev/vda bs=512 seek=$i"
+                + " conv=notrunc,sync,fsync 2>/dev/null && echo COUNT=$i; sleep 0.2; done\n",
+                "disk = ['" + image + ",rw,vda,shared']\n");
+        Process consoleA = hostA.start("console", NAME);
+        StreamCapture outA = XlRunner.attach(consoleA, NAME, Duration.ofMinutes(2));
+        assertThat(hostA.xl(Duration.ofMinutes(2), "unpause", NAME).status()).isZero();
+        assertThat(awaitCount(outA, 5, TIMEOUT)).as("guest writes and counts:%n%s", outA).isTrue();
+        assertThat(lockedElsewhere(image)).as("the source runner holds the image lock").isTrue();
+
+        String target = "127.0.0.1:" + freePort();
+        Process receive = hostB.start("migrate-receive", "--listen", target);
+        StreamCapture recvErr = StreamCapture.of(receive.getErrorStream());
+        Result migrate;
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+        do {
+            migrate = hostA.xl(Duration.ofMinutes(10), "migrate", NAME, target);
+        } while (migrate.status() != 0 && migrate.err().contains("Connection refused")
+                && Instant.now().isBefore(deadline));
+        assertThat(migrate.status()).as("xl migrate: %s", migrate.err()).isZero();
+        assertThat(receive.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(receive.exitValue()).as("migrate-receive: %s", recvErr).isZero();
+        assertThat(consoleA.waitFor(2, TimeUnit.MINUTES)).as("source console ends with the source domain").isTrue();
+        int atSource = last(outA);
+
+        StreamCapture outB = hostB.attachConsole(NAME, Duration.ofMinutes(2));
+        assertThat(awaitCount(outB, atSource + 5, Duration.ofMinutes(3)))
+                .as("target writes and counts on (source stopped at %d):%n%s", atSource, outB).isTrue();
+        List<Integer> onB = counts(outB.toString());
+        assertThat(onB.getFirst()).as("first count on the target").isEqualTo(atSource + 1);
+        assertThat(lockedElsewhere(image)).as("the target runner holds the image lock now").isTrue();
+        // Only the target wrote after the hand-over: the source released at its pause, the target took it after
+        // COMMIT (both logged by the block device).
+        assertThat(Files.readString(tmp.resolve("hostA/xl/" + NAME + ".log"))).contains("blk-lock-released");
+        assertThat(Files.readString(tmp.resolve("hostB/xl/incoming-" + target.replace(':', '_') + ".log")))
+                .contains("blk-lock-acquired");
+
+        assertThat(hostB.xl(Duration.ofMinutes(2), "destroy", NAME).status()).isZero();
+        hostB.awaitGone(NAME, Duration.ofMinutes(2));
+        assertThat(lockedElsewhere(image)).as("released when the domain ended").isFalse();
+        byte[] disk = Files.readAllBytes(image);
+        int lastOnB = onB.getLast();
+        for (int i = 1; i <= lastOnB; i++) {
+            String block = new String(disk, i * 512, 12, StandardCharsets.US_ASCII);
+            assertThat(block).as("block %d (source wrote up to %d, target up to %d)", i, atSource, lastOnB)
+                    .isEqualTo(String.format("BLK=%08d", i));
+        }
+    }
+
+    /** True when another process holds a lock on {@code image} (this JVM cannot take it). */
+    private static boolean lockedElsewhere(Path image) throws IOException {
+        try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(image,
+                java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+            java.nio.channels.FileLock l = ch.tryLock();
+            if (l == null) {
+                return true;
+            }
+            l.release();
+            return false;
+        }
     }
 
     /** The runner process listening for the incoming migration on {@code port} (started by migrate-receive). */
