@@ -409,6 +409,12 @@ public final class MigrationTarget {
      * the source; best effort (any failure only loses the speed-up).
      */
     public static void warmUp(java.util.function.BooleanSupplier stop) {
+        warmReceivePath(stop);
+    }
+
+    /** {@link #warmUp}; returns the page frames received and applied. */
+    static int warmReceivePath(java.util.function.BooleanSupplier stop) {
+        int applied = 0;
         final int perFrame = 64;
         final int scratchPages = 256;
         byte[] frame = new byte[4 + perFrame * (8 + PAGE)];
@@ -428,7 +434,9 @@ public final class MigrationTarget {
             in.setTimeout(5_000);
             Thread sender = Thread.ofPlatform().daemon().name("warm-receive-sender").start(() -> {
                 try {
-                    for (int n = 0; n < WARM_UP_FRAMES && !stop.getAsBoolean() && System.nanoTime() < until; n++) {
+                    // At least one frame unless stopped (a cold, loaded JVM may spend the budget on setting up).
+                    for (int n = 0; !stop.getAsBoolean()
+                            && (n == 0 || (n < WARM_UP_FRAMES && System.nanoTime() < until)); n++) {
                         out.send(Stream.PAGES, frame);
                     }
                     out.send(Stream.FINAL, new byte[0]);
@@ -444,6 +452,7 @@ public final class MigrationTarget {
                     break;
                 }
                 applyPages(f, seg, scratchPages);
+                applied++;
             }
             sender.join(5_000);
         } catch (IOException | RuntimeException e) {
@@ -451,6 +460,7 @@ public final class MigrationTarget {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        return applied;
     }
 
     /** Decodes {@code preview} repeatedly on a daemon thread until compiled, the time is up or the state came. */
