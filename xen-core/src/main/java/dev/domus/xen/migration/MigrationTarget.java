@@ -38,7 +38,7 @@ public final class MigrationTarget {
     private static final int WARM_UP_FRAMES = 400;
     private static final long WARM_UP_RECEIVE_NANOS = 400_000_000L;
     /** How long the receiver spins for the pause's state after {@code PAUSING} (the source's vCPUs stop first). */
-    private static final long PAUSE_SPIN_NANOS = 50_000_000L;
+    private static final long PAUSE_SPIN_NANOS = 10_000_000L;
     private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 

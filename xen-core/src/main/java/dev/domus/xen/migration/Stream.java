@@ -29,6 +29,8 @@ final class Stream implements AutoCloseable {
      */
     static final int VERSION = 3;
     static final int MAX_FRAME = 8 << 20;
+    /** Polls of {@link #awaitReadable} that spin before it starts yielding the core. */
+    private static final int SPIN_POLLS = 100;
 
     static final int HELLO = 1;
     static final int HELLO_OK = 2;
@@ -122,7 +124,7 @@ final class Stream implements AutoCloseable {
      * Waits for the next frame's first byte by spinning (at most {@code spinNanos}, then the caller blocks in
      * {@link #receive()} as usual). For the waits inside the downtime and at round ends, where the answer comes within
      * a round trip: a thread blocked in the socket read needs the scheduler to run it again when the bytes arrive,
-     * which on a loaded host costs milliseconds; a spinning one sees them at once. {@code available()} is one
+     * which on a loaded host costs milliseconds; a polling one sees them at once. {@code available()} is one
      * non-blocking syscall and never reads, so the frame boundary stays with {@code receive}.
      */
     void awaitReadable(long spinNanos) throws IOException {
@@ -130,8 +132,15 @@ final class Stream implements AutoCloseable {
             return;
         }
         long until = System.nanoTime() + spinNanos;
-        while (in.available() == 0 && System.nanoTime() < until) {
-            Thread.onSpinWait();
+        for (int i = 0; in.available() == 0 && System.nanoTime() < until; i++) {
+            // A short pure spin, then yield between polls: on an idle core yield returns at once (still no
+            // wake-up latency), on a busy host it hands the core to whoever runs there, often the peer we wait
+            // for (2 cores: a pure spinner would take CPU from the very thread that is to answer).
+            if (i < SPIN_POLLS) {
+                Thread.onSpinWait();
+            } else {
+                Thread.yield();
+            }
         }
     }
 
