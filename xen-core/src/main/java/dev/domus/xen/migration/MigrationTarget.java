@@ -83,6 +83,8 @@ public final class MigrationTarget {
         /** Set when the final state frame arrived: background warm-up stops. */
         private volatile boolean stateArrived;
         private volatile long finalAtNanos;
+        /** Why the preview did not decode or check (set by its background decoder), null while fine. */
+        private volatile String previewProblem;
         /** READY went out when the stream ended ({@code FINAL}). */
         private volatile boolean readySent;
 
@@ -324,6 +326,9 @@ public final class MigrationTarget {
                     }
                     received += applyPages(f, seg, pages);
                 } else if (f.type() == Stream.SYNC && finalState == null) {
+                    if (incoming.previewProblem != null) {
+                        throw new MigrationException("bad state preview: " + incoming.previewProblem);
+                    }
                     // The first round's sync also waits for the bulk disk copy to be on disk: the fsync at
                     // DISK_DONE, inside the downtime, then only has the blocks written since. This costs total
                     // time, not downtime.
@@ -343,18 +348,15 @@ public final class MigrationTarget {
                     // The next round (or the pause) follows within a round trip once the rounds are small.
                     s.awaitReadable(ROUND_SPIN_NANOS);
                 } else if (f.type() == Stream.PREVIEW && finalState == null) {
-                    phase = "state preview";
-                    // Decoded like the final state (class loading and the first run of the codec happen now, not
-                    // in the downtime), checked, and discarded; more decodes run in the background so the codec
-                    // is compiled by the time the real state arrives, without holding up the RAM stream.
+                    // Decoded like the final state and checked on a background thread (class loading and the
+                    // codec's first, interpreted runs happen there, not in the downtime and not in the way of the
+                    // RAM stream), then decoded again until compiled; a problem fails the next round's sync.
                     byte[] copy = f.copy();
                     if (incoming.disks.begun() && incoming.flushThread == null) {
                         // The preview follows the bulk disk copy: write that back while RAM streams in.
                         incoming.flushThread = flushInBackground(incoming);
                     }
-                    checkState(Snapshots.decodeState(copy), config);
-                    warmDecoder(copy, incoming);
-                    phase = "RAM";
+                    warmDecoder(copy, config, incoming);
                 } else if (f.type() == Stream.PAUSING && finalState == null) {
                     s.awaitReadable(PAUSE_SPIN_NANOS); // the state follows once the source's vCPUs stopped
                 } else if (f.type() == Stream.STATE && finalState == null) {
@@ -463,16 +465,25 @@ public final class MigrationTarget {
         return applied;
     }
 
-    /** Decodes {@code preview} repeatedly on a daemon thread until compiled, the time is up or the state came. */
-    private static void warmDecoder(byte[] preview, Incoming in) {
+    /**
+     * Decodes and checks {@code preview} on a daemon thread (a problem is left in {@link Incoming#previewProblem}),
+     * then decodes it again until compiled, the time is up or the state came.
+     */
+    private static void warmDecoder(byte[] preview, MachineConfig config, Incoming in) {
         Thread.ofPlatform().daemon().name("warm-state-decoder").start(() -> {
+            try {
+                checkState(Snapshots.decodeState(preview), config);
+            } catch (RuntimeException e) {
+                in.previewProblem = e.getMessage() == null ? e.toString() : e.getMessage();
+                return;
+            }
             long until = System.nanoTime() + WARM_UP_NANOS;
             try {
                 for (int i = 0; i < WARM_UP_DECODES && !in.stateArrived && System.nanoTime() < until; i++) {
                     Snapshots.decodeState(preview);
                 }
             } catch (RuntimeException e) {
-                // it decoded once on the receiving thread; a warm-up never fails the migration
+                // it decoded once above; a warm-up never fails the migration
             }
         });
     }

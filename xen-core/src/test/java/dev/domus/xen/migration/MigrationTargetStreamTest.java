@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+package dev.domus.xen.migration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.domus.xen.api.MachineConfig;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The receiving side of stream version 3, driven frame by frame over loopback by a scripted source: the order the
+ * pause uses (state first, last pages, FINAL, then READY) and where a broken stream is refused.
+ */
+class MigrationTargetStreamTest {
+    private static final MachineConfig CONFIG = new MachineConfig("stream-test", 16, 1,
+            Path.of("/nonexistent/Image"), Optional.empty(), "", 0, List.of(), List.of());
+
+    /** Connects a scripted source to {@link MigrationTarget#receive} and completes the handshake. */
+    private static Stream handshake(Socket c, Socket t, CompletableFuture<MigrationTarget.Incoming> received)
+            throws Exception {
+        CompletableFuture.runAsync(() -> {
+            try {
+                received.complete(MigrationTarget.receive(t, m -> null, 20_000));
+            } catch (RuntimeException e) {
+                received.completeExceptionally(e);
+            }
+        });
+        Stream src = new Stream(c);
+        src.setTimeout(20_000);
+        byte[] config = dev.domus.xen.snapshot.Snapshots.encodeConfig(CONFIG);
+        byte[] domain = "{}".getBytes();
+        ByteBuffer hello = ByteBuffer.allocate(8 + 4 + 4 + config.length + 4 + domain.length);
+        hello.put(Stream.MAGIC).putInt(Stream.VERSION).putInt(config.length).put(config).putInt(domain.length)
+                .put(domain);
+        src.send(Stream.HELLO, hello.array());
+        src.flush();
+        assertThat(src.receive().type()).isEqualTo(Stream.HELLO_OK);
+        return src;
+    }
+
+    private static byte[] onePage(long index, byte fill) {
+        byte[] f = new byte[4 + 8 + 4096];
+        ByteBuffer.wrap(f).putInt(1).putLong(index);
+        java.util.Arrays.fill(f, 12, f.length, fill);
+        return f;
+    }
+
+    @Test
+    void aPreviewThatDoesNotDecodeFailsTheNextRoundSync() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket t = server.accept()) {
+            CompletableFuture<MigrationTarget.Incoming> received = new CompletableFuture<>();
+            Stream src = handshake(c, t, received);
+            src.send(Stream.PREVIEW, new byte[24]); // checksummed frame, garbage state
+            src.send(Stream.PAGES, onePage(3, (byte) 7));
+            src.flush();
+            // The preview is checked in the background: the stream goes on until a sync reports it.
+            long deadline = System.nanoTime() + 20_000_000_000L;
+            while (!received.isDone() && System.nanoTime() < deadline) {
+                src.send(Stream.SYNC, new byte[8]);
+                src.flush();
+                try {
+                    assertThat(src.receive().type()).isEqualTo(Stream.SYNC_OK);
+                } catch (java.io.IOException e) {
+                    break; // the target gave up and closed
+                }
+                Thread.sleep(20);
+            }
+            assertThatThrownBy(received::join).hasMessageContaining("bad state preview");
+        }
+    }
+
+    @Test
+    void theLastPagesMayFollowTheStateAndReadyComesOnlyWithFinal() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket t = server.accept()) {
+            CompletableFuture<MigrationTarget.Incoming> received = new CompletableFuture<>();
+            Stream src = handshake(c, t, received);
+            src.send(Stream.PAGES, onePage(1, (byte) 1));
+            src.send(Stream.PAUSING, new byte[0]);
+            src.send(Stream.STATE, new byte[16]); // garbage: refused when decoded, before any READY
+            src.send(Stream.PAGES, onePage(2, (byte) 2));
+            src.send(Stream.FINAL, new byte[0]);
+            src.flush();
+            assertThatThrownBy(received::join).isInstanceOf(java.util.concurrent.CompletionException.class);
+            // No READY was sent: the next thing the source sees is the end of the connection.
+            assertThatThrownBy(src::receive).isInstanceOf(java.io.IOException.class);
+        }
+    }
+
+    @Test
+    void finalWithoutAStateIsAProtocolError() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket t = server.accept()) {
+            CompletableFuture<MigrationTarget.Incoming> received = new CompletableFuture<>();
+            Stream src = handshake(c, t, received);
+            src.send(Stream.PAGES, onePage(1, (byte) 1));
+            src.send(Stream.FINAL, new byte[0]);
+            src.flush();
+            assertThatThrownBy(received::join).hasMessageContaining("unexpected frame type " + Stream.FINAL);
+        }
+    }
+}
