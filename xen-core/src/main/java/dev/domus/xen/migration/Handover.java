@@ -34,9 +34,9 @@ import java.nio.charset.StandardCharsets;
 final class Handover {
     private static final byte[] EMPTY = new byte[0];
     /** How long the source spins for READY (the target applies the last pages first): bounded, then it blocks. */
-    static final long SOURCE_SPIN_NANOS = 20_000_000L;
+    static final long SOURCE_SPIN_NANOS = 2_000_000L;
     /** How long the target spins for COMMIT after READY: a round trip plus the source's turn-around. */
-    static final long TARGET_SPIN_NANOS = 10_000_000L;
+    static final long TARGET_SPIN_NANOS = 1_000_000L;
 
     private Handover() {
     }

@@ -44,7 +44,7 @@ public final class MigrationSource {
     private static final System.Logger LOG = System.getLogger(MigrationSource.class.getName());
     private static final long ZERO_CHUNK = 1 << 20;
     /** How long a round-end sync spins for its answer before it blocks (see {@link Stream#awaitReadable}). */
-    private static final long SYNC_SPIN_NANOS = 2_000_000L;
+    private static final long SYNC_SPIN_NANOS = 1_000_000L;
     private static final MemorySegment ZERO = MemorySegment.ofArray(new byte[(int) ZERO_CHUNK]);
     private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             long[].class, java.nio.ByteOrder.BIG_ENDIAN);

@@ -33,12 +33,12 @@ public final class MigrationTarget {
     private static final Thread FLUSHED = Thread.ofPlatform().unstarted(() -> { });
     private static final long WARM_UP_NANOS = 200_000_000L;
     /** How long the receiver spins for the next frame after answering a round's sync. */
-    private static final long ROUND_SPIN_NANOS = 2_000_000L;
+    private static final long ROUND_SPIN_NANOS = 1_000_000L;
     /** {@link #warmUp}: page frames (64 pages each: C2 compiles the apply loop well within) and time budget. */
     private static final int WARM_UP_FRAMES = 400;
     private static final long WARM_UP_RECEIVE_NANOS = 400_000_000L;
     /** How long the receiver spins for the pause's state after {@code PAUSING} (the source's vCPUs stop first). */
-    private static final long PAUSE_SPIN_NANOS = 10_000_000L;
+    private static final long PAUSE_SPIN_NANOS = 3_000_000L;
     private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             long[].class, java.nio.ByteOrder.BIG_ENDIAN);
 

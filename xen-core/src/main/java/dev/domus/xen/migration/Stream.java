@@ -29,8 +29,6 @@ final class Stream implements AutoCloseable {
      */
     static final int VERSION = 3;
     static final int MAX_FRAME = 8 << 20;
-    /** Polls of {@link #awaitReadable} that spin before it starts yielding the core. */
-    private static final int SPIN_POLLS = 100;
 
     static final int HELLO = 1;
     static final int HELLO_OK = 2;
@@ -123,24 +121,20 @@ final class Stream implements AutoCloseable {
     /**
      * Waits for the next frame's first byte by spinning (at most {@code spinNanos}, then the caller blocks in
      * {@link #receive()} as usual). For the waits inside the downtime and at round ends, where the answer comes within
-     * a round trip: a thread blocked in the socket read needs the scheduler to run it again when the bytes arrive,
-     * which on a loaded host costs milliseconds; a polling one sees them at once. {@code available()} is one
-     * non-blocking syscall and never reads, so the frame boundary stays with {@code receive}.
+     * a round trip: a thread blocked in the socket read needs the scheduler to run it again when the bytes arrive;
+     * a spinning one sees them at once. The budgets are short (a round trip plus the peer's work on a quiet host):
+     * on an overloaded host the answer comes later anyway, and there a blocked thread is woken sooner than a
+     * spinner that used up its time slice (and took the CPU from the peer it waits for) gets the core back.
+     * {@code available()} is one non-blocking syscall and never reads, so the frame boundary stays with
+     * {@code receive}.
      */
     void awaitReadable(long spinNanos) throws IOException {
         if (spinNanos <= 0 || in.available() > 0) {
             return;
         }
         long until = System.nanoTime() + spinNanos;
-        for (int i = 0; in.available() == 0 && System.nanoTime() < until; i++) {
-            // A short pure spin, then yield between polls: on an idle core yield returns at once (still no
-            // wake-up latency), on a busy host it hands the core to whoever runs there, often the peer we wait
-            // for (2 cores: a pure spinner would take CPU from the very thread that is to answer).
-            if (i < SPIN_POLLS) {
-                Thread.onSpinWait();
-            } else {
-                Thread.yield();
-            }
+        while (in.available() == 0 && System.nanoTime() < until) {
+            Thread.onSpinWait();
         }
     }
 
