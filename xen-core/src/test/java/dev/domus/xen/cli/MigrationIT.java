@@ -85,6 +85,25 @@ class MigrationIT {
         assertThat(create.status()).as("xl create: %s", create.err()).isZero();
     }
 
+    /** Starts {@code migrate-receive} on host B, migrates the domain there and checks both ends succeeded. */
+    private String migrateToB() throws Exception {
+        String target = "127.0.0.1:" + freePort();
+        Process receive = hostB.start("migrate-receive", "--listen", target);
+        StreamCapture recvErr = StreamCapture.of(receive.getErrorStream());
+        Result migrate;
+        Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
+        do {
+            // The receiver may not listen yet: a refused connection fails the migration and the source runs on.
+            migrate = hostA.xl(Duration.ofMinutes(10), "migrate", NAME, target);
+        } while (migrate.status() != 0 && migrate.err().contains("Connection refused")
+                && Instant.now().isBefore(deadline));
+        assertThat(migrate.status()).as("xl migrate: %s", migrate.err()).isZero();
+        assertThat(migrate.out()).contains("migrated " + NAME);
+        assertThat(receive.waitFor(2, TimeUnit.MINUTES)).isTrue();
+        assertThat(receive.exitValue()).as("migrate-receive: %s", recvErr).isZero();
+        return target;
+    }
+
     private static int freePort() throws IOException {
         try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             return s.getLocalPort();
@@ -99,20 +118,7 @@ class MigrationIT {
         assertThat(hostA.xl(Duration.ofMinutes(2), "unpause", NAME).status()).isZero();
         assertThat(awaitCount(outA, 5, TIMEOUT)).as("guest counts:%n%s", outA).isTrue();
 
-        String target = "127.0.0.1:" + freePort();
-        Process receive = hostB.start("migrate-receive", "--listen", target);
-        StreamCapture recvErr = StreamCapture.of(receive.getErrorStream());
-        Result migrate = null;
-        Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
-        do {
-            // The receiver may not listen yet: a refused connection fails the migration and the source runs on.
-            migrate = hostA.xl(Duration.ofMinutes(10), "migrate", NAME, target);
-        } while (migrate.status() != 0 && migrate.err().contains("Connection refused")
-                && Instant.now().isBefore(deadline));
-        assertThat(migrate.status()).as("xl migrate: %s", migrate.err()).isZero();
-        assertThat(migrate.out()).contains("migrated " + NAME);
-        assertThat(receive.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        assertThat(receive.exitValue()).as("migrate-receive: %s", recvErr).isZero();
+        String target = migrateToB();
         assertThat(consoleA.waitFor(2, TimeUnit.MINUTES)).as("source console ends with the source domain").isTrue();
         assertThat(hostA.xl(Duration.ofMinutes(1), "list").out()).doesNotContain(NAME);
         int atSource = last(outA);
@@ -198,18 +204,7 @@ class MigrationIT {
         assertThat(awaitCount(outA, 5, TIMEOUT)).as("guest writes and counts:%n%s", outA).isTrue();
         assertThat(lockedElsewhere(image)).as("the source runner holds the image lock").isTrue();
 
-        String target = "127.0.0.1:" + freePort();
-        Process receive = hostB.start("migrate-receive", "--listen", target);
-        StreamCapture recvErr = StreamCapture.of(receive.getErrorStream());
-        Result migrate;
-        Instant deadline = Instant.now().plus(Duration.ofMinutes(2));
-        do {
-            migrate = hostA.xl(Duration.ofMinutes(10), "migrate", NAME, target);
-        } while (migrate.status() != 0 && migrate.err().contains("Connection refused")
-                && Instant.now().isBefore(deadline));
-        assertThat(migrate.status()).as("xl migrate: %s", migrate.err()).isZero();
-        assertThat(receive.waitFor(2, TimeUnit.MINUTES)).isTrue();
-        assertThat(receive.exitValue()).as("migrate-receive: %s", recvErr).isZero();
+        String target = migrateToB();
         assertThat(consoleA.waitFor(2, TimeUnit.MINUTES)).as("source console ends with the source domain").isTrue();
         int atSource = last(outA);
 

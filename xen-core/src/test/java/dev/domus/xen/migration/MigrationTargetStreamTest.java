@@ -23,7 +23,22 @@ class MigrationTargetStreamTest {
     private static final MachineConfig CONFIG = new MachineConfig("stream-test", 16, 1,
             Path.of("/nonexistent/Image"), Optional.empty(), "", 0, List.of(), List.of());
 
-    /** Connects a scripted source to {@link MigrationTarget#receive} and completes the handshake. */
+    /** What a test does as the source once the handshake is done; {@code received} is the target's outcome. */
+    @FunctionalInterface
+    private interface Script {
+        void run(Stream src, CompletableFuture<MigrationTarget.Incoming> received) throws Exception;
+    }
+
+    /** Connects a scripted source to {@link MigrationTarget#receive} on loopback, shakes hands, runs the script. */
+    private static void scripted(Script script) throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket t = server.accept()) {
+            CompletableFuture<MigrationTarget.Incoming> received = new CompletableFuture<>();
+            script.run(handshake(c, t, received), received);
+        }
+    }
+
     private static Stream handshake(Socket c, Socket t, CompletableFuture<MigrationTarget.Incoming> received)
             throws Exception {
         CompletableFuture.runAsync(() -> {
@@ -55,11 +70,7 @@ class MigrationTargetStreamTest {
 
     @Test
     void aPreviewThatDoesNotDecodeFailsTheNextRoundSync() throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-             Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
-             Socket t = server.accept()) {
-            CompletableFuture<MigrationTarget.Incoming> received = new CompletableFuture<>();
-            Stream src = handshake(c, t, received);
+        scripted((src, received) -> {
             src.send(Stream.PREVIEW, new byte[24]); // checksummed frame, garbage state
             src.send(Stream.PAGES, onePage(3, (byte) 7));
             src.flush();
@@ -76,16 +87,12 @@ class MigrationTargetStreamTest {
                 Thread.sleep(20);
             }
             assertThatThrownBy(received::join).hasMessageContaining("bad state preview");
-        }
+        });
     }
 
     @Test
     void theLastPagesMayFollowTheStateAndReadyComesOnlyWithFinal() throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-             Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
-             Socket t = server.accept()) {
-            CompletableFuture<MigrationTarget.Incoming> received = new CompletableFuture<>();
-            Stream src = handshake(c, t, received);
+        scripted((src, received) -> {
             src.send(Stream.PAGES, onePage(1, (byte) 1));
             src.send(Stream.PAUSING, new byte[0]);
             src.send(Stream.STATE, new byte[16]); // garbage: refused when decoded, before any READY
@@ -95,20 +102,16 @@ class MigrationTargetStreamTest {
             assertThatThrownBy(received::join).isInstanceOf(java.util.concurrent.CompletionException.class);
             // No READY was sent: the next thing the source sees is the end of the connection.
             assertThatThrownBy(src::receive).isInstanceOf(java.io.IOException.class);
-        }
+        });
     }
 
     @Test
     void finalWithoutAStateIsAProtocolError() throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-             Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
-             Socket t = server.accept()) {
-            CompletableFuture<MigrationTarget.Incoming> received = new CompletableFuture<>();
-            Stream src = handshake(c, t, received);
+        scripted((src, received) -> {
             src.send(Stream.PAGES, onePage(1, (byte) 1));
             src.send(Stream.FINAL, new byte[0]);
             src.flush();
             assertThatThrownBy(received::join).hasMessageContaining("unexpected frame type " + Stream.FINAL);
-        }
+        });
     }
 }
