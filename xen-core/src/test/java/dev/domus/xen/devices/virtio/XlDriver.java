@@ -2,10 +2,8 @@
 package dev.domus.xen.devices.virtio;
 
 import dev.domus.xen.testing.StreamCapture;
-import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,27 +29,12 @@ final class XlDriver implements AutoCloseable {
     }
 
     static Path repoRoot() {
-        String prop = System.getProperty("domus.repo.root");
-        Path p = prop != null ? Path.of(prop).toAbsolutePath() : Path.of("").toAbsolutePath();
-        while (p != null && !Files.isExecutable(p.resolve("bin/xl"))) {
-            p = p.getParent();
-        }
-        if (p == null) {
-            throw new IllegalStateException("cannot find bin/xl above " + Path.of("").toAbsolutePath());
-        }
-        return p;
+        return dev.domus.xen.testing.XlRunner.repoRoot();
     }
 
     /** The guest image directory: $DOMUS_GUEST_DIR, else {@code deploy/guest/build --print-dir}. */
     static Path guestDir() throws Exception {
-        String fromEnv = System.getenv("DOMUS_GUEST_DIR");
-        if (fromEnv != null && !fromEnv.isEmpty()) {
-            return Path.of(fromEnv);
-        }
-        Path build = repoRoot().resolve("deploy/guest/build");
-        Result dir = run(Duration.ofMinutes(40), List.of(build.toString(), "--print-dir"), Map.of(), null);
-        assertThat(dir.status).as("deploy/guest/build --print-dir: %s", dir.err).isZero();
-        return Path.of(dir.out.strip());
+        return dev.domus.xen.testing.XlRunner.guestDir();
     }
 
     record Result(int status, String out, String err) { }
