@@ -35,7 +35,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -66,17 +65,6 @@ class ActionDeadlineIT {
                     "domus.actions.republish-after", "2s",
                     "domus.actions.sweep-interval", "1s");
         }
-    }
-
-    @ConfigProperty(name = "domus.test.token-url")
-    String tokenUrl;
-    @ConfigProperty(name = "domus.test.client.domus-host-agent.secret")
-    String agentSecret;
-
-    private String agentToken() {
-        return given().formParam("grant_type", "client_credentials").formParam("client_id", "domus-host-agent")
-                .formParam("client_secret", agentSecret).post(tokenUrl).then().statusCode(200).extract()
-                .path("access_token");
     }
 
     private static JsonPath action(Api.Tenant t, String id) {
@@ -110,7 +98,7 @@ class ActionDeadlineIT {
         // The first create command is "lost": the agent never applies it. Its reconcile (GET desired) brings it again.
         HostCommand first = Kafka.commands(c -> c.actionId().toString().equals(create), Duration.ofSeconds(60))
                 .getFirst();
-        String agent = agentToken();
+        String agent = Api.clientToken("domus-host-agent");
         String desired = "/internal/hosts/" + host + "/desired";
         List<HostCommand> copies = List.of();
         long until = System.nanoTime() + Duration.ofSeconds(90).toNanos();
