@@ -15,11 +15,11 @@ import java.util.TreeSet;
  * acknowledged the command (no event at all: agent down, message lost, host dead) and with {@code timeout} when it
  * did but reported no outcome in time.
  */
-public final class ActionPolicy {
+final class ActionPolicy {
     /** Used for types without their own entry and without a {@code default} entry. */
     static final Duration FALLBACK = Duration.ofMinutes(15);
-    public static final String HOST_UNREACHABLE = "host_unreachable";
-    public static final String TIMEOUT = "timeout";
+    static final String HOST_UNREACHABLE = "host_unreachable";
+    static final String TIMEOUT = "timeout";
 
     /** What to do with one running action now. */
     public sealed interface Verdict {

@@ -138,10 +138,6 @@ public class ActionService {
         return true;
     }
 
-    ActionPolicy policy() {
-        return policy;
-    }
-
     private ActionPolicy.Timing timing(ActionEntity a) {
         Instant started = a.startedAt.toInstant();
         Instant deadline = a.deadlineAt != null ? a.deadlineAt.toInstant()
