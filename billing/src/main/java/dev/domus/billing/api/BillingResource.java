@@ -55,20 +55,21 @@ public class BillingResource implements BillingApi {
 
     @Override
     public Response getInvoicePdf(UUID org, UUID invoiceId) {
-        access.requireTenant(org, ControlPlaneAccess.Need.READ);
-        Invoice inv = billing.invoiceById(org, invoiceId);
-        return Response.ok(InvoiceRenderer.pdf(inv), "application/pdf")
-                .header("Content-Disposition", "attachment; filename=\"invoice-" + inv.rated().period() + ".pdf\"")
-                .build();
+        return invoiceFile(org, invoiceId, "pdf", "application/pdf", InvoiceRenderer::pdf);
     }
 
     @Override
     public Response getInvoiceCsv(UUID org, UUID invoiceId) {
+        return invoiceFile(org, invoiceId, "csv", "text/csv; charset=utf-8", InvoiceRenderer::csv);
+    }
+
+    /** An invoice rendered as a download named after its period ({@code invoice-2026-11.pdf}). */
+    private Response invoiceFile(UUID org, UUID invoiceId, String extension, String mediaType,
+                                 java.util.function.Function<Invoice, byte[]> render) {
         access.requireTenant(org, ControlPlaneAccess.Need.READ);
         Invoice inv = billing.invoiceById(org, invoiceId);
-        return Response.ok(InvoiceRenderer.csv(inv), "text/csv; charset=utf-8")
-                .header("Content-Disposition", "attachment; filename=\"invoice-" + inv.rated().period() + ".csv\"")
-                .build();
+        return Response.ok(render.apply(inv), mediaType).header("Content-Disposition",
+                "attachment; filename=\"invoice-" + inv.rated().period() + "." + extension + "\"").build();
     }
 
     @Override

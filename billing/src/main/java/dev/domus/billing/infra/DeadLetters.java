@@ -2,24 +2,14 @@
 package dev.domus.billing.infra;
 
 import dev.domus.api.events.Topics;
-import jakarta.annotation.PreDestroy;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.header.internals.RecordHeader;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.jboss.logging.Logger;
 
 /**
@@ -36,55 +26,22 @@ public class DeadLetters {
     public record Dead(ConsumerRecord<byte[], byte[]> record, String reason) {
     }
 
-    @ConfigProperty(name = "kafka.bootstrap.servers")
-    String bootstrapServers;
-
-    private KafkaProducer<byte[], byte[]> producer;
-
-    private synchronized KafkaProducer<byte[], byte[]> producer() {
-        if (producer == null) {
-            Properties p = new Properties();
-            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-            p.put(ProducerConfig.ACKS_CONFIG, "all");
-            p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
-            p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-            p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class.getName());
-            producer = new KafkaProducer<>(p);
-        }
-        return producer;
-    }
+    @Inject
+    KafkaSender kafka;
 
     /** Sends all and waits for the broker's acks; throws if any was not written. */
     public void send(List<Dead> dead) {
-        KafkaProducer<byte[], byte[]> p = producer();
-        List<Future<RecordMetadata>> acks = new ArrayList<>(dead.size());
+        List<ProducerRecord<byte[], byte[]>> out = new ArrayList<>(dead.size());
         for (Dead d : dead) {
             ConsumerRecord<byte[], byte[]> r = d.record();
             String reason = d.reason().length() > 1000 ? d.reason().substring(0, 1000) : d.reason();
-            ProducerRecord<byte[], byte[]> out = new ProducerRecord<>(Topics.USAGE_DLQ, null, r.key(), r.value(),
+            out.add(new ProducerRecord<>(Topics.USAGE_DLQ, null, r.key(), r.value(),
                     List.of(new RecordHeader(REASON_HEADER, reason.getBytes(StandardCharsets.UTF_8)),
                             new RecordHeader(SOURCE_HEADER, (r.topic() + "/" + r.partition() + "/" + r.offset())
-                                    .getBytes(StandardCharsets.UTF_8))));
-            acks.add(p.send(out));
+                                    .getBytes(StandardCharsets.UTF_8)))));
             LOG.warnf("event=usage.dead_lettered source=%s/%d/%d reason=\"%s\"", r.topic(), r.partition(),
                     r.offset(), reason);
         }
-        try {
-            for (Future<RecordMetadata> f : acks) {
-                f.get(30, TimeUnit.SECONDS);
-            }
-        } catch (ExecutionException | TimeoutException e) {
-            throw new IllegalStateException("dead-letter send failed: " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while sending dead letters", e);
-        }
-    }
-
-    @PreDestroy
-    synchronized void close() {
-        if (producer != null) {
-            producer.close();
-        }
+        kafka.sendAll(out, "dead-letter");
     }
 }

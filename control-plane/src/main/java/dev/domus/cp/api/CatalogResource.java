@@ -13,7 +13,6 @@ import dev.domus.cp.service.IdempotencyService;
 import io.quarkus.security.Authenticated;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.core.Response;
-import java.util.List;
 import java.util.Optional;
 
 /** Plans, images, regions. */
@@ -48,19 +47,19 @@ public class CatalogResource implements CatalogApi {
     public Response createPlan(PlanCreate b, String idempotencyKey) {
         check.valid(b);
         Caller c = current.get();
-        return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey), List.of("POST /v1/plans", b),
-                () -> new IdempotencyService.Result(201, Dto.plan(catalog.createPlan(c, new CatalogService.NewPlan(
-                        b.getName(), b.getVcpus(), b.getMemoryMb(), b.getDiskGb(), b.getTransferGb(),
-                        b.getPriceHourlyMinor(), b.getPriceMonthlyMinor(), b.getCurrency()))))));
+        return Responses.idempotent(idempotency, c, idempotencyKey, "POST /v1/plans", b, 201,
+                () -> Dto.plan(catalog.createPlan(c, new CatalogService.NewPlan(b.getName(), b.getVcpus(),
+                        b.getMemoryMb(), b.getDiskGb(), b.getTransferGb(), b.getPriceHourlyMinor(),
+                        b.getPriceMonthlyMinor(), b.getCurrency()))));
     }
 
     @Override
     public Response createImage(ImageCreate b, String idempotencyKey) {
         check.valid(b);
         Caller c = current.get();
-        return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey), List.of("POST /v1/images", b),
-                () -> new IdempotencyService.Result(201, Dto.image(catalog.createImage(c, b.getName(),
-                        b.getArch().toString(), b.getVersion(), Optional.ofNullable(b.getDescription()),
-                        Optional.ofNullable(b.getStatus()).map(Object::toString))))));
+        return Responses.idempotent(idempotency, c, idempotencyKey, "POST /v1/images", b, 201,
+                () -> Dto.image(catalog.createImage(c, b.getName(), b.getArch().toString(), b.getVersion(),
+                        Optional.ofNullable(b.getDescription()), Optional.ofNullable(b.getStatus())
+                                .map(Object::toString))));
     }
 }

@@ -18,7 +18,6 @@ import dev.domus.cp.service.TenancyService;
 import io.quarkus.security.Authenticated;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.core.Response;
-import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -39,9 +38,8 @@ public class OrganizationsResource implements OrganizationsApi {
     public Response createOrganization(OrganizationCreate body, String idempotencyKey) {
         check.valid(body);
         Caller c = current.get();
-        return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey),
-                List.of("POST /v1/organizations", body), () -> new IdempotencyService.Result(201,
-                        Dto.org(tenancy.createOrganization(c, body.getName(), Optional.ofNullable(body.getDisplayName()))))));
+        return Responses.idempotent(idempotency, c, idempotencyKey, "POST /v1/organizations", body, 201,
+                () -> Dto.org(tenancy.createOrganization(c, body.getName(), Optional.ofNullable(body.getDisplayName()))));
     }
 
     @Override
@@ -75,10 +73,9 @@ public class OrganizationsResource implements OrganizationsApi {
     public Response addMember(UUID organizationId, MemberCreate body, String idempotencyKey) {
         check.valid(body);
         Caller c = current.get();
-        return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey),
-                List.of("POST /v1/organizations/" + organizationId + "/members", body),
-                () -> new IdempotencyService.Result(201, Dto.member(tenancy.addMember(c, organizationId,
-                        body.getEmail(), Role.fromWire(body.getRole().toString()))))));
+        return Responses.idempotent(idempotency, c, idempotencyKey, "POST /v1/organizations/" + organizationId
+                + "/members", body, 201, () -> Dto.member(tenancy.addMember(c, organizationId, body.getEmail(),
+                Role.fromWire(body.getRole().toString()))));
     }
 
     @Override
@@ -105,9 +102,8 @@ public class OrganizationsResource implements OrganizationsApi {
     public Response createProject(UUID organizationId, ProjectCreate body, String idempotencyKey) {
         check.valid(body);
         Caller c = current.get();
-        return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey),
-                List.of("POST /v1/organizations/" + organizationId + "/projects", body),
-                () -> new IdempotencyService.Result(201, Dto.project(tenancy.createProject(c, organizationId,
-                        body.getName(), Optional.ofNullable(body.getDescription()))))));
+        return Responses.idempotent(idempotency, c, idempotencyKey, "POST /v1/organizations/" + organizationId
+                + "/projects", body, 201, () -> Dto.project(tenancy.createProject(c, organizationId, body.getName(),
+                Optional.ofNullable(body.getDescription()))));
     }
 }

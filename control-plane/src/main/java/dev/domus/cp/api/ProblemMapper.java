@@ -1,7 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.cp.api;
 
+import com.fasterxml.jackson.core.JsonParseException;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonMappingException;
+import com.fasterxml.jackson.databind.exc.InvalidFormatException;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
 import dev.domus.cp.domain.DomusException;
 import io.quarkus.security.AuthenticationFailedException;
 import io.quarkus.security.ForbiddenException;
@@ -11,71 +16,19 @@ import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
-/** Routes every exception type the API can raise to {@link Problems}; these override Quarkus' built-in mappers. */
+/**
+ * Routes every exception the API can raise to {@link Problems#from}, the one place that turns them into
+ * problem+json. The specific types are listed so that this mapper wins over Quarkus' built-in mappers for them
+ * (a mapper for a type beats one for its supertype); {@code Exception} catches the rest.
+ */
 public class ProblemMapper {
 
-    @ServerExceptionMapper
-    public Response domus(DomusException e) {
-        return Problems.from(e);
-    }
-
-    @ServerExceptionMapper
-    public Response validation(ConstraintViolationException e) {
-        return Problems.from(e);
-    }
-
-    @ServerExceptionMapper
-    public Response unknownField(com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException e) {
-        return Problems.from(e);
-    }
-
-    @ServerExceptionMapper
-    public Response mismatch(com.fasterxml.jackson.databind.exc.MismatchedInputException e) {
-        return Problems.from(e);
-    }
-
-    @ServerExceptionMapper
-    public Response invalidFormat(com.fasterxml.jackson.databind.exc.InvalidFormatException e) {
-        return Problems.from(e);
-    }
-
-    @ServerExceptionMapper
-    public Response parse(com.fasterxml.jackson.core.JsonParseException e) {
-        return Problems.from(e);
-    }
-
-    @ServerExceptionMapper
-    public Response mapping(com.fasterxml.jackson.databind.JsonMappingException e) {
-        return Problems.from(e);
-    }
-
-    @ServerExceptionMapper
-    public Response json(JsonProcessingException e) {
-        return Problems.from(e);
-    }
-
-    @ServerExceptionMapper
-    public Response unauthorized(UnauthorizedException e) {
-        return Problems.from(e);
-    }
-
-    @ServerExceptionMapper
-    public Response authenticationFailed(AuthenticationFailedException e) {
-        return Problems.from(e);
-    }
-
-    @ServerExceptionMapper
-    public Response forbidden(ForbiddenException e) {
-        return Problems.from(e);
-    }
-
-    @ServerExceptionMapper
-    public Response web(WebApplicationException e) {
-        return Problems.from(e);
-    }
-
-    @ServerExceptionMapper
-    public Response other(Exception e) {
+    @ServerExceptionMapper({DomusException.class, ConstraintViolationException.class,
+            UnrecognizedPropertyException.class, MismatchedInputException.class, InvalidFormatException.class,
+            JsonParseException.class, JsonMappingException.class, JsonProcessingException.class,
+            UnauthorizedException.class, AuthenticationFailedException.class, ForbiddenException.class,
+            WebApplicationException.class, Exception.class})
+    public Response problem(Throwable e) {
         return Problems.from(e);
     }
 }

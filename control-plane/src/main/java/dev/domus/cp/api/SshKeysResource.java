@@ -11,7 +11,6 @@ import dev.domus.cp.service.SshKeyService;
 import io.quarkus.security.Authenticated;
 import jakarta.inject.Inject;
 import jakarta.ws.rs.core.Response;
-import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -32,10 +31,9 @@ public class SshKeysResource implements SshKeysApi {
     public Response createSshKey(UUID projectId, SshKeyCreate body, String idempotencyKey) {
         check.valid(body);
         Caller c = current.get();
-        return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey),
-                List.of("POST /v1/projects/" + projectId + "/ssh-keys", body),
-                () -> new IdempotencyService.Result(201, Dto.sshKey(keys.create(c, projectId, body.getName(),
-                        body.getPublicKey(), body.getLabels())))));
+        return Responses.idempotent(idempotency, c, idempotencyKey, "POST /v1/projects/" + projectId + "/ssh-keys",
+                body, 201, () -> Dto.sshKey(keys.create(c, projectId, body.getName(), body.getPublicKey(),
+                        body.getLabels())));
     }
 
     @Override

@@ -89,11 +89,10 @@ public class VpsResource implements VpsApi {
         check.valid(b);
         Caller c = current.get();
         ActionType type = ActionType.fromWire(b.getType().toString());
-        return Responses.stored(idempotency.execute(c, Optional.ofNullable(idempotencyKey),
-                List.of("POST /v1/vps/" + vpsId + "/actions", b), () -> new IdempotencyService.Result(202,
-                        Dto.action(vps.runAction(c, vpsId, type, new VpsService.ActionParams(
-                                Optional.ofNullable(b.getPlan()), Optional.ofNullable(b.getImage()),
-                                Optional.ofNullable(b.getSnapshotName())))))));
+        return Responses.idempotent(idempotency, c, idempotencyKey, "POST /v1/vps/" + vpsId + "/actions", b, 202,
+                () -> Dto.action(vps.runAction(c, vpsId, type, new VpsService.ActionParams(
+                        Optional.ofNullable(b.getPlan()), Optional.ofNullable(b.getImage()),
+                        Optional.ofNullable(b.getSnapshotName())))));
     }
 
     @Override

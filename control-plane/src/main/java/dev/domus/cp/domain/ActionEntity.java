@@ -7,7 +7,6 @@ import jakarta.persistence.Entity;
 import jakarta.persistence.Id;
 import jakarta.persistence.Table;
 import java.time.OffsetDateTime;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.hibernate.annotations.JdbcTypeCode;
@@ -40,4 +39,19 @@ public class ActionEntity extends PanacheEntityBase {
     public OffsetDateTime startedAt;
     @Column(name = "finished_at")
     public OffsetDateTime finishedAt;
+    /** The host command this action sent; re-published unchanged (same id) while the host has not answered. */
+    @Column(name = "command_id")
+    public UUID commandId;
+    /** That command as published (JSON). */
+    public String command;
+    /** When the host first reported on this action (progress or outcome); null = never acknowledged. */
+    @Column(name = "acked_at")
+    public OffsetDateTime ackedAt;
+    /** After this instant ActionSweeper fails the action (host_unreachable / timeout). */
+    @Column(name = "deadline_at")
+    public OffsetDateTime deadlineAt;
+    @Column(name = "republished_at")
+    public OffsetDateTime republishedAt;
+    @Column(name = "republish_count")
+    public int republishCount;
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.cp.infra;
 
+import dev.domus.auth.PersonalTokenMechanism;
 import dev.domus.cp.service.Caller;
 import dev.domus.cp.service.TokenService;
 import io.quarkus.security.AuthenticationFailedException;
@@ -15,7 +16,7 @@ import jakarta.inject.Inject;
 
 /** Resolves a token secret to its user (blocking: one indexed lookup by hash). */
 @ApplicationScoped
-public class TokenIdentityProvider implements IdentityProvider<TokenAuthenticationRequest> {
+public class TokenIdentityProvider implements IdentityProvider<PersonalTokenMechanism.Request> {
     /** Attribute of the security identity that carries the resolved {@link Caller}. */
     public static final String CALLER = "domus.caller";
 
@@ -23,12 +24,12 @@ public class TokenIdentityProvider implements IdentityProvider<TokenAuthenticati
     TokenService tokens;
 
     @Override
-    public Class<TokenAuthenticationRequest> getRequestType() {
-        return TokenAuthenticationRequest.class;
+    public Class<PersonalTokenMechanism.Request> getRequestType() {
+        return PersonalTokenMechanism.Request.class;
     }
 
     @Override
-    public Uni<SecurityIdentity> authenticate(TokenAuthenticationRequest request, AuthenticationRequestContext context) {
+    public Uni<SecurityIdentity> authenticate(PersonalTokenMechanism.Request request, AuthenticationRequestContext context) {
         return context.runBlocking(() -> {
             Caller c = tokens.authenticate(request.secret())
                     .orElseThrow(() -> new AuthenticationFailedException("unknown, revoked or expired token"));

@@ -10,6 +10,7 @@ import dev.domus.cp.domain.SshKeyEntity;
 import dev.domus.cp.domain.VpsEntity;
 import dev.domus.cp.domain.VpsStatus;
 import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
 import jakarta.transaction.Transactional;
 import java.util.ArrayList;
 import java.util.List;
@@ -20,10 +21,13 @@ import java.util.UUID;
  * The desired state of one host for its agent (internal API, issue 8): every VPS placed there that is not being
  * deleted, with what the agent needs to run it. Power is "off" for servers that are off, stopping or in error
  * or being resized (the agent must not fight an operator), "on" otherwise; VPSes being deleted or deleted are
- * listed apart ({@link Desired#deleted}) as the only ones an agent may destroy.
+ * listed apart ({@link Desired#deleted}) as the only ones an agent may destroy. A fetch by the host's agent also
+ * re-publishes the commands of running actions it has not acknowledged ({@link ActionService#republishFor}).
  */
 @ApplicationScoped
 public class DesiredStateService {
+    @Inject
+    ActionService actions;
 
     /** One VPS as the agent should run it. */
     public record DesiredVps(UUID vpsId, UUID organizationId, UUID projectId, String name, Optional<String> plan,
@@ -43,6 +47,10 @@ public class DesiredStateService {
         }
         if (HostEntity.findById(hostId) == null) {
             throw DomusException.notFound("host", hostId);
+        }
+        if (caller.hostAgent()) {
+            // Its agent is alive and reconciling: hand it again what it has not acknowledged (same command ids).
+            actions.republishFor(hostId);
         }
         List<DesiredVps> out = new ArrayList<>();
         List<UUID> deleted = new ArrayList<>();

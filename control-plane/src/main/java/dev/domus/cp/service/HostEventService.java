@@ -4,21 +4,15 @@ package dev.domus.cp.service;
 import dev.domus.api.events.HostEvent;
 import dev.domus.api.events.HostUtilization;
 import dev.domus.cp.domain.ActionEntity;
-import dev.domus.cp.domain.ActionType;
 import dev.domus.cp.domain.HostEntity;
-import dev.domus.cp.domain.ImageEntity;
-import dev.domus.cp.domain.PlanEntity;
-import dev.domus.cp.domain.QuotaResource;
 import dev.domus.cp.domain.VpsEntity;
 import dev.domus.cp.domain.VpsEventEntity;
-import dev.domus.cp.domain.VpsStatus;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 import jakarta.persistence.EntityManager;
 import jakarta.persistence.LockModeType;
 import jakarta.transaction.Transactional;
 import java.util.ArrayList;
-import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -37,9 +31,9 @@ public class HostEventService {
     @Inject
     EntityManager em;
     @Inject
-    QuotaService quotas;
+    ActionCompletion completion;
     @Inject
-    Scheduler scheduler;
+    ActionService actions;
 
     /** Applies the event once; false when it was a duplicate. */
     @Transactional
@@ -64,12 +58,14 @@ public class HostEventService {
             case ACTION_PROGRESS -> {
                 ActionEntity a = currentAction(e);
                 if (a != null) {
+                    actions.acknowledged(a);
                     a.progress = Math.max(a.progress, Math.min(99, e.progress().orElse(a.progress)));
                 }
             }
             case ACTION_SUCCEEDED, ACTION_FAILED -> {
                 ActionEntity a = currentAction(e);
                 if (a != null) {
+                    actions.acknowledged(a);
                     finish(a, e);
                 }
             }
@@ -154,73 +150,11 @@ public class HostEventService {
 
     private void finish(ActionEntity a, HostEvent e) {
         VpsEntity v = VpsEntity.findById(a.resourceId);
-        ActionType type = ActionType.fromWire(a.type);
-        VpsStatus from = VpsStatus.fromWire(a.fromStatus);
-        boolean ok = e.type() == dev.domus.api.events.HostEventType.ACTION_SUCCEEDED;
-        if (ok) {
-            applySuccess(type, a, v);
-            v.status = type.onSuccess(from).wire();
-            a.status = "success";
-            a.progress = 100;
+        if (e.type() == dev.domus.api.events.HostEventType.ACTION_SUCCEEDED) {
+            completion.succeed(a, v);
         } else {
-            undo(type, a, v);
-            v.status = type.onFailure(from).wire();
-            a.status = "error";
-            a.errorCode = e.errorCode().orElse("host_error");
-            a.errorMessage = e.errorMessage().orElse("the host reported a failure");
-        }
-        a.finishedAt = UserService.now();
-        v.currentActionId = null;
-        v.updatedAt = a.finishedAt;
-        LOG.infof("event=action.finished vps=%s action=%s type=%s result=%s status=%s", v.id, a.id, a.type, a.status,
-                v.status);
-    }
-
-    private void applySuccess(ActionType type, ActionEntity a, VpsEntity v) {
-        switch (type) {
-            case DELETE -> {
-                quotas.release(v.projectId, QuotaService.server(v.vcpus, v.memoryMb, v.diskGb, 1));
-                scheduler.release(v.hostId, v.vcpus, v.memoryMb, v.diskGb);
-            }
-            case RESIZE -> {
-                PlanEntity p = PlanEntity.findById(UUID.fromString(a.params.get("plan_id")));
-                // The reservation covered growth only; give back what shrank.
-                Map<QuotaResource, Long> shrink = new EnumMap<>(QuotaResource.class);
-                shrink.put(QuotaResource.VCPUS, (long) Math.max(0, v.vcpus - p.vcpus));
-                shrink.put(QuotaResource.MEMORY_MB, (long) Math.max(0, v.memoryMb - p.memoryMb));
-                quotas.release(v.projectId, shrink);
-                scheduler.reserve(v.hostId, -Math.max(0, v.vcpus - p.vcpus), -Math.max(0, v.memoryMb - p.memoryMb), 0, 0);
-                v.planId = p.id;
-                v.vcpus = p.vcpus;
-                v.memoryMb = p.memoryMb;
-                v.diskGb = p.diskGb;
-            }
-            case REBUILD -> {
-                ImageEntity i = ImageEntity.findById(UUID.fromString(a.params.get("image_id")));
-                v.imageId = i.id;
-            }
-            default -> {
-            }
-        }
-    }
-
-    private void undo(ActionType type, ActionEntity a, VpsEntity v) {
-        switch (type) {
-            case RESIZE -> {
-                PlanEntity p = PlanEntity.findById(UUID.fromString(a.params.get("plan_id")));
-                int dv = Math.max(0, p.vcpus - v.vcpus);
-                long dm = Math.max(0, (long) p.memoryMb - v.memoryMb);
-                long dd = Math.max(0, (long) p.diskGb - v.diskGb);
-                Map<QuotaResource, Long> grow = new EnumMap<>(QuotaResource.class);
-                grow.put(QuotaResource.VCPUS, (long) dv);
-                grow.put(QuotaResource.MEMORY_MB, dm);
-                grow.put(QuotaResource.DISK_GB, dd);
-                quotas.release(v.projectId, grow);
-                scheduler.reserve(v.hostId, -dv, -dm, -dd, 0);
-            }
-            case SNAPSHOT -> quotas.release(v.projectId, Map.of(QuotaResource.SNAPSHOTS, 1L));
-            default -> {
-            }
+            completion.fail(a, v, e.errorCode().orElse("host_error"),
+                    e.errorMessage().orElse("the host reported a failure"));
         }
     }
 }

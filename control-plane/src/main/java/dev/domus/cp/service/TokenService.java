@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.cp.service;
 
+import dev.domus.auth.PersonalTokens;
 import dev.domus.cp.domain.DomusException;
 import dev.domus.cp.domain.Ids;
 import dev.domus.cp.domain.Scope;
@@ -9,14 +10,8 @@ import dev.domus.cp.domain.UserEntity;
 import io.quarkus.panache.common.Sort;
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.transaction.Transactional;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.OffsetDateTime;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -28,9 +23,7 @@ import org.jboss.logging.Logger;
  */
 @ApplicationScoped
 public class TokenService {
-    public static final String PREFIX = "dpat_";
     private static final Logger LOG = Logger.getLogger(TokenService.class);
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static final Duration LAST_USED_GRANULARITY = Duration.ofMinutes(1);
 
     /** A new token and its secret (which is not stored). */
@@ -50,16 +43,14 @@ public class TokenService {
                 throw DomusException.forbidden("a token cannot grant scope " + s.wire() + " its creator lacks");
             }
         }
-        byte[] raw = new byte[32];
-        RANDOM.nextBytes(raw);
-        String secret = PREFIX + Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        String secret = PersonalTokens.newSecret();
         TokenEntity t = new TokenEntity();
         t.id = Ids.next();
         t.userId = caller.userId();
         t.name = name;
         t.scopes = Scope.join(scopes);
         t.prefix = secret.substring(0, 12);
-        t.secretHash = hash(secret);
+        t.secretHash = PersonalTokens.hash(secret);
         t.createdAt = UserService.now();
         t.expiresAt = expiresInDays.map(d -> t.createdAt.plusDays(d)).orElse(null);
         t.persist();
@@ -95,10 +86,10 @@ public class TokenService {
     /** The caller a token secret stands for, if it is known, unrevoked and unexpired. */
     @Transactional
     public Optional<Caller> authenticate(String secret) {
-        if (!secret.startsWith(PREFIX) || secret.length() > 100) {
+        if (!PersonalTokens.wellFormed(secret)) {
             return Optional.empty();
         }
-        TokenEntity t = TokenEntity.find("secretHash", hash(secret)).firstResult();
+        TokenEntity t = TokenEntity.find("secretHash", PersonalTokens.hash(secret)).firstResult();
         OffsetDateTime now = UserService.now();
         if (t == null || t.revokedAt != null || (t.expiresAt != null && !t.expiresAt.isAfter(now))) {
             return Optional.empty();
@@ -113,14 +104,5 @@ public class TokenService {
         }
         return Optional.of(new Caller(u.id, u.email, u.operator, false, Caller.Kind.TOKEN, Scope.parse(t.scopes),
                 Optional.of(t.id)));
-    }
-
-    static String hash(String secret) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256")
-                    .digest(secret.getBytes(StandardCharsets.UTF_8)));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

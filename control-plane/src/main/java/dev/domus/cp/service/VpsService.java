@@ -54,7 +54,7 @@ public class VpsService {
     @Inject
     Scheduler scheduler;
     @Inject
-    OutboxService outbox;
+    ActionService actions;
     @Inject
     IpPool ips;
     @Inject
@@ -123,7 +123,7 @@ public class VpsService {
         v.currentActionId = a.id;
         v.persist();
         a.persist();
-        outbox.hostCommand(HostCommand.of(ActionType.CREATE.command(), hostId, v.id, a.id, v.epoch,
+        actions.send(a, HostCommand.of(ActionType.CREATE.command(), hostId, v.id, a.id, v.epoch,
                 Optional.of(spec(v, project, plan.name, v.vcpus, v.memoryMb, v.diskGb, image.name, keys)),
                 Optional.empty()));
         Access.resource("vps", v.id);
@@ -268,12 +268,12 @@ public class VpsService {
             }
         }
         ActionEntity a = newAction(v, type, from, params);
-        a.persist();
         v.status = during.wire();
         v.currentActionId = a.id;
         v.updatedAt = UserService.now();
-        outbox.hostCommand(HostCommand.of(type.command(), v.hostId, v.id, a.id, v.epoch, spec,
+        actions.send(a, HostCommand.of(type.command(), v.hostId, v.id, a.id, v.epoch, spec,
                 Optional.ofNullable(params.get("snapshot_name"))));
+        a.persist();
         LOG.infof("event=vps.action vps=%s action=%s type=%s from=%s", v.id, a.id, type.wire(), from.wire());
         return a;
     }

@@ -20,7 +20,6 @@ import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -37,18 +36,6 @@ import org.junit.jupiter.api.Test;
 class InternalBillingTest {
     static final String PATH = "/internal/billing/access";
 
-    @ConfigProperty(name = "domus.test.token-url")
-    String tokenUrl;
-    @ConfigProperty(name = "domus.test.client.domus-billing.secret")
-    String billingSecret;
-    @ConfigProperty(name = "domus.test.client.domus-host-agent.secret")
-    String agentSecret;
-
-    String clientToken(String client, String secret) {
-        return given().formParam("grant_type", "client_credentials").formParam("client_id", client)
-                .formParam("client_secret", secret).post(tokenUrl).then().statusCode(200).extract()
-                .path("access_token");
-    }
 
     static Map<String, Object> ask(UUID org, String access, String key, String value) {
         Map<String, Object> m = new HashMap<>();
@@ -67,7 +54,7 @@ class InternalBillingTest {
 
     @Test
     void billingAsksWhoMayReadAnOrganization() {
-        String billing = clientToken("domus-billing", billingSecret);
+        String billing = Api.clientToken("domus-billing");
         Api.Tenant t = Api.tenant("billing-access");
         Api.User viewer = Api.user("billing-viewer", false, EnumSet.of(Scope.READ));
         t.req().body(Map.of("email", viewer.email(), "role", "viewer"))
@@ -114,7 +101,7 @@ class InternalBillingTest {
                 .statusCode(401);
         given().auth().oauth2(t.owner().token()).contentType(ContentType.JSON)
                 .body(ask(t.orgId(), "read", "oidc_subject", "x")).post(PATH).then().statusCode(403);
-        given().auth().oauth2(clientToken("domus-host-agent", agentSecret)).contentType(ContentType.JSON)
+        given().auth().oauth2(Api.clientToken("domus-host-agent")).contentType(ContentType.JSON)
                 .body(ask(t.orgId(), "read", "oidc_subject", "x")).post(PATH).then().statusCode(403);
     }
 }

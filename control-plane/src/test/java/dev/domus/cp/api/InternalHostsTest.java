@@ -20,7 +20,6 @@ import io.restassured.path.json.JsonPath;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,11 +33,6 @@ import org.junit.jupiter.api.Test;
         initArgs = @ResourceArg(name = "topics", value = StackResources.TOPICS))
 @WithTestResource(value = KeycloakTestResource.class, scope = TestResourceScope.GLOBAL)
 class InternalHostsTest {
-    @ConfigProperty(name = "domus.test.token-url")
-    String tokenUrl;
-    @ConfigProperty(name = "domus.test.client.domus-host-agent.secret")
-    String agentSecret;
-
     @Test
     void agentReadsTheDesiredStateOfItsHost() {
         Api.host();
@@ -52,9 +46,7 @@ class InternalHostsTest {
         given().get(path).then().statusCode(401);
         given().auth().oauth2(t.owner().token()).get(path).then().statusCode(403);
 
-        String agent = given().formParam("grant_type", "client_credentials").formParam("client_id", "domus-host-agent")
-                .formParam("client_secret", agentSecret).post(tokenUrl).then().statusCode(200).extract()
-                .path("access_token");
+        String agent = Api.clientToken("domus-host-agent");
         JsonPath body = given().auth().oauth2(agent).accept(ContentType.JSON).get(path).then().statusCode(200)
                 .extract().jsonPath();
         assertThat(body.getString("host_id")).isEqualTo(host.toString());

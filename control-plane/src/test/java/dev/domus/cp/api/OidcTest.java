@@ -5,6 +5,7 @@ import static io.restassured.RestAssured.given;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.startsWith;
 
+import dev.domus.cp.support.Api;
 import dev.domus.cp.support.OpenApiContract;
 import dev.domus.cp.support.StackResources;
 import dev.domus.stack.quarkus.KafkaTestResource;
@@ -45,8 +46,6 @@ class OidcTest {
     String ops;
     @ConfigProperty(name = "domus.test.user.ops.password")
     String opsPassword;
-    @ConfigProperty(name = "domus.test.client.domus-host-agent.secret")
-    String agentSecret;
 
     String login(String user, String password) {
         return KeycloakService.passwordGrant(tokenUrl, user, password);
@@ -78,9 +77,7 @@ class OidcTest {
 
     @Test
     void hostAgentRegistersAndOperatorSeesIt() {
-        String agent = given().formParam("grant_type", "client_credentials").formParam("client_id", "domus-host-agent")
-                .formParam("client_secret", agentSecret).post(tokenUrl).then().statusCode(200).extract()
-                .path("access_token");
+        String agent = Api.clientToken("domus-host-agent");
         String name = "kc-host-" + UUID.randomUUID().toString().substring(0, 8);
         Map<String, Object> body = Map.of("name", name, "region", "local-1", "agent_version", "0.1.0",
                 "capacity", Map.of("vcpus", 8, "memory_mb", 16384, "disk_gb", 200));

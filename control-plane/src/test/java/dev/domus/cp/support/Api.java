@@ -92,6 +92,18 @@ public final class Api {
 
     private static UUID host;
 
+    /**
+     * An access token of a Keycloak confidential client of the test realm ({@code domus-host-agent},
+     * {@code domus-billing}) by the client-credentials grant, as the agent or the billing service gets one.
+     */
+    public static String clientToken(String clientId) {
+        org.eclipse.microprofile.config.Config c = org.eclipse.microprofile.config.ConfigProvider.getConfig();
+        return given().formParam("grant_type", "client_credentials").formParam("client_id", clientId)
+                .formParam("client_secret", c.getValue("domus.test.client." + clientId + ".secret", String.class))
+                .post(c.getValue("domus.test.token-url", String.class)).then().statusCode(200).extract()
+                .path("access_token");
+    }
+
     /** A valid server create body. */
     public static Map<String, Object> vps(String name) {
         return Map.of("name", name, "plan", "s-1", "image", "debian-12", "region", "local-1");

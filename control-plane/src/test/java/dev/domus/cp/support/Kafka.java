@@ -48,6 +48,14 @@ public final class Kafka {
 
     /** Host commands matching {@code want}, reading the topic from the start until one matches or time runs out. */
     public static List<HostCommand> commands(Predicate<HostCommand> want, Duration timeout) {
+        return commands(want, 1, timeout);
+    }
+
+    /**
+     * Host commands matching {@code want}, reading the topic from the start until at least {@code atLeast} matched
+     * (a re-published command appears once per publication) or time runs out.
+     */
+    public static List<HostCommand> commands(Predicate<HostCommand> want, int atLeast, Duration timeout) {
         Properties p = new Properties();
         p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap());
         p.put(ConsumerConfig.GROUP_ID_CONFIG, "test-" + UUID.randomUUID());
@@ -58,7 +66,7 @@ public final class Kafka {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(p)) {
             c.subscribe(List.of(Topics.HOST_COMMANDS));
-            while (System.nanoTime() < deadline && out.isEmpty()) {
+            while (System.nanoTime() < deadline && out.size() < atLeast) {
                 for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
                     HostCommand cmd = EventCodec.read(r.value(), HostCommand.class);
                     if (want.test(cmd)) {

@@ -3,6 +3,7 @@ package dev.domus.agent.service;
 
 import dev.domus.agent.AgentConfig;
 import dev.domus.agent.domain.AgentException;
+import dev.domus.agent.domain.VpsPhase;
 import dev.domus.agent.domain.VpsRecord;
 import dev.domus.agent.infra.StateStore;
 import dev.domus.api.events.HostCommand;
@@ -24,7 +25,8 @@ import org.jboss.logging.Logger;
 /**
  * Applies host commands: each {@code command_id} once (the applied ids survive restarts), commands with an epoch
  * older than the VPS's newest applied epoch are rejected as stale (fencing: a deposed control-plane leader cannot
- * undo newer decisions), commands for other hosts are ignored. Outcomes are {@code action.*} host events.
+ * undo newer decisions), commands for other hosts are ignored. Outcomes are {@code action.*} host events; a command
+ * that comes again (the control plane re-publishes those it has no answer for) gets its outcome again.
  */
 @ApplicationScoped
 public class CommandService {
@@ -43,6 +45,7 @@ public class CommandService {
     private final Deque<UUID> order = new ArrayDeque<>();
     private final Set<UUID> applied = new HashSet<>();
     private final Deque<UUID> deleted = new ArrayDeque<>();
+    private final CommandOutcomes outcomes = new CommandOutcomes(REMEMBERED);
 
     @Inject
     public CommandService(AgentConfig config, DomainSupervisor supervisor, HostNetwork net, StateStore store,
@@ -65,7 +68,7 @@ public class CommandService {
             return Outcome.OTHER_HOST;
         }
         if (applied.contains(cmd.commandId())) {
-            LOG.infof("event=command_duplicate command=%s vps=%s", cmd.commandId(), cmd.vpsId());
+            replayOutcome(cmd);
             return Outcome.DUPLICATE;
         }
         Optional<DomainSupervisor.VpsStatus> cur = supervisor.get(cmd.vpsId());
@@ -121,9 +124,37 @@ public class CommandService {
             return Outcome.FAILED;
         }
         remember(cmd.commandId());
-        events.publish(HostEvent.action(HostEventType.ACTION_SUCCEEDED, config.hostId(), cmd.vpsId(), cmd.actionId(),
-                100, Optional.empty(), Optional.empty()));
+        publishOutcome(cmd, HostEvent.action(HostEventType.ACTION_SUCCEEDED, config.hostId(), cmd.vpsId(),
+                cmd.actionId(), 100, Optional.empty(), Optional.empty()));
         return Outcome.APPLIED;
+    }
+
+    /**
+     * A command applied before came again: the control plane re-publishes commands whose outcome it never got, so
+     * answer with the outcome sent then (same event id), or, after an agent restart, with success when the VPS's
+     * state shows it ({@link CommandOutcomes#derived}).
+     */
+    private void replayOutcome(HostCommand cmd) {
+        Optional<HostEvent> sent = outcomes.get(cmd.commandId());
+        if (sent.isPresent()) {
+            LOG.infof("event=command_duplicate command=%s vps=%s outcome=replayed", cmd.commandId(), cmd.vpsId());
+            events.publish(sent.get());
+            return;
+        }
+        Optional<VpsPhase> phase = supervisor.get(cmd.vpsId()).map(DomainSupervisor.VpsStatus::phase);
+        if (CommandOutcomes.derived(cmd.type(), phase)) {
+            LOG.infof("event=command_duplicate command=%s vps=%s outcome=derived type=%s", cmd.commandId(),
+                    cmd.vpsId(), cmd.type().wire());
+            publishOutcome(cmd, HostEvent.action(HostEventType.ACTION_SUCCEEDED, config.hostId(), cmd.vpsId(),
+                    cmd.actionId(), 100, Optional.empty(), Optional.empty()));
+            return;
+        }
+        LOG.infof("event=command_duplicate command=%s vps=%s outcome=unknown", cmd.commandId(), cmd.vpsId());
+    }
+
+    private void publishOutcome(HostCommand cmd, HostEvent outcome) {
+        outcomes.put(cmd.commandId(), outcome);
+        events.publish(outcome);
     }
 
     /**
@@ -150,8 +181,8 @@ public class CommandService {
 
     private void fail(HostCommand cmd, String code, String message) {
         String m = message.length() > 1000 ? message.substring(0, 1000) : message;
-        events.publish(HostEvent.action(HostEventType.ACTION_FAILED, config.hostId(), cmd.vpsId(), cmd.actionId(),
-                100, Optional.of(code.length() > 64 ? code.substring(0, 64) : code), Optional.of(m)));
+        publishOutcome(cmd, HostEvent.action(HostEventType.ACTION_FAILED, config.hostId(), cmd.vpsId(),
+                cmd.actionId(), 100, Optional.of(code.length() > 64 ? code.substring(0, 64) : code), Optional.of(m)));
     }
 
     private void remember(UUID id) {

@@ -20,10 +20,11 @@ import org.junit.jupiter.api.Test;
 
 /**
  * One VPS through its whole life on a real agent process, driven by host commands on Kafka: create -> SSH
- * {@code uname -m}; a re-sent command changes nothing; kill -9 of the runner and a guest panic -> restarted with
- * events; kill -9 of the agent -> the domain keeps running and the next agent adopts it (same runner, no
- * duplicate); reboot, power off/on; delete frees disk and tap. One test so the guest boots as few times as possible
- * on a shared 2-core box. Also: the console WebSocket relay, and a late create of a deleted VPS is refused.
+ * {@code uname -m}; a re-sent command changes nothing (its outcome is answered again, same event id); kill -9 of
+ * the runner and a guest panic -> restarted with events; kill -9 of the agent -> the domain keeps running and the
+ * next agent adopts it (same runner, no duplicate); reboot, power off/on; delete frees disk and tap. One test so
+ * the guest boots as few times as possible on a shared 2-core box. Also: the console WebSocket relay, and a late
+ * create of a deleted VPS is refused. Resize and rebuild: {@link AgentResizeIT}.
  */
 class AgentIT {
     // Generous: on the shared box guest boots took 25-150 s under load 24-30.
@@ -131,7 +132,12 @@ class AgentIT {
             h.awaitEvent("second create succeeded", BOOT, e -> isAction(e, create2, HostEventType.ACTION_SUCCEEDED));
             assertThat(AgentHarness.runners(domain)).hasSize(1);
             assertThat(group(PID, h.get("/agent/v1/vps/" + vps))).isEqualTo(Long.toString(pid1));
-            assertThat(h.events.stream().filter(e -> isAction(e, create, HostEventType.ACTION_SUCCEEDED))).hasSize(1);
+            // The re-sent command was not applied again, but answered again with the same outcome event (same id):
+            // the control plane re-publishes commands it has no answer for and dedupes events by id.
+            AgentHarness.await("outcome of the re-sent create sent again", Duration.ofMinutes(2),
+                    () -> h.events.stream().filter(e -> isAction(e, create, HostEventType.ACTION_SUCCEEDED)).count() >= 2);
+            assertThat(h.events.stream().filter(e -> isAction(e, create, HostEventType.ACTION_SUCCEEDED))
+                    .map(HostEvent::eventId).distinct()).hasSize(1);
 
             // --- kill -9 of the domain runner: restarted, events say so
             ProcessHandle.of(pid1).orElseThrow().destroyForcibly();

@@ -469,13 +469,7 @@ public final class NetNs implements AutoCloseable {
     }
 
     private static String ipBinary() {
-        for (String dir : new String[] {"/usr/sbin", "/sbin", "/usr/bin", "/bin"}) {
-            Path p = Path.of(dir, "ip");
-            if (Files.isExecutable(p)) {
-                return p.toString();
-            }
-        }
-        return "ip";
+        return dev.domus.xen.devices.virtio.net.HostLinks.ipBinary();
     }
 
     @Override

@@ -149,8 +149,11 @@ public final class HostLinks {
         }, r -> Thread.ofVirtual().start(r));
     }
 
-    /** {@code ip} is in /usr/sbin on Debian, which is not on every PATH (services, non-root shells). */
-    private static String ipBinary() {
+    /**
+     * The {@code ip} binary to run: it is in /usr/sbin on Debian, which is not on every PATH (services, non-root
+     * shells). Also used by the test network namespaces ({@code testing.NetNs}).
+     */
+    public static String ipBinary() {
         for (String dir : new String[] {"/usr/sbin", "/sbin", "/usr/bin", "/bin"}) {
             Path p = Path.of(dir, "ip");
             if (Files.isExecutable(p)) {
