@@ -116,7 +116,9 @@ class RunnerPoolTest {
             pool.fill("a");
             await(() -> pool.idleCount() == 1, "first runner");
             long dead = pool.idlePids().getFirst();
-            ProcessHandle.of(dead).orElseThrow().destroyForcibly().onExit().get();
+            ProcessHandle h = ProcessHandle.of(dead).orElseThrow();
+            h.destroyForcibly();
+            h.onExit().get();
             await(() -> !ProcessHandle.of(dead).map(ProcessHandle::isAlive).orElse(false), "killed");
             Optional<SleepRunner> r = pool.take("a");
             assertThat(r).as("a dead runner is never handed out").isEmpty();
