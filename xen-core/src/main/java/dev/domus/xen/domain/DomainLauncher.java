@@ -240,7 +240,15 @@ public final class DomainLauncher {
             throw new DomainException(DomainException.LAUNCH, "standby", "cannot create a standby log in " + dir
                     + ": " + e.getMessage(), e);
         }
-        ProcessBuilder pb = new ProcessBuilder(runnerCommand("standby", args))
+        List<String> cmd = new ArrayList<>();
+        boolean low = canRaisePriority();
+        if (low) {
+            // Warming up and idling at the lowest CPU priority: a refill never slows the domains that run (a warm-up
+            // is a whole guest boot); Standby.restore raises it back before the domain's machine is built.
+            cmd.addAll(List.of(NICE, "-n", "19"));
+        }
+        cmd.addAll(runnerCommand("standby", args));
+        ProcessBuilder pb = new ProcessBuilder(cmd)
                 .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
                 .redirectOutput(ProcessBuilder.Redirect.PIPE);
@@ -253,7 +261,7 @@ public final class DomainLauncher {
             throw new DomainException(DomainException.LAUNCH, "standby", "cannot start a standby runner: "
                     + e.getMessage(), e);
         }
-        Standby s = new Standby(p, log);
+        Standby s = new Standby(p, log, low);
         String line = s.next(readyTimeout);
         if (line != null && line.startsWith("standby ")) {
             return s;
@@ -269,11 +277,13 @@ public final class DomainLauncher {
         private final Process process;
         private final Path log;
         private final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final boolean lowPriority;
         private boolean used;
 
-        private Standby(Process process, Path log) {
+        private Standby(Process process, Path log, boolean lowPriority) {
             this.process = process;
             this.log = log;
+            this.lowPriority = lowPriority;
             Thread.ofVirtual().name("standby-" + process.pid()).start(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
                         StandardCharsets.UTF_8))) {
@@ -321,6 +331,9 @@ public final class DomainLauncher {
             }
             String cmd = StandbyRunner.Restore.format(abs, config.map(DomainConfig::source), paused);
             used = true;
+            if (lowPriority) {
+                normalPriority(process.pid());
+            }
             try {
                 var in = process.getOutputStream();
                 in.write((cmd + "\n").getBytes(StandardCharsets.UTF_8));
@@ -385,6 +398,56 @@ public final class DomainLauncher {
                 process.destroyForcibly();
             }
             deleteQuietly(log);
+        }
+    }
+
+    private static final String NICE = "/usr/bin/nice";
+    private static final String RENICE = "/usr/bin/renice";
+
+    /**
+     * Whether a standby may start at nice 19: only when {@code renice} can take it back to 0 (root; an unprivileged
+     * process may lower its priority but never raise it again), else the domain would run slowed down for good.
+     */
+    static boolean canRaisePriority() {
+        if (!Files.isExecutable(Path.of(NICE)) || !Files.isExecutable(Path.of(RENICE))) {
+            return false;
+        }
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (l.startsWith("Uid:")) {
+                    return l.substring(4).trim().split("\\s+")[1].equals("0");
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // unknown: stay at normal priority
+        }
+        return false;
+    }
+
+    /**
+     * Nice 0 for every thread of {@code pid} (Linux priorities are per thread: the JIT compiler threads as much as the
+     * main thread, whose value the machine's threads inherit). Best effort: a failure is logged by the runner's
+     * caller only as a slower domain.
+     */
+    static void normalPriority(long pid) {
+        List<String> cmd = new ArrayList<>(List.of(RENICE, "-n", "0", "-p"));
+        try (var tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : tasks) {
+                cmd.add(t.getFileName().toString());
+            }
+        } catch (IOException e) {
+            return; // gone: the restore below reports it
+        }
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        } catch (IOException e) {
+            // renice missing: the domain runs at the standby's priority
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

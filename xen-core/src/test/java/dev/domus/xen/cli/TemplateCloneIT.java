@@ -167,8 +167,15 @@ class TemplateCloneIT {
             assertThat(runDir.isHeld("tcit-warm")).isFalse();
             Result list = xl("list");
             assertThat(list.out()).doesNotContain("tcit-warm").doesNotContain(String.valueOf(standby.pid()));
+            boolean root = "root".equals(System.getProperty("user.name"));
+            if (root) {
+                assertThat(niceValues(standby.pid())).as("an idle standby runs at the lowest priority").containsOnly(19);
+            }
             DomainLauncher.Launched l = standby.restore(snap, java.util.Optional.of(DomainConfig.load(cfg)), false,
                     TIMEOUT);
+            if (root) {
+                assertThat(niceValues(standby.pid())).as("the restored domain runs at normal priority").containsOnly(0);
+            }
             assertThat(l.pid()).isEqualTo(standby.pid());
             assertThat(standby.isAlive()).as("used").isFalse();
             // Now an ordinary domain: its name is held, its pid file names the standby's process.
@@ -179,6 +186,20 @@ class TemplateCloneIT {
         } finally {
             standby.close();
         }
+    }
+
+    /** The nice value of every thread of {@code pid} (field 19 of /proc/<pid>/task/<tid>/stat). */
+    private static java.util.Set<Integer> niceValues(long pid) throws IOException {
+        java.util.Set<Integer> out = new java.util.HashSet<>();
+        try (var tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : tasks) {
+                String stat = Files.readString(t.resolve("stat"));
+                // After "(comm)" (which may hold spaces): state is field 3, nice field 19.
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                out.add(Integer.parseInt(f[19 - 3]));
+            }
+        }
+        return out;
     }
 
     /** Types a probe into the clone's console shell and returns what came back. */
