@@ -39,6 +39,11 @@ final class RunnerPool<K, R extends RunnerPool.Runner> implements AutoCloseable 
 
         /** Ends the process if it is still idle. */
         void close();
+
+        /** key=value words for the pool's log line (e.g. how its warm-up went). */
+        default String describe() {
+            return "";
+        }
     }
 
     /** Starts (and warms up) one runner for {@code key}; blocking, called on the pool's refill thread only. */
@@ -155,8 +160,9 @@ final class RunnerPool<K, R extends RunnerPool.Runner> implements AutoCloseable 
                 r.close();
                 return;
             }
-            LOG.infof("event=runner_pool_ready pid=%d start_ms=%d idle=%d rss_mib=%d pool_rss_mib=%d", r.pid(),
-                    (System.nanoTime() - t0) / 1_000_000, idleCount(), rssBytes(r.pid()) >> 20, memoryBytes() >> 20);
+            LOG.infof("event=runner_pool_ready pid=%d start_ms=%d idle=%d rss_mib=%d pool_rss_mib=%d %s", r.pid(),
+                    (System.nanoTime() - t0) / 1_000_000, idleCount(), rssBytes(r.pid()) >> 20, memoryBytes() >> 20,
+                    r.describe());
         }
     }
 

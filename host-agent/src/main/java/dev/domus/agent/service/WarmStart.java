@@ -82,6 +82,11 @@ final class WarmStart implements AutoCloseable {
         public void close() {
             standby.close();
         }
+
+        @Override
+        public String describe() {
+            return standby.info();
+        }
     }
 
     private static final String POOL_MAC = "52:54:00:ff:ff:fd";

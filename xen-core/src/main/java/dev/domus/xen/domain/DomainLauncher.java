@@ -264,6 +264,8 @@ public final class DomainLauncher {
         Standby s = new Standby(p, log, low);
         String line = s.next(readyTimeout);
         if (line != null && line.startsWith("standby ")) {
+            int sp = line.indexOf(' ', "standby ".length());
+            s.info = sp < 0 ? "" : line.substring(sp + 1).strip();
             return s;
         }
         s.close();
@@ -279,6 +281,7 @@ public final class DomainLauncher {
         private final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
         private final boolean lowPriority;
         private boolean used;
+        private String info = "";
 
         private Standby(Process process, Path log, boolean lowPriority) {
             this.process = process;
@@ -303,6 +306,11 @@ public final class DomainLauncher {
 
         public long pid() {
             return process.pid();
+        }
+
+        /** What the runner reported with its ready line, e.g. {@code warmup=marker warmup_ms=2140}. */
+        public String info() {
+            return info;
         }
 
         /** Still usable: not used and the process is alive. */

@@ -123,10 +123,11 @@ final class StandbyRunner {
         }
         RunDir dir = a.runDir() == null ? RunDir.fromEnvironment() : RunDir.at(a.runDir());
         long pid = ProcessHandle.current().pid();
-        a.warmup().ifPresent(StandbyRunner::warmUp);
+        String warm = a.warmup().map(StandbyRunner::warmUp).orElse("warmup=none");
         // The warm-up machine's heap garbage is gone for good: give it back before idling (SerialGC shrinks).
         System.gc();
-        parent.println("standby " + pid);
+        // "standby <pid> warmup=<outcome> warmup_ms=<n>": the launcher reports the rest of the line.
+        parent.println("standby " + pid + " " + warm);
         parent.flush();
         Log.info("standby_ready", "pid", pid, "run_dir", dir);
         String line;
@@ -191,7 +192,7 @@ final class StandbyRunner {
      * Runs the warm-up machine; best effort (a failure only costs the speed-up and is logged). The machine is never
      * registered in a run directory, so nothing can list, adopt or connect to it.
      */
-    static void warmUp(Warmup w) {
+    static String warmUp(Warmup w) {
         long t0 = System.nanoTime();
         Domain d = null;
         String outcome;
@@ -229,7 +230,9 @@ final class StandbyRunner {
                 d.close();
             }
         }
-        Log.info("standby_warmup", "outcome", outcome, "ms", (System.nanoTime() - t0) / 1_000_000);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        Log.info("standby_warmup", "outcome", outcome, "ms", ms);
+        return "warmup=" + outcome.replaceAll("[^A-Za-z0-9=._:-]+", "_") + " warmup_ms=" + ms;
     }
 
     /** Completes {@code seen} when the console output contains {@code marker} (empty: never). */
