@@ -141,6 +141,14 @@ public interface AgentConfig {
         /** How long a template boot may take to reach its marker before the build is abandoned. */
         @WithDefault("10m")
         Duration buildTimeout();
+
+        /**
+         * Standby runners kept idle for warm starts (0 = off): runner JVMs started ahead and warmed up by a
+         * throw-away clone of the template, that restore a VPS's snapshot without a JVM start or JIT warm-up. Each
+         * costs its JVM's resident memory while idle (logged as {@code event=runner_pool_ready ... rss_mib}).
+         */
+        @WithDefault("1")
+        int poolSize();
     }
 
     interface Kafka {

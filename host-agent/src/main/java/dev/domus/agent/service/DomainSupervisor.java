@@ -410,9 +410,10 @@ public class DomainSupervisor {
             s.reason = "";
             watch(s, c, s.generation);
             LOG.infof("event=domain_started vps=%s domain=%s pid=%d mode=%s ms=%d root_disk_ms=%d config_ms=%d"
-                    + " runner_ms=%d restore_ms=%d resume_ms=%d", r.vpsId(), r.domainName(), l.pid(), st.mode(),
-                    (System.nanoTime() - t0) / 1_000_000, (tDisk - t0) / 1_000_000, (tLaunch - tDisk) / 1_000_000,
-                    (tReady - tLaunch) / 1_000_000, st.restoreMs(), st.resumeMs());
+                    + " runner_ms=%d restore_ms=%d resume_ms=%d pooled=%s", r.vpsId(), r.domainName(), l.pid(),
+                    st.mode(), (System.nanoTime() - t0) / 1_000_000, (tDisk - t0) / 1_000_000,
+                    (tLaunch - tDisk) / 1_000_000, (tReady - tLaunch) / 1_000_000, st.restoreMs(), st.resumeMs(),
+                    st.pooled());
             // The VPS's events say how it started (the control plane lists them as state_changed).
             publishState(s, VpsPhase.RUNNING, "domain_started", "boot=" + st.mode() + " runner_ms="
                     + (tReady - tLaunch) / 1_000_000 + (st.restoreMs() > 0 ? " restore_ms=" + st.restoreMs() : ""));

@@ -60,8 +60,37 @@ final class WarmStart implements AutoCloseable {
     private static final Duration SAVE_TIMEOUT = Duration.ofMinutes(5);
     private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(60);
 
-    /** How a VPS was started; {@code restoreMs}/{@code resumeMs} are 0 for a cold boot. */
-    record Started(DomainLauncher.Launched launched, String mode, long restoreMs, long resumeMs) { }
+    /**
+     * How a VPS was started; {@code restoreMs}/{@code resumeMs} are 0 for a cold boot; {@code pooled}: restored by a
+     * standby runner of the {@link RunnerPool} (no JVM start).
+     */
+    record Started(DomainLauncher.Launched launched, String mode, long restoreMs, long resumeMs, boolean pooled) { }
+
+    /** A standby runner as the pool sees it. */
+    record PooledStandby(DomainLauncher.Standby standby) implements RunnerPool.Runner {
+        @Override
+        public long pid() {
+            return standby.pid();
+        }
+
+        @Override
+        public boolean isAlive() {
+            return standby.isAlive();
+        }
+
+        @Override
+        public void close() {
+            standby.close();
+        }
+
+        @Override
+        public String describe() {
+            return standby.info();
+        }
+    }
+
+    private static final String POOL_MAC = "52:54:00:ff:ff:fd";
+    private static final Duration POOL_WARMUP_TIMEOUT = Duration.ofMinutes(2);
 
     private final AgentConfig config;
     private final DiskBuilder disks;
@@ -76,6 +105,9 @@ final class WarmStart implements AutoCloseable {
     private final Map<String, String> imageSums = new ConcurrentHashMap<>();
     private volatile String runnerSum;
     private volatile String buildingDomain;
+    private final RunnerPool<TemplateKey, PooledStandby> pool;
+    private final Path poolWork;
+    private final java.util.concurrent.atomic.AtomicInteger poolSeq = new java.util.concurrent.atomic.AtomicInteger();
 
     WarmStart(AgentConfig config, DiskBuilder disks, HostNetwork net, RunDir runDir, DomainLauncher launcher) {
         this.config = config;
@@ -88,6 +120,8 @@ final class WarmStart implements AutoCloseable {
         this.buildTimeout = w.buildTimeout();
         this.workRoot = config.stateDir().resolve("template-work");
         this.cache = enabled ? new TemplateCache(config.stateDir().resolve("templates"), w.maxTemplates()) : null;
+        this.poolWork = config.stateDir().resolve("pool-work");
+        this.pool = new RunnerPool<>(enabled ? w.poolSize() : 0, this::startStandby);
         if (enabled) {
             cleanUpAfterCrash();
         }
@@ -107,17 +141,45 @@ final class WarmStart implements AutoCloseable {
                     return warm.get();
                 }
             } else {
-                cache.requestBuild(key.get(), this::buildTemplate);
+                TemplateKey k = key.get();
+                // Once the template is in place, warm up the pool's runners for it.
+                cache.requestBuild(k, this::buildTemplate).ifPresent(f -> Thread.ofVirtual()
+                        .name("pool-after-template").start(() -> {
+                            try {
+                                f.get();
+                                pool.fill(k);
+                            } catch (Exception e) {
+                                // the build failed (logged by the cache): nothing to warm up for
+                            }
+                        }));
             }
         }
-        return new Started(launcher.launch(cold, false, readyTimeout), "cold", 0, 0);
+        return new Started(launcher.launch(cold, false, readyTimeout), "cold", 0, 0, false);
     }
 
     private Optional<Started> restore(TemplateKey key, Path snap, DomainConfig cold, Duration readyTimeout) {
         long t0 = System.nanoTime();
-        DomainLauncher.Launched l;
+        DomainLauncher.Launched l = null;
+        boolean pooled = false;
+        Optional<PooledStandby> standby = pool.take(key);
+        if (standby.isPresent()) {
+            try {
+                l = standby.get().standby().restore(snap, Optional.of(cold), false, readyTimeout);
+                pooled = true;
+            } catch (DomainException e) {
+                standby.get().close();
+                if (DomainException.EXISTS.equals(e.code())) {
+                    throw e; // the VPS already runs: the supervisor adopts it
+                }
+                // A standby that died or failed: a fresh runner below tells whether the template itself is bad.
+                LOG.warnf("event=warm_start_pool_failed vps_domain=%s pid=%d error=\"%s\" fallback=fresh_runner",
+                        cold.name(), standby.get().pid(), quote(e.getMessage()));
+            }
+        }
         try {
-            l = launcher.restore(snap, Optional.of(cold), false, readyTimeout);
+            if (l == null) {
+                l = launcher.restore(snap, Optional.of(cold), false, readyTimeout);
+            }
         } catch (DomainException e) {
             if (DomainException.EXISTS.equals(e.code())) {
                 throw e; // the VPS already runs: the supervisor adopts it
@@ -137,7 +199,54 @@ final class WarmStart implements AutoCloseable {
             return Optional.empty();
         }
         long t2 = System.nanoTime();
-        return Optional.of(new Started(l, "warm", (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000));
+        return Optional.of(new Started(l, "warm", (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000, pooled));
+    }
+
+    /**
+     * One standby runner for the pool, warmed up by a throw-away clone of {@code key}'s template: a copy of the
+     * image's root disk of the VPS size, a blank config drive, an unattached tap; resumed with a fresh seed and run
+     * until its ready marker (the same kernel, init and dropbear paths a customer's clone runs). Without a template
+     * the runner starts cold (no warm-up).
+     */
+    private PooledStandby startStandby(TemplateKey key) throws Exception {
+        Optional<Path> snap = cache.lookup(key);
+        if (snap.isEmpty()) {
+            return new PooledStandby(launcher.standby(Optional.empty(), POOL_WARMUP_TIMEOUT));
+        }
+        int seq = poolSeq.incrementAndGet();
+        String tap = "dpool" + Long.toHexString(ProcessHandle.current().pid() & 0xffff) + "." + seq;
+        if (tap.length() > 15) {
+            tap = tap.substring(0, 15);
+        }
+        Path work = poolWork.resolve(Integer.toString(seq));
+        deleteTree(work);
+        Files.createDirectories(work);
+        try {
+            Path root = work.resolve("root.img");
+            Path src = disks.imageDir(key.image()).resolve("rootfs.ext4");
+            dev.domus.agent.infra.Tools.run(dev.domus.agent.domain.AgentException.DISK, Duration.ofMinutes(5),
+                    List.of("cp", "--sparse=always", "--reflink=auto",
+                            disks.template(key.image(), src, key.diskGb()).toString(), root.toString()));
+            Path cfgDrive = work.resolve("config.img");
+            sparse(cfgDrive, CONFIG_DRIVE_BYTES);
+            Path cfg = work.resolve("warmup.cfg");
+            Files.writeString(cfg, "# warm-up clone of " + key.describe() + " for a standby runner\n"
+                    + "name = \"pool-" + seq + "\"\n"
+                    + "memory = " + key.memoryMb() + "\n"
+                    + "vcpus = " + key.vcpus() + "\n"
+                    + "kernel = \"" + disks.imageDir(key.image()).resolve("Image") + "\"\n"
+                    + "extra = \"" + key.console() + " root=/dev/vda rw\"\n"
+                    + "disk = [ '" + root + ",rw,vda', '" + cfgDrive + ",ro,vdb' ]\n"
+                    // No bridge: the tap stays unattached, the clone's traffic goes nowhere.
+                    + "vif = [ 'mac=" + POOL_MAC + ",vifname=" + tap + "' ]\n"
+                    + "on_poweroff = \"destroy\"\non_reboot = \"destroy\"\non_crash = \"destroy\"\n");
+            net.removeTap(tap);
+            return new PooledStandby(launcher.standby(Optional.of(new DomainLauncher.Warmup(snap.get(), cfg,
+                    resumeLine(), "DOMUS-GUEST-READY", POOL_WARMUP_TIMEOUT)), POOL_WARMUP_TIMEOUT.plusMinutes(1)));
+        } finally {
+            net.removeTap(tap);
+            deleteTree(work);
+        }
     }
 
     /** {@code resume <32 random bytes in hex> <unix seconds>}. */
@@ -304,6 +413,7 @@ final class WarmStart implements AutoCloseable {
         }
         try {
             deleteTree(workRoot);
+            deleteTree(poolWork);
         } catch (IOException e) {
             LOG.warnf("event=template_work_cleanup_failed dir=%s error=%s", workRoot, e);
         }
@@ -383,6 +493,7 @@ final class WarmStart implements AutoCloseable {
     /** Stops template building; a template domain being booted is destroyed (the agent's domains stay). */
     @Override
     public void close() {
+        pool.close();
         if (cache != null) {
             cache.close();
         }

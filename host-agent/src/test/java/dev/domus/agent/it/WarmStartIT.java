@@ -22,7 +22,9 @@ import org.junit.jupiter.api.Test;
  * {@code domus.template=1}, saved at its marker); the next two are restored from that one snapshot. Each clone must
  * be itself: its own hostname, address, MAC and SSH host key (checked strictly), and its own CRNG stream right after
  * the restore (the clones left the snapshot with identical RNG state; the resume seed must have reseeded it). A
- * reboot of a clone is a cold boot of its own disks. The agent's log says which start was warm.
+ * reboot of a clone is a cold boot of its own disks. The agent's log says which start was warm. Both clones are
+ * restored by standby runners of the agent's pool (warmed up by a throw-away clone after the template was built,
+ * refilled after each take); the pool's idle runner is never a domain and ends when the agent is killed.
  */
 class WarmStartIT {
     private static final Duration BOOT = Duration.ofMinutes(10);
@@ -43,12 +45,15 @@ class WarmStartIT {
             String tpl = snapshots(templates).getFirst().getFileName().toString();
             assertThat(tpl).startsWith("demo.256m1c1g.").endsWith(".snap");
 
+            // The pool's standby runner warms up on the new template; each clone then takes a warmed-up runner.
+            AgentHarness.await("standby runner ready", BOOT, () -> count(h, "event=runner_pool_ready") >= 1);
             UUID a = UUID.randomUUID();
             UUID b = UUID.randomUUID();
             String ipA = ip(create(h, a, "warm-a"));
+            AgentHarness.await("pool refilled", BOOT, () -> count(h, "event=runner_pool_ready") >= 2);
             String ipB = ip(create(h, b, "warm-b"));
-            assertThat(log(h)).containsPattern("event=domain_started vps=" + a + " .*mode=warm")
-                    .containsPattern("event=domain_started vps=" + b + " .*mode=warm");
+            assertThat(log(h)).containsPattern("event=domain_started vps=" + a + " .*mode=warm.* pooled=true")
+                    .containsPattern("event=domain_started vps=" + b + " .*mode=warm.* pooled=true");
             // Right after the restore, before anything else reads it: the clones' RNG output must differ.
             String rngA = h.ssh(ipA, "head -c16 /dev/urandom | od -An -tx1 | tr -d ' \\n'", BOOT).out().strip();
             String rngB = h.ssh(ipB, "head -c16 /dev/urandom | od -An -tx1 | tr -d ' \\n'", BOOT).out().strip();
@@ -88,6 +93,21 @@ class WarmStartIT {
             for (UUID id : List.of(first, a, b)) {
                 assertThat(request(h, "DELETE", "/agent/v1/vps/" + id, null)).startsWith("200 ");
             }
+
+            // The idle standby (refilled after b) is no domain, and ends by itself when the agent dies (kill -9).
+            AgentHarness.await("pool refilled after b", BOOT, () -> count(h, "event=runner_pool_ready") >= 3);
+            Matcher last = Pattern.compile("event=runner_pool_ready pid=(\\d+)").matcher(log(h));
+            long standby = 0;
+            while (last.find()) {
+                standby = Long.parseLong(last.group(1));
+            }
+            assertThat(ProcessHandle.of(standby).map(ProcessHandle::isAlive)).as("idle standby %d", standby)
+                    .contains(true);
+            assertThat(request(h, "GET", "/agent/v1/vps", null)).doesNotContain(Long.toString(standby));
+            h.killAgent();
+            long pid = standby;
+            AgentHarness.await("standby " + pid + " ended after the agent died", Duration.ofMinutes(2),
+                    () -> !ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false));
         }
     }
 
@@ -112,6 +132,19 @@ class WarmStartIT {
         Matcher m = IP.matcher(view);
         assertThat(m.find()).as("ip in %s", view).isTrue();
         return m.group(1);
+    }
+
+    private static int count(AgentHarness h, String what) {
+        try {
+            int n = 0;
+            String all = Files.readString(h.agentLog());
+            for (int i = all.indexOf(what); i >= 0; i = all.indexOf(what, i + what.length())) {
+                n++;
+            }
+            return n;
+        } catch (java.io.IOException e) {
+            return 0;
+        }
     }
 
     private static String log(AgentHarness h) throws Exception {

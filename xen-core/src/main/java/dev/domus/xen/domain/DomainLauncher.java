@@ -198,6 +198,276 @@ public final class DomainLauncher {
     }
 
     /**
+     * What a standby runner runs before it reports ready: {@code snapshot} restored under the configuration file
+     * {@code config} (same shape as the snapshot; its own scratch disks and an unattached tap), {@code line} sent on
+     * the control channel (empty: none), then run until {@code until} appears on its console (empty: until it ends)
+     * or {@code timeout}. The machine is never registered in the run directory.
+     */
+    public record Warmup(Path snapshot, Path config, String line, String until, Duration timeout) {
+        public Warmup {
+            if (line.indexOf('\n') >= 0 || line.indexOf('\r') >= 0) {
+                throw new DomainException(DomainException.BAD_ARGUMENT, "warm-up line must be one line");
+            }
+            if (timeout.isNegative() || timeout.isZero() || timeout.toSeconds() > 3600) {
+                throw new DomainException(DomainException.BAD_ARGUMENT, "warm-up timeout must be 1..3600 s, got "
+                        + timeout);
+            }
+        }
+    }
+
+    /**
+     * Starts a standby runner: a runner JVM with no domain yet that warms up first (optional, see {@link Warmup})
+     * and then waits to restore a snapshot on {@link Standby#restore}, so that restore pays neither the JVM start nor
+     * HotSpot's warm-up. It holds no name, socket or pid file in the run directory ({@code xl list} and adoption never
+     * see it) until it has taken over a domain; it ends by itself when this process closes it or dies. Its log is
+     * {@code <run dir>/standby/<id>.log} until the take-over, then the domain's {@code <name>.log}.
+     *
+     * @throws DomainException {@code launch} when the runner died or did not report ready within
+     *                         {@code readyTimeout} (warm-up included)
+     */
+    public Standby standby(java.util.Optional<Warmup> warmup, Duration readyTimeout) {
+        runDir.create();
+        List<String> args = new ArrayList<>(List.of(StandbyRunner.FLAG));
+        warmup.ifPresent(w -> args.addAll(List.of("--warmup", w.snapshot().toAbsolutePath().toString(),
+                "--warmup-config", w.config().toAbsolutePath().toString(), "--warmup-line", w.line(),
+                "--warmup-until", w.until(), "--warmup-timeout", Long.toString(Math.max(1, w.timeout().toSeconds())))));
+        Path dir = runDir.path().resolve("standby");
+        Path log;
+        try {
+            Files.createDirectories(dir);
+            log = Files.createTempFile(dir, "standby-", ".log");
+        } catch (IOException e) {
+            throw new DomainException(DomainException.LAUNCH, "standby", "cannot create a standby log in " + dir
+                    + ": " + e.getMessage(), e);
+        }
+        List<String> cmd = new ArrayList<>();
+        boolean low = canRaisePriority();
+        if (low) {
+            // Warming up and idling at the lowest CPU priority: a refill never slows the domains that run (a warm-up
+            // is a whole guest boot); Standby.restore raises it back before the domain's machine is built.
+            cmd.addAll(List.of(NICE, "-n", "19"));
+        }
+        cmd.addAll(runnerCommand("standby", args));
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectInput(ProcessBuilder.Redirect.PIPE)
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.PIPE);
+        pb.environment().putAll(env);
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            deleteQuietly(log);
+            throw new DomainException(DomainException.LAUNCH, "standby", "cannot start a standby runner: "
+                    + e.getMessage(), e);
+        }
+        Standby s = new Standby(p, log, low);
+        String line = s.next(readyTimeout);
+        if (line != null && line.startsWith("standby ")) {
+            int sp = line.indexOf(' ', "standby ".length());
+            s.info = sp < 0 ? "" : line.substring(sp + 1).strip();
+            return s;
+        }
+        s.close();
+        throw new DomainException(DomainException.LAUNCH, line == null || line.isEmpty()
+                ? "the standby runner exited or hung before it was ready; see " + log
+                : "standby runner: " + line);
+    }
+
+    /** A standby runner (see {@link #standby}); restores one snapshot, once. Not thread-safe. */
+    public final class Standby implements AutoCloseable {
+        private final Process process;
+        private final Path log;
+        private final java.util.concurrent.BlockingQueue<String> lines = new java.util.concurrent.LinkedBlockingQueue<>();
+        private final boolean lowPriority;
+        private boolean used;
+        private String info = "";
+
+        private Standby(Process process, Path log, boolean lowPriority) {
+            this.process = process;
+            this.log = log;
+            this.lowPriority = lowPriority;
+            Thread.ofVirtual().name("standby-" + process.pid()).start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
+                    String l;
+                    while ((l = r.readLine()) != null) {
+                        // JVM warnings also reach stdout; the protocol lines are these three.
+                        if (l.startsWith("standby ") || l.startsWith("ready ") || l.startsWith("error ")) {
+                            lines.add(l);
+                        }
+                    }
+                } catch (IOException e) {
+                    // end of the pipe: reported below as end of stream
+                }
+                lines.add("");
+            });
+        }
+
+        public long pid() {
+            return process.pid();
+        }
+
+        /** What the runner reported with its ready line, e.g. {@code warmup=marker warmup_ms=2140}. */
+        public String info() {
+            return info;
+        }
+
+        /** Still usable: not used and the process is alive. */
+        public boolean isAlive() {
+            return !used && process.isAlive();
+        }
+
+        /**
+         * Has this runner restore {@code snapshot} (under {@code config} when present), exactly as
+         * {@link DomainLauncher#restore(Path, java.util.Optional, boolean, Duration)} would with a new runner. A
+         * refusal before the command is sent ({@code snapshot}, {@code config}, {@code exists}) leaves the standby
+         * usable; once sent, it is used whatever the outcome.
+         */
+        public Launched restore(Path snapshot, java.util.Optional<DomainConfig> config, boolean paused,
+                                Duration readyTimeout) {
+            if (used) {
+                throw new DomainException(DomainException.LAUNCH, "this standby runner was already used");
+            }
+            Path abs = snapshot.toAbsolutePath().normalize();
+            DomainConfig saved = DomainRecord.decode(DomainRunner.readSnapshot(abs).state().domain());
+            DomainConfig effective = config.isPresent() ? RestoreConfig.check(saved, config.get()) : saved;
+            String name = effective.name();
+            runDir.checkSocketPaths(name);
+            if (runDir.isHeld(name)) {
+                throw new DomainException(DomainException.EXISTS, name, "domain '" + name + "' already exists");
+            }
+            String cmd = StandbyRunner.Restore.format(abs, config.map(DomainConfig::source), paused);
+            used = true;
+            if (lowPriority) {
+                normalPriority(process.pid());
+            }
+            try {
+                var in = process.getOutputStream();
+                in.write((cmd + "\n").getBytes(StandardCharsets.UTF_8));
+                in.close();
+            } catch (IOException e) {
+                process.destroy();
+                throw new DomainException(DomainException.LAUNCH, name, "the standby runner " + process.pid()
+                        + " is gone: " + e.getMessage());
+            }
+            String line = next(readyTimeout);
+            if (line != null && line.startsWith("ready ")) {
+                // From here on the runner logs to <name>.log; the standby log held only its warm-up.
+                deleteQuietly(log);
+                return new Launched(name, process.pid(), process);
+            }
+            if (line == null) {
+                process.destroy();
+                throw new DomainException(DomainException.LAUNCH, name, "the standby runner of domain '" + name
+                        + "' did not become ready within " + readyTimeout.toSeconds() + " s; see " + log);
+            }
+            if (line.startsWith("error ")) {
+                String rest = line.substring(6);
+                int sp = rest.indexOf(' ');
+                reap(process);
+                throw new DomainException(sp < 0 ? DomainException.LAUNCH : rest.substring(0, sp), name,
+                        sp < 0 ? rest : rest.substring(sp + 1));
+            }
+            int status = reap(process);
+            throw new DomainException(DomainException.LAUNCH, name, "the standby runner exited"
+                    + (status >= 0 ? " with status " + status : "") + " before it was ready; see " + log);
+        }
+
+        /** The next protocol line; "" at end of stream, null on timeout. */
+        private String next(Duration timeout) {
+            try {
+                return lines.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+
+        /** Ends an unused standby runner (closing its stdin is enough; it is killed if it lingers). */
+        @Override
+        public void close() {
+            if (used) {
+                return;
+            }
+            used = true;
+            try {
+                process.getOutputStream().close();
+            } catch (IOException e) {
+                // already gone
+            }
+            try {
+                if (!process.waitFor(2, TimeUnit.SECONDS)) {
+                    process.destroyForcibly();
+                    process.waitFor(10, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                process.destroyForcibly();
+            }
+            deleteQuietly(log);
+        }
+    }
+
+    private static final String NICE = "/usr/bin/nice";
+    private static final String RENICE = "/usr/bin/renice";
+
+    /**
+     * Whether a standby may start at nice 19: only when {@code renice} can take it back to 0 (root; an unprivileged
+     * process may lower its priority but never raise it again), else the domain would run slowed down for good.
+     */
+    static boolean canRaisePriority() {
+        if (!Files.isExecutable(Path.of(NICE)) || !Files.isExecutable(Path.of(RENICE))) {
+            return false;
+        }
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (l.startsWith("Uid:")) {
+                    return l.substring(4).trim().split("\\s+")[1].equals("0");
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // unknown: stay at normal priority
+        }
+        return false;
+    }
+
+    /**
+     * Nice 0 for every thread of {@code pid} (Linux priorities are per thread: the JIT compiler threads as much as the
+     * main thread, whose value the machine's threads inherit). Best effort: a failure is logged by the runner's
+     * caller only as a slower domain.
+     */
+    static void normalPriority(long pid) {
+        List<String> cmd = new ArrayList<>(List.of(RENICE, "-n", "0", "-p"));
+        try (var tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : tasks) {
+                cmd.add(t.getFileName().toString());
+            }
+        } catch (IOException e) {
+            return; // gone: the restore below reports it
+        }
+        try {
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!p.waitFor(10, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+            }
+        } catch (IOException e) {
+            // renice missing: the domain runs at the standby's priority
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void deleteQuietly(Path p) {
+        try {
+            Files.deleteIfExists(p);
+        } catch (IOException e) {
+            // a leftover log costs only disk space
+        }
+    }
+
+    /**
      * Starts a runner that listens on {@code listen} (host:port) for one incoming live migration and waits until
      * the migrated domain runs there (or the migration failed, which is the runner's error line).
      */

@@ -169,6 +169,11 @@ public final class DomainRunner implements AutoCloseable {
         PrintStream parent = System.out;
         // Nothing but the handshake line may reach the launcher's pipe; stray prints go to the log.
         System.setOut(System.err);
+        if (args.length > 0 && args[0].equals(StandbyRunner.FLAG)) {
+            // A runner started ahead of need; it becomes an ordinary runner on its restore command.
+            System.exit(StandbyRunner.run(args, parent, System.in));
+            return;
+        }
         int status;
         DomainRunner runner;
         try {

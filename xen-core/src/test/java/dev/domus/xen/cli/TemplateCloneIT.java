@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.xen.domain.ConsoleClient;
 import dev.domus.xen.domain.DomainClient;
+import dev.domus.xen.domain.DomainConfig;
+import dev.domus.xen.domain.DomainLauncher;
 import dev.domus.xen.domain.RunDir;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -32,7 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
  * boot ({@code domus.template=1}, initramfs, placeholder disks) is saved at its marker; a config whose shape differs
  * is refused with every difference named and nothing started; two clones restored with their own root disk and
  * config drive resume on {@code resume <seed>}, boot their own disk and differ in hostname and CRNG output; a
- * reboot of a clone is a cold boot of its own config.
+ * reboot of a clone is a cold boot of its own config. The second clone is restored by a standby runner (a runner
+ * JVM started ahead, warmed up by a throw-away clone that no run directory lists) and is then an ordinary domain
+ * under its own name and pid file.
  */
 class TemplateCloneIT {
     private static final Duration TIMEOUT = Duration.ofSeconds(Long.getLong("domus.it.timeout.seconds", 900));
@@ -114,8 +118,12 @@ class TemplateCloneIT {
             sparse(root, 256L << 20);
             Path cfg = cfg(name, guest, false, root, cfgDrive, 192, "restart");
             domains.add(name);
-            Result r = xl("restore", snap.toString(), "--config", cfg.toString());
-            assertThat(r.status()).as("xl restore --config: %s", r.err()).isZero();
+            if (n == 1) {
+                Result r = xl("restore", snap.toString(), "--config", cfg.toString());
+                assertThat(r.status()).as("xl restore --config: %s", r.err()).isZero();
+            } else {
+                restoreByStandby(guest, snap, name, cfg);
+            }
             byte[] seed = new byte[32];
             new SecureRandom().nextBytes(seed);
             try (DomainClient c = DomainClient.connect(runDir, name)) {
@@ -134,6 +142,64 @@ class TemplateCloneIT {
         assertThat(xl("reboot", "tcit-clone1").status()).isZero();
         assertThat(awaitConsole("tcit-clone1", "DOMUS-GUEST-READY", 2, TIMEOUT)).as("ready after reboot").isTrue();
         assertThat(probe("tcit-clone1")).contains("H=tcit-clone1");
+    }
+
+    /**
+     * A standby runner warmed up by a throw-away clone of the template (its own scratch disks, resumed until the
+     * ready marker), which no run directory lists, then restoring {@code name} under its config.
+     */
+    private void restoreByStandby(Path guest, Path snap, String name, Path cfg) throws Exception {
+        Path wroot = tmp.resolve("warm-root.img");
+        Files.copy(guest.resolve("rootfs.ext4"), wroot);
+        sparse(wroot, 256L << 20);
+        Path wcfgDrive = tmp.resolve("warm-cfg.img");
+        sparse(wcfgDrive, 4L << 20);
+        Path wcfg = cfg("tcit-warm", guest, false, wroot, wcfgDrive, 192, "destroy");
+        byte[] wseed = new byte[32];
+        new SecureRandom().nextBytes(wseed);
+        DomainLauncher launcher = new DomainLauncher(runDir, Map.of());
+        DomainLauncher.Standby standby = launcher.standby(java.util.Optional.of(new DomainLauncher.Warmup(snap, wcfg,
+                "resume " + HexFormat.of().formatHex(wseed), "DOMUS-GUEST-READY", Duration.ofMinutes(10))), TIMEOUT);
+        try {
+            assertThat(standby.isAlive()).isTrue();
+            // Idle and after its warm-up: no name, socket or pid file of it anywhere, so nothing lists or adopts it.
+            assertThat(runDir.domainNames()).doesNotContain("tcit-warm").doesNotContain(name);
+            assertThat(runDir.isHeld("tcit-warm")).isFalse();
+            Result list = xl("list");
+            assertThat(list.out()).doesNotContain("tcit-warm").doesNotContain(String.valueOf(standby.pid()));
+            boolean root = "root".equals(System.getProperty("user.name"));
+            if (root) {
+                assertThat(niceValues(standby.pid())).as("an idle standby runs at the lowest priority").containsOnly(19);
+            }
+            DomainLauncher.Launched l = standby.restore(snap, java.util.Optional.of(DomainConfig.load(cfg)), false,
+                    TIMEOUT);
+            if (root) {
+                assertThat(niceValues(standby.pid())).as("the restored domain runs at normal priority").containsOnly(0);
+            }
+            assertThat(l.pid()).isEqualTo(standby.pid());
+            assertThat(standby.isAlive()).as("used").isFalse();
+            // Now an ordinary domain: its name is held, its pid file names the standby's process.
+            assertThat(runDir.isHeld(name)).isTrue();
+            assertThat(runDir.recordedPid(name)).contains(standby.pid());
+            assertThat(xl("list").out()).contains(name);
+            assertThat(Files.readString(runDir.logFile(name))).contains("event=standby_takeover");
+        } finally {
+            standby.close();
+        }
+    }
+
+    /** The nice value of every thread of {@code pid} (field 19 of /proc/<pid>/task/<tid>/stat). */
+    private static java.util.Set<Integer> niceValues(long pid) throws IOException {
+        java.util.Set<Integer> out = new java.util.HashSet<>();
+        try (var tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+            for (Path t : tasks) {
+                String stat = Files.readString(t.resolve("stat"));
+                // After "(comm)" (which may hold spaces): state is field 3, nice field 19.
+                String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                out.add(Integer.parseInt(f[19 - 3]));
+            }
+        }
+        return out;
     }
 
     /** Types a probe into the clone's console shell and returns what came back. */
