@@ -54,12 +54,20 @@ public final class JitAb {
         Map<String, Long> wall = new HashMap<>();
         Map<String, Double> cpu = new HashMap<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            boolean echo = System.getenv("JITAB_ECHO") != null; // JITAB_ECHO=1: copy the whole output (diagnostics)
             for (String l; (l = r.readLine()) != null; ) {
+                if (echo) {
+                    System.out.println(l);
+                }
                 String mark = l.contains("DOMUS-GUEST-READY") ? "ready" : l.startsWith("BENCH ") ? l.substring(6).trim()
                         : null;
                 if (mark != null && !wall.containsKey(mark)) {
                     wall.put(mark, System.nanoTime());
                     cpu.put(mark, cpuSeconds(p.pid()));
+                }
+                if (l.contains("event=jit-stats")) {
+                    System.out.println(l.substring(l.indexOf("event=")) + " at=" + (wall.containsKey("gzip-start") ? "gzip"
+                            : wall.containsKey("sha-start") ? "sha" : wall.containsKey("ready") ? "ready" : "boot"));
                 }
                 if (l.contains("DOMUS-RUN-EXIT=")) {
                     break;

@@ -119,4 +119,35 @@ public final class EngineSupport {
     public static void sd(Hart h, long va, long v) { h.store(va, 8, v); }
 
     public static void fence() { java.lang.invoke.VarHandle.fullFence(); }
+
+    // ---- the JIT's inlined load/store fast path (generated code checks the soft TLB itself) ----
+    //
+    // A translated region reads these at entry and after every instruction it hands to the interpreter (a CSR
+    // write may change SUM, MXR, MPRV, satp or the privilege). Fast path of an access of size s at va:
+    //   i = (va >>> 12) & TLB_INDEX_MASK; tag[i] == va >>> 12; (flags[i] & mask) == match; (va & 0xfff) <= 4096 - s
+    //   -> RAM offset page[i] + (va & 0xfff) - ram base; a store also needs bit 0 of its page's code state clear
+    // and anything else takes the accessors above (walk, A/D update, faults, MMIO, page crossing, code pages,
+    // dirty logging). The masks include TLB_RAM; when data is not translated, or a store must be logged, they are
+    // an impossible pair so every access takes the full path.
+
+    /** Index mask of the soft TLB (direct mapped by virtual page number). */
+    public static final int TLB_INDEX_MASK = Hart.TLB_MASK;
+
+    public static long[] tlbTag(Hart h) { return h.tlbTag; }
+
+    public static long[] tlbPage(Hart h) { return h.tlbPage; }
+
+    public static int[] tlbFlags(Hart h) { return h.tlbFlags; }
+
+    public static int jitLoadMask(Hart h) { return h.dataTranslated ? h.loadMask | Hart.TLB_RAM : 0; }
+
+    public static int jitLoadMatch(Hart h) { return h.dataTranslated ? h.loadMatch | Hart.TLB_RAM : -1; }
+
+    public static int jitStoreMask(Hart h) {
+        return h.dataTranslated && !h.ram.dirtyLog().enabled() ? h.storeMask | Hart.TLB_RAM : 0;
+    }
+
+    public static int jitStoreMatch(Hart h) {
+        return h.dataTranslated && !h.ram.dirtyLog().enabled() ? h.storeMatch | Hart.TLB_RAM : -1;
+    }
 }

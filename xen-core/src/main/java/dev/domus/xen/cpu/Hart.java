@@ -76,7 +76,12 @@ public final class Hart {
 
     private static final int TLB_BITS = 9;
     private static final int TLB_SIZE = 1 << TLB_BITS;
-    private static final int TLB_MASK = TLB_SIZE - 1;
+    static final int TLB_MASK = TLB_SIZE - 1;
+    /**
+     * Synthetic TLB flag above the PTE bits: the whole 4 KiB page is plain RAM, so an access that does not cross
+     * the page needs no bounds or MMIO check (the JIT's inlined fast path requires it; the interpreter ignores it).
+     */
+    static final int TLB_RAM = 0x100;
 
     // ---- architectural state ----
     final int hartId;
@@ -141,22 +146,26 @@ public final class Hart {
     static final long REMOTE_FENCE_I = 2;
 
     // ---- soft TLB: virtual page -> physical page + leaf PTE flags ----
-    private final long[] tlbTag = new long[TLB_SIZE];
-    private final long[] tlbPage = new long[TLB_SIZE];
-    private final int[] tlbFlags = new int[TLB_SIZE];
+    // Package-private: the JIT's generated code reads the three arrays directly (EngineSupport), for its inlined
+    // load/store fast path.
+    final long[] tlbTag = new long[TLB_SIZE];
+    final long[] tlbPage = new long[TLB_SIZE];
+    /** Leaf PTE flags (bits 0-7) plus {@link #TLB_RAM}. */
+    final int[] tlbFlags = new int[TLB_SIZE];
     /** Page-table level the entry came from (0 = 4 KiB page, 1 = 2 MiB, 2 = 1 GiB). */
     private final byte[] tlbLevel = new byte[TLB_SIZE];
     /** Superpage-derived entries inserted since the last full flush (bounds the work of address flushes). */
     private int superpageEntries;
     /** Per-access-type fast-path permission checks: (flags & mask) == match; recomputed by {@link #mmuModeChanged}. */
-    private int loadMask;
-    private int loadMatch;
-    private int storeMask;
-    private int storeMatch;
+    // Package-private for EngineSupport's jit* accessors (the JIT's inlined fast path uses the same checks).
+    int loadMask;
+    int loadMatch;
+    int storeMask;
+    int storeMatch;
     private int fetchMask;
     private int fetchMatch;
     private boolean fetchTranslated;
-    private boolean dataTranslated;
+    boolean dataTranslated;
     private int dataPriv;
 
     /** Per-hart state of the execution engine (the JIT's translation cache); owned by the vCPU thread. */
@@ -1084,7 +1093,8 @@ public final class Hart {
             int i = (int) vpn & TLB_MASK;
             tlbTag[i] = vpn;
             tlbPage[i] = pagePa;
-            tlbFlags[i] = (int) newPte & 0xff;
+            tlbFlags[i] = ((int) newPte & 0xff)
+                    | (Long.compareUnsigned(pagePa - ramBase, ramSize - 0x1000) <= 0 ? TLB_RAM : 0);
             tlbLevel[i] = (byte) level;
             if (level > 0) {
                 superpageEntries++;

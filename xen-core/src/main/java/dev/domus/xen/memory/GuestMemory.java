@@ -139,6 +139,14 @@ public final class GuestMemory implements AutoCloseable {
         return codePages[p];
     }
 
+    /**
+     * The per-page code states themselves, for a CPU engine's inlined store path: a store to a page whose state
+     * has bit 0 set must go through the store methods above. Read only.
+     */
+    public int[] codeStates() {
+        return codePages;
+    }
+
     /** The code state of page {@code page} (see {@link #watchCode(long)}). */
     public int codeState(int page) {
         return codePages[page];

@@ -62,6 +62,12 @@ public final class JitEngine implements CpuEngine {
          */
         CompiledBlock linkFrom;
         int linkSite;
+        /** The generated code's load/store fast path for this hart. */
+        final JitMem mem;
+
+        HartState(Hart h) {
+            mem = new JitMem(h);
+        }
 
         Translator translator() {
             if (translator == null) {
@@ -126,7 +132,7 @@ public final class JitEngine implements CpuEngine {
         if (EngineSupport.engineData(h) instanceof HartState s) {
             return s;
         }
-        HartState s = new HartState();
+        HartState s = new HartState(h);
         EngineSupport.setEngineData(h, s);
         return s;
     }
@@ -198,7 +204,7 @@ public final class JitEngine implements CpuEngine {
             st.lastReport = System.nanoTime();
             LOG.log(System.Logger.Level.INFO, "event=jit-stats hart=" + h.hartId() + " translations="
                     + st.translations + " queue_full=" + st.queueFull + " short_batches=" + st.shortBatches + " stale=" + st.stale + " entries=" + st.map.size() + " translate_ms="
-                    + st.translateNanos / 1_000_000 + " region_runs=" + st.runs + " chained_runs=" + st.map.chainedRuns() + " insns_compiled=" + st.compiled + " insns_interpreted="
+                    + st.translateNanos / 1_000_000 + " region_runs=" + st.runs + " slow_accesses=" + st.mem.slowAccesses + " chained_runs=" + st.map.chainedRuns() + " insns_compiled=" + st.compiled + " insns_interpreted="
                     + st.interpreted);
         }
         return n;
@@ -272,6 +278,16 @@ public final class JitEngine implements CpuEngine {
             st.interpreted += k;
         }
         return k;
+    }
+
+    /** {@code h}'s {@link JitMem} (region entry, see {@link JitMem#enter}). */
+    static JitMem mem(Hart h) {
+        return state(h).mem;
+    }
+
+    /** Loads and stores of {@code h}'s translated code that missed the inlined fast path (tests, diagnostics). */
+    public static long slowAccesses(Hart h) {
+        return EngineSupport.engineData(h) instanceof HartState s ? s.mem.slowAccesses : 0;
     }
 
     /** Times {@code h}'s dispatcher entered a translated region (for tests and diagnostics). */

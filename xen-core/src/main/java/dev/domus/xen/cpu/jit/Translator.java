@@ -89,6 +89,13 @@ final class Translator {
     private static final int L_SITE = 11;
     private static final int L_EXC = 12;
     private static final int L_REG0 = 13;
+    /** After the 32 register slots (two each): the hart's {@link JitMem}. */
+    private static final int L_MEM = L_REG0 + 64;
+    private static final ClassDesc CD_MEM = ClassDesc.of(JitMem.class.getName());
+    private static final MethodTypeDesc MTD_MEM_LOAD = MethodTypeDesc.of(ConstantDescs.CD_long, CD_MEM,
+            ConstantDescs.CD_long);
+    private static final MethodTypeDesc MTD_MEM_STORE = MethodTypeDesc.of(ConstantDescs.CD_void, CD_MEM,
+            ConstantDescs.CD_long, ConstantDescs.CD_long);
 
     private final MethodHandles.Lookup lookup;
     private final ClassFile classFile;
@@ -353,6 +360,9 @@ final class Translator {
                 cb.aload(L_X).loadConstant(r).laload().lstore(slot(r));
             }
         }
+        if (hasMemory()) {
+            cb.aload(L_H).invokestatic(CD_MEM, "enter", MethodTypeDesc.of(CD_MEM, CD_HART)).astore(L_MEM);
+        }
         cb.labelBinding(tryStart);
 
         // Out-of-line stubs: exits to a pc and budget-checked back edges, emitted after the body.
@@ -536,42 +546,8 @@ final class Translator {
                     });
                 }
             }
-            case LB, LH, LW, LD, LBU, LHU, LWU -> {
-                cb.sipush(off).istore(L_FOFF);
-                cb.aload(L_H);
-                read(cb, rs1);
-                if (immI != 0) {
-                    cb.loadConstant(immI).ladd();
-                }
-                String name = switch (op) {
-                    case LB -> "lb";
-                    case LH -> "lh";
-                    case LW -> "lw";
-                    case LD -> "ld";
-                    case LBU -> "lbu";
-                    case LHU -> "lhu";
-                    default -> "lwu";
-                };
-                cb.invokestatic(CD_SUPPORT, name, MTD_LOAD);
-                write(cb, rd);
-            }
-            case SB, SH, SW, SD -> {
-                cb.sipush(off).istore(L_FOFF);
-                cb.aload(L_H);
-                read(cb, rs1);
-                long imm = immS(insn);
-                if (imm != 0) {
-                    cb.loadConstant(imm).ladd();
-                }
-                read(cb, rs2);
-                String name = switch (op) {
-                    case SB -> "sb";
-                    case SH -> "sh";
-                    case SW -> "sw";
-                    default -> "sd";
-                };
-                cb.invokestatic(CD_SUPPORT, name, MTD_STORE);
-            }
+            case LB, LH, LW, LD, LBU, LHU, LWU -> emitLoad(cb, op, off, rd, rs1, immI);
+            case SB, SH, SW, SD -> emitStore(cb, op, off, rs1, rs2, immS(insn));
             case FENCE -> cb.invokestatic(CD_SUPPORT, "fence", ConstantDescs.MTD_void);
             case ADDI -> {
                 read(cb, rs1);
@@ -708,6 +684,54 @@ final class Translator {
         }
     }
 
+    private boolean hasMemory() {
+        for (int i = 0; i < count; i++) {
+            if (isMemory(ops[i])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** A load through {@link JitMem} (TLB fast path, the hart's full path as its fallback). */
+    private void emitLoad(CodeBuilder cb, Op op, int off, int rd, int rs1, long imm) {
+        cb.sipush(off).istore(L_FOFF);
+        cb.aload(L_MEM);
+        read(cb, rs1);
+        if (imm != 0) {
+            cb.loadConstant(imm).ladd();
+        }
+        String name = switch (op) {
+            case LB -> "lb";
+            case LH -> "lh";
+            case LW -> "lw";
+            case LD -> "ld";
+            case LBU -> "lbu";
+            case LHU -> "lhu";
+            default -> "lwu";
+        };
+        cb.invokestatic(CD_MEM, name, MTD_MEM_LOAD);
+        write(cb, rd);
+    }
+
+    /** A store through {@link JitMem}. */
+    private void emitStore(CodeBuilder cb, Op op, int off, int rs1, int rs2, long imm) {
+        cb.sipush(off).istore(L_FOFF);
+        cb.aload(L_MEM);
+        read(cb, rs1);
+        if (imm != 0) {
+            cb.loadConstant(imm).ladd();
+        }
+        read(cb, rs2);
+        String name = switch (op) {
+            case SB -> "sb";
+            case SH -> "sh";
+            case SW -> "sw";
+            default -> "sd";
+        };
+        cb.invokestatic(CD_MEM, name, MTD_MEM_STORE);
+    }
+
     /** Hands instruction i to the interpreter: write back, step, reload; leave unless it simply fell through. */
     private void emitStep(CodeBuilder cb, int i) {
         writeBack(cb, writtenMask);
@@ -720,6 +744,10 @@ final class Translator {
             if ((usedRegs & (1 << r)) != 0) {
                 cb.aload(L_X).loadConstant(r).laload().lstore(slot(r));
             }
+        }
+        if (hasMemory()) {
+            // A CSR write may have changed the privilege, SUM, MXR, MPRV or satp: new fast-path checks.
+            cb.aload(L_MEM).invokevirtual(CD_MEM, "refresh", ConstantDescs.MTD_void);
         }
         Op op = ops[i];
         if (op == Op.FENCE_I || op == Op.SFENCE_VMA) {
