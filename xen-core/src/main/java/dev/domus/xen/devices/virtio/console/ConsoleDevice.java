@@ -36,11 +36,6 @@ public final class ConsoleDevice implements VirtioDevice {
     }
 
     @Override
-    public long deviceFeatures() {
-        return 0;
-    }
-
-    @Override
     public int queueCount() {
         return 2;
     }
@@ -48,11 +43,6 @@ public final class ConsoleDevice implements VirtioDevice {
     @Override
     public int maxQueueSize() {
         return 128;
-    }
-
-    @Override
-    public long readConfig(int offset, int width) {
-        return 0;
     }
 
     @Override

@@ -35,11 +35,6 @@ public final class RngDevice implements VirtioDevice {
     }
 
     @Override
-    public long deviceFeatures() {
-        return 0;
-    }
-
-    @Override
     public int queueCount() {
         return 1;
     }
@@ -47,11 +42,6 @@ public final class RngDevice implements VirtioDevice {
     @Override
     public int maxQueueSize() {
         return 64;
-    }
-
-    @Override
-    public long readConfig(int offset, int width) {
-        return 0;
     }
 
     @Override

@@ -14,8 +14,13 @@ public interface VirtioDevice {
     /** Virtio device ID (1 = net, 2 = block, 3 = console, 4 = entropy). */
     int deviceId();
 
-    /** Device-specific feature bits offered (the transport adds VERSION_1, RING_INDIRECT_DESC, RING_EVENT_IDX). */
-    long deviceFeatures();
+    /**
+     * Device-specific feature bits offered (the transport adds VERSION_1, RING_INDIRECT_DESC, RING_EVENT_IDX); none
+     * by default (console without multiport, rng).
+     */
+    default long deviceFeatures() {
+        return 0;
+    }
 
     /** Number of virtqueues. */
     int queueCount();
@@ -25,8 +30,13 @@ public interface VirtioDevice {
         return 256;
     }
 
-    /** Reads {@code width} bytes of the configuration space at {@code offset}; out-of-range reads are zero. */
-    long readConfig(int offset, int width);
+    /**
+     * Reads {@code width} bytes of the configuration space at {@code offset}; out-of-range reads are zero. By default
+     * the device has no configuration space (all reads zero).
+     */
+    default long readConfig(int offset, int width) {
+        return 0;
+    }
 
     /** Driver write to the configuration space; read-only fields ignore it. */
     default void writeConfig(int offset, int width, long value) {
