@@ -160,9 +160,10 @@ final class RunnerPool<K, R extends RunnerPool.Runner> implements AutoCloseable 
                 r.close();
                 return;
             }
-            LOG.infof("event=runner_pool_ready pid=%d start_ms=%d idle=%d rss_mib=%d pool_rss_mib=%d %s", r.pid(),
-                    (System.nanoTime() - t0) / 1_000_000, idleCount(), rssBytes(r.pid()) >> 20, memoryBytes() >> 20,
-                    r.describe());
+            // cpu_ms: what starting and warming up this runner cost (user + system time of the process so far).
+            LOG.infof("event=runner_pool_ready pid=%d start_ms=%d cpu_ms=%d idle=%d rss_mib=%d pool_rss_mib=%d %s",
+                    r.pid(), (System.nanoTime() - t0) / 1_000_000, cpuMillis(r.pid()), idleCount(),
+                    rssBytes(r.pid()) >> 20, memoryBytes() >> 20, r.describe());
         }
     }
 
@@ -206,6 +207,18 @@ final class RunnerPool<K, R extends RunnerPool.Runner> implements AutoCloseable 
             sum += rssBytes(pid);
         }
         return sum;
+    }
+
+    /** User + system CPU time of a process in ms ({@code /proc/<pid>/stat}, 100 ticks/s); 0 when it is gone. */
+    static long cpuMillis(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            // After "(comm)", which may hold spaces: field 3 is the state, utime and stime are fields 14 and 15.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[14 - 3]) + Long.parseLong(f[15 - 3])) * 10;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /** {@code VmRSS} of a process in bytes; 0 when it is gone or unreadable. */

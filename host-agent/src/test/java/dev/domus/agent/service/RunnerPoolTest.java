@@ -221,6 +221,15 @@ class RunnerPoolTest {
         }
     }
 
+    @Test
+    void cpuAndMemoryOfAProcess() {
+        long self = ProcessHandle.current().pid();
+        assertThat(RunnerPool.cpuMillis(self)).as("this JVM has used CPU").isPositive();
+        assertThat(RunnerPool.rssBytes(self)).isGreaterThan(1L << 20);
+        assertThat(RunnerPool.cpuMillis(Long.MAX_VALUE)).isZero();
+        assertThat(RunnerPool.rssBytes(Long.MAX_VALUE)).isZero();
+    }
+
     private static void await(BooleanSupplier cond, String what) throws InterruptedException {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (!cond.getAsBoolean()) {
