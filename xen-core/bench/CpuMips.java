@@ -72,33 +72,43 @@ public final class CpuMips {
         };
     }
 
+    /** Where {@link #mips} puts the loop when it runs it in S-mode under Sv39 (after a four-instruction prologue). */
+    private static final long SV39_LOOP = 0x100;
+
     static double mips(CpuEngine e, int[] loop, double seconds) {
+        return mips(e, loop, seconds, false);
+    }
+
+    /**
+     * @param sv39 run the loop as a guest kernel does: in S-mode with Sv39 translation (one identity gigapage),
+     *             where the JIT's loads and stores take the soft-TLB fast path; else in M-mode (no translation)
+     */
+    static double mips(CpuEngine e, int[] loop, double seconds, boolean sv39) {
         GuestMemory mem = GuestMemory.allocate(RAM, 1 << 20);
         Hart h = new Hart(0, mem, new Bus(), new MachineClock());
         loop[loop.length - 1] = bne(0, 16, -4 * (loop.length - 1)); // bne x0, a6(=1), loop: always taken
+        long at = sv39 ? SV39_LOOP : 0;
         for (int k = 0; k < loop.length; k++) {
-            mem.storeInt(4L * k, loop[k]);
+            mem.storeInt(at + 4L * k, loop[k]);
         }
         h.reset(Hart.PRIV_M, RAM);
+        if (sv39) {
+            long root = 0x80000;
+            mem.storeLong(root + 8 * 2, ((0x8000_0000L >>> 12) << 10) | 0xcf); // VA = PA gigapage, RWX, A, D
+            // csrw satp, t0; csrw mstatus, t1 (MPP = S); csrw mepc, t2; mret
+            int[] prologue = {i(0x180, 5, 1, 0, 0x73), i(0x300, 6, 1, 0, 0x73), i(0x341, 7, 1, 0, 0x73), 0x30200073};
+            for (int k = 0; k < prologue.length; k++) {
+                mem.storeInt(4L * k, prologue[k]);
+            }
+            h.setReg(5, (8L << 60) | ((RAM + root) >>> 12));
+            h.setReg(6, 1L << 11);
+            h.setReg(7, RAM + SV39_LOOP);
+        }
         h.setReg(12, RAM + 0x10000);
         h.setReg(15, RAM + 0x10000);
         h.setReg(10, RAM + 0x10000);
         h.setReg(16, 1);
-        long warm = System.nanoTime() + (long) (seconds * 0.3e9);
-        while (System.nanoTime() < warm) {
-            e.execute(h, 8192);
-        }
-        long n = 0;
-        long t0 = System.nanoTime();
-        long end = t0 + (long) (seconds * 1e9);
-        long t;
-        do {
-            for (int k = 0; k < 64; k++) {
-                n += e.execute(h, 8192);
-            }
-            t = System.nanoTime();
-        } while (t < end);
-        return n / ((t - t0) / 1e3);
+        return measure(e, h, seconds);
     }
 
     private static int jal(int off) {
@@ -162,9 +172,11 @@ public final class CpuMips {
         double sec = args.length > 0 ? Double.parseDouble(args[0]) : 5;
         System.out.printf("%-10s %14s %14s %8s%n", "loop", "interpreter", "jit", "ratio");
         for (String name : new String[] {"simple", "sha-like"}) {
-            double a = mips(new Interpreter(), name.equals("simple") ? simple() : shaLike(), sec);
-            double b = mips(new JitEngine(), name.equals("simple") ? simple() : shaLike(), sec);
-            System.out.printf("%-10s %10.1f MIPS %10.1f MIPS %8.2f%n", name, a, b, b / a);
+            for (boolean sv39 : new boolean[] {false, true}) {
+                double a = mips(new Interpreter(), name.equals("simple") ? simple() : shaLike(), sec, sv39);
+                double b = mips(new JitEngine(), name.equals("simple") ? simple() : shaLike(), sec, sv39);
+                System.out.printf("%-10s %10.1f MIPS %10.1f MIPS %8.2f%n", name + (sv39 ? "/S" : "/M"), a, b, b / a);
+            }
         }
         // Region chaining A/B in one process: the same two-region loop with every exit through the dispatcher
         // and with chaining.

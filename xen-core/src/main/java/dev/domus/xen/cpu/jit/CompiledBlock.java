@@ -24,6 +24,11 @@ abstract class CompiledBlock {
 
     /** Per exit site: the entry the hart went to from there last time, or null (a cache, checked on every use). */
     final BlockMap.Entry[] links;
+    /**
+     * The load/store fast path of the hart whose translation cache holds this region (a region is installed in
+     * one hart's cache only, so the region entry needs no lookup); set before the region first runs.
+     */
+    JitMem mem;
     /** Regions entered from this one without the dispatcher (diagnostics and tests). */
     long chained;
 

@@ -257,6 +257,7 @@ public final class JitEngine implements CpuEngine {
         st.translations++;
         st.translateNanos += nanos;
         if (r.isPresent()) {
+            r.get().block().mem = st.mem;
             e.block = r.get().block();
             e.length = r.get().length();
             return true;
@@ -278,11 +279,6 @@ public final class JitEngine implements CpuEngine {
             st.interpreted += k;
         }
         return k;
-    }
-
-    /** {@code h}'s {@link JitMem} (region entry, see {@link JitMem#enter}). */
-    static JitMem mem(Hart h) {
-        return state(h).mem;
     }
 
     /** Loads and stores of {@code h}'s translated code that missed the inlined fast path (tests, diagnostics). */

@@ -66,13 +66,6 @@ final class JitMem {
         storeMatch = EngineSupport.jitStoreMatch(h);
     }
 
-    /** Called at region entry: the engine's instance for {@code h}, refreshed. */
-    static JitMem enter(Hart h) {
-        JitMem m = JitEngine.mem(h);
-        m.refresh();
-        return m;
-    }
-
     /** RAM offset of {@code va} when a load of {@code size} bytes may take the fast path, else -1. */
     private long loadOffset(long va, int size) {
         long vpn = va >>> 12;

@@ -361,7 +361,8 @@ final class Translator {
             }
         }
         if (hasMemory()) {
-            cb.aload(L_H).invokestatic(CD_MEM, "enter", MethodTypeDesc.of(CD_MEM, CD_HART)).astore(L_MEM);
+            cb.aload(0).getfield(CD_BLOCK, "mem", CD_MEM).dup().invokevirtual(CD_MEM, "refresh", ConstantDescs.MTD_void)
+                    .astore(L_MEM);
         }
         cb.labelBinding(tryStart);
 
