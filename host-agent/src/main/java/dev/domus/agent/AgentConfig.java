@@ -149,6 +149,13 @@ public interface AgentConfig {
          */
         @WithDefault("1")
         int poolSize();
+
+        /**
+         * How long after a standby was taken its replacement starts: the replacement's warm-up is a whole guest boot
+         * and would compete for CPU with the resume of the VPS that just took the standby.
+         */
+        @WithDefault("15s")
+        Duration poolRefillDelay();
     }
 
     interface Kafka {

@@ -4,10 +4,12 @@ package dev.domus.agent.service;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -55,6 +57,7 @@ final class RunnerPool<K, R extends RunnerPool.Runner> implements AutoCloseable 
     private record Idle<K, R>(K key, R runner) { }
 
     private final int size;
+    private final Duration refillDelay;
     private final Factory<K, R> factory;
     private final List<Idle<K, R>> idle = new ArrayList<>();
     private final ExecutorService refill;
@@ -65,6 +68,15 @@ final class RunnerPool<K, R extends RunnerPool.Runner> implements AutoCloseable 
     private int failed;
 
     RunnerPool(int size, Factory<K, R> factory) {
+        this(size, Duration.ZERO, factory);
+    }
+
+    /**
+     * @param refillDelay how long after a {@link #take} the refill starts: the taken runner's guest is resuming then,
+     *                    and a standby's warm-up (a whole guest boot) would take CPU from exactly that resume
+     */
+    RunnerPool(int size, Duration refillDelay, Factory<K, R> factory) {
+        this.refillDelay = refillDelay;
         if (size < 0 || size > 16) {
             throw new IllegalArgumentException("pool size must be 0..16, got " + size);
         }
@@ -104,7 +116,12 @@ final class RunnerPool<K, R extends RunnerPool.Runner> implements AutoCloseable 
                 got = pick.runner();
             }
         }
-        fill(key);
+        if (refillDelay.isZero() || got == null) {
+            fill(key);
+        } else {
+            CompletableFuture.delayedExecutor(refillDelay.toMillis(), TimeUnit.MILLISECONDS)
+                    .execute(() -> fill(key));
+        }
         return Optional.ofNullable(got);
     }
 

@@ -121,7 +121,7 @@ final class WarmStart implements AutoCloseable {
         this.workRoot = config.stateDir().resolve("template-work");
         this.cache = enabled ? new TemplateCache(config.stateDir().resolve("templates"), w.maxTemplates()) : null;
         this.poolWork = config.stateDir().resolve("pool-work");
-        this.pool = new RunnerPool<>(enabled ? w.poolSize() : 0, this::startStandby);
+        this.pool = new RunnerPool<>(enabled ? w.poolSize() : 0, w.poolRefillDelay(), this::startStandby);
         if (enabled) {
             cleanUpAfterCrash();
         }

@@ -261,6 +261,9 @@ public final class DomainLauncher {
             throw new DomainException(DomainException.LAUNCH, "standby", "cannot start a standby runner: "
                     + e.getMessage(), e);
         }
+        if (low) {
+            autogroupNice(p.pid(), 19);
+        }
         Standby s = new Standby(p, log, low);
         String line = s.next(readyTimeout);
         if (line != null && line.startsWith("standby ")) {
@@ -438,6 +441,7 @@ public final class DomainLauncher {
      * caller only as a slower domain.
      */
     static void normalPriority(long pid) {
+        autogroupNice(pid, 0);
         List<String> cmd = new ArrayList<>(List.of(RENICE, "-n", "0", "-p"));
         try (var tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
             for (Path t : tasks) {
@@ -457,6 +461,36 @@ public final class DomainLauncher {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /**
+     * Sets the nice value of {@code pid}'s scheduler autogroup. With {@code sched_autogroup_enabled} (Debian's
+     * default) every session is its own group and groups share the CPUs fairly whatever their threads' nice values,
+     * so a standby that {@code setsid}s away would compete with the running domains as an equal despite nice 19.
+     * Waits (bounded) until the child has left our session's group: writing earlier would renice ours. Best effort.
+     */
+    static void autogroupNice(long pid, int nice) {
+        Path theirs = Path.of("/proc", Long.toString(pid), "autogroup");
+        try {
+            String ours = groupName(Files.readString(Path.of("/proc/self/autogroup")));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (groupName(Files.readString(theirs)).equals(ours)) {
+                if (System.nanoTime() > deadline) {
+                    return; // still in our group (no setsid): leave the group alone
+                }
+                Thread.sleep(5);
+            }
+            Files.writeString(theirs, Integer.toString(nice));
+        } catch (IOException | RuntimeException e) {
+            // no autogroup support or the process is gone: per-thread nice is all there is
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static String groupName(String autogroupLine) {
+        int sp = autogroupLine.indexOf(' ');
+        return sp < 0 ? autogroupLine.strip() : autogroupLine.substring(0, sp);
     }
 
     private static void deleteQuietly(Path p) {
