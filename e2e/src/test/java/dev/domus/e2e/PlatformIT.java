@@ -17,7 +17,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -374,11 +373,9 @@ class PlatformIT {
         return exec(Duration.ofSeconds(20), "ip", "-n", host.namespace(), "link", "show", tap).status() == 0;
     }
 
-    /** Domain runner processes of a VPS (by the -Ddomus.domain= property the launcher sets). */
+    /** Domain runner processes of a VPS, a pooled standby runner that took it over included. */
     private static List<ProcessHandle> runners(String vpsId) {
-        String arg = "-Ddomus.domain=vps-" + vpsId;
-        return ProcessHandle.allProcesses().filter(ph -> ph.info().arguments()
-                .map(a -> Arrays.asList(a).contains(arg)).orElse(false)).toList();
+        return dev.domus.stack.DomainProcesses.of("vps-" + vpsId);
     }
 
     private String[] sshCommand(String ip, String command) {

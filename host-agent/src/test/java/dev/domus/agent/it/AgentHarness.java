@@ -231,28 +231,9 @@ final class AgentHarness implements AutoCloseable {
     }
 
     /** Runner processes of a domain (by the -Ddomus.domain= property the launcher sets). */
-    /**
-     * Runner processes of {@code domain}: started for it (its name on the command line), or a pooled standby runner
-     * (started as {@code standby}) that took it over and now holds its pid file in the runner's {@code --run-dir}.
-     */
+    /** Runner processes of {@code domain}, pooled standbys that took it over included. */
     static List<ProcessHandle> runners(String domain) {
-        return ProcessHandle.allProcesses().filter(ph -> ph.info().arguments()
-                .map(a -> runs(java.util.Arrays.asList(a), domain, ph.pid())).orElse(false)).toList();
-    }
-
-    private static boolean runs(List<String> args, String domain, long pid) {
-        if (args.contains("-Ddomus.domain=" + domain)) {
-            return true;
-        }
-        int dir = args.indexOf("--run-dir");
-        if (!args.contains("-Ddomus.domain=standby") || dir < 0 || dir + 1 >= args.size()) {
-            return false;
-        }
-        try {
-            return Files.readString(Path.of(args.get(dir + 1), domain + ".pid")).strip().equals(Long.toString(pid));
-        } catch (IOException | RuntimeException e) {
-            return false; // no pid file: this standby has not taken the domain
-        }
+        return dev.domus.stack.DomainProcesses.of(domain);
     }
 
     record Result(int status, String out, String err) { }
