@@ -56,7 +56,8 @@ public class AgentLifecycle {
         }
         try {
             HostCapacity cap = HostCapacity.detect(config.capacity(), java.nio.file.Path.of("/proc"),
-                    config.stateDir(), supervisor.list().stream().map(v -> v.record().diskGb()).toList());
+                    config.stateDir(), supervisor.list().stream().map(v -> v.record().diskGb()).toList(),
+                    supervisor.standbyReserveMb());
             var id = controlPlane.register(cap.vcpus(), cap.memoryMb(), cap.diskGb(), config.gateway(),
                     config.poolFirst(), config.poolLast());
             registered = true;

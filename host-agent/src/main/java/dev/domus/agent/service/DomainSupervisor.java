@@ -143,6 +143,13 @@ public class DomainSupervisor {
                 LOG.warnf("event=orphan_domain domain=%s note=no_record_left_running", name);
             }
         }
+        // An agent restart ended the pool's idle runners: warm one up again for what this host runs.
+        warm.prime(store.all());
+    }
+
+    /** Host memory the warm-start pool's idle standby runners need (kept out of the capacity offered). */
+    public long standbyReserveMb() {
+        return warm.standbyReserveMb();
     }
 
     private boolean adopt(Slot s) {

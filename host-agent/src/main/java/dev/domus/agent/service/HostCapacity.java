@@ -24,6 +24,16 @@ public record HostCapacity(int vcpus, long memoryMb, long diskGb) {
 
     /** Detects from {@code proc} (normally {@code /proc}) and the file store of {@code stateDir}. */
     public static HostCapacity detect(AgentConfig.Capacity c, Path proc, Path stateDir, Collection<Integer> vpsDiskGb) {
+        return detect(c, proc, stateDir, vpsDiskGb, 0);
+    }
+
+    /**
+     * Like {@link #detect(AgentConfig.Capacity, Path, Path, Collection)}, with {@code standbyMb} of host memory
+     * also kept for the warm-start pool's idle standby runners (JVMs that hold no customer's guest: the scheduler
+     * must not place guest RAM on that memory). Ignored when the memory is configured.
+     */
+    public static HostCapacity detect(AgentConfig.Capacity c, Path proc, Path stateDir, Collection<Integer> vpsDiskGb,
+                                      long standbyMb) {
         int cpus = cpus(proc).orElse(Runtime.getRuntime().availableProcessors());
         long memTotalMb = memTotalMb(proc).orElse(Runtime.getRuntime().maxMemory() / (1024 * 1024));
         long freeGb = freeGb(stateDir);
@@ -33,7 +43,7 @@ public record HostCapacity(int vcpus, long memoryMb, long diskGb) {
         }
         int vcpus = c.vcpus().orElse((int) Math.max(1, Math.floor(cpus * c.cpuOvercommit())));
         long memory = c.memoryMb().orElse(Math.max(MIN_MEMORY_MB,
-                (long) Math.floor((memTotalMb - c.reservedMemoryMb()) * c.memoryOvercommit())));
+                (long) Math.floor((memTotalMb - c.reservedMemoryMb() - Math.max(0, standbyMb)) * c.memoryOvercommit())));
         long disk = c.diskGb().orElse(Math.max(1, (long) Math.floor(freeGb * c.diskOvercommit()) + placedGb));
         return new HostCapacity(vcpus, memory, disk);
     }

@@ -57,7 +57,12 @@ final class RunnerPool<K, R extends RunnerPool.Runner> implements AutoCloseable 
     private record Idle<K, R>(K key, R runner) { }
 
     private final int size;
+    static final int MAX_RETRIES = 2;
+    private static final Duration RETRY_DELAY = Duration.ofSeconds(30);
+
     private final Duration refillDelay;
+    private final Duration retryDelay;
+    private int failedInARow;
     private final Factory<K, R> factory;
     private final List<Idle<K, R>> idle = new ArrayList<>();
     private final ExecutorService refill;
@@ -76,13 +81,28 @@ final class RunnerPool<K, R extends RunnerPool.Runner> implements AutoCloseable 
      *                    and a standby's warm-up (a whole guest boot) would take CPU from exactly that resume
      */
     RunnerPool(int size, Duration refillDelay, Factory<K, R> factory) {
+        this(size, refillDelay, RETRY_DELAY, factory);
+    }
+
+    /**
+     * @param retryDelay after a failed start the pool tries again after this delay, doubled for each further
+     *                   failure, at most {@value #MAX_RETRIES} times in a row (a warm-up that timed out on a briefly
+     *                   overloaded host should not leave the pool empty until the next create); zero: never
+     */
+    RunnerPool(int size, Duration refillDelay, Duration retryDelay, Factory<K, R> factory) {
         this.refillDelay = refillDelay;
+        this.retryDelay = retryDelay;
         if (size < 0 || size > 16) {
             throw new IllegalArgumentException("pool size must be 0..16, got " + size);
         }
         this.size = size;
         this.factory = factory;
         this.refill = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("runner-pool").factory());
+    }
+
+    /** How many idle runners the pool keeps. */
+    int size() {
+        return size;
     }
 
     /** Off (size 0): {@link #take} is always empty and nothing is ever started. */
@@ -156,13 +176,21 @@ final class RunnerPool<K, R extends RunnerPool.Runner> implements AutoCloseable 
             try {
                 r = factory.start(key);
             } catch (Exception e) {
+                long retryMs;
                 synchronized (this) {
                     failed++;
-                    // No retry loop: the next take or fill tries again (a broken template would only spin).
+                    failedInARow++;
+                    // No retry loop: a few spaced retries, then the next take or fill tries again (a broken
+                    // template would only spin).
+                    retryMs = retryDelay.isZero() || failedInARow > MAX_RETRIES ? -1
+                            : retryDelay.toMillis() << (failedInARow - 1);
                     refilling = false;
                 }
-                LOG.warnf("event=runner_pool_start_failed error=\"%s\"", String.valueOf(e.getMessage())
-                        .replace('"', '\''));
+                LOG.warnf("event=runner_pool_start_failed failed_in_a_row=%d retry_ms=%d error=\"%s\"", failedInARow,
+                        retryMs, String.valueOf(e.getMessage()).replace('"', '\''));
+                if (retryMs >= 0) {
+                    CompletableFuture.delayedExecutor(retryMs, TimeUnit.MILLISECONDS).execute(() -> fill(key));
+                }
                 return;
             }
             boolean keep;
@@ -171,6 +199,7 @@ final class RunnerPool<K, R extends RunnerPool.Runner> implements AutoCloseable 
                 if (keep) {
                     idle.add(new Idle<>(key, r));
                     started++;
+                    failedInARow = 0;
                 }
             }
             if (!keep) {

@@ -163,6 +163,14 @@ class AgentIT {
             long pid3 = Long.parseLong(group(PID, h.get("/agent/v1/vps/" + vps)));
 
             // --- kill -9 of the agent: the domain keeps running; a new agent adopts it
+            Path templates = h.stateDir.resolve("templates");
+            AgentHarness.await("template of the VPS's image saved", BOOT, () -> {
+                try (var files = Files.list(templates)) {
+                    return files.anyMatch(f -> f.getFileName().toString().endsWith(".snap"));
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
             h.killAgent();
             assertThat(ProcessHandle.of(pid3)).isPresent().get().matches(ProcessHandle::isAlive);
             assertThat(h.ssh(ip, "echo alive", BOOT).out().strip()).isEqualTo("alive");
@@ -171,6 +179,15 @@ class AgentIT {
             assertThat(adopted).contains("\"state\":\"running\"");
             assertThat(group(PID, adopted)).isEqualTo(Long.toString(pid3));
             assertThat(AgentHarness.runners(domain)).hasSize(1);
+            // The idle standby ended with the old agent: the new one warms one up for the template this VPS uses.
+            AgentHarness.await("pool primed by the new agent", BOOT, () -> {
+                try {
+                    return Files.readString(h.agentLog()).contains("event=runner_pool_ready");
+                } catch (java.io.IOException e) {
+                    return false;
+                }
+            });
+            assertThat(Files.readString(h.agentLog())).contains("event=runner_pool_prime");
 
             // --- reboot through a command: the same runner rebuilds the machine
             int uptimeBefore = Integer.parseInt(h.ssh(ip, "cut -d. -f1 /proc/uptime", BOOT).out().strip());

@@ -4,6 +4,8 @@ package dev.domus.agent.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.agent.domain.VpsRecord;
+import dev.domus.api.events.HostEvent;
+import dev.domus.api.events.HostEventType;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -29,6 +32,7 @@ import org.junit.jupiter.api.Test;
 class WarmStartIT {
     private static final Duration BOOT = Duration.ofMinutes(10);
     private static final Pattern IP = Pattern.compile("\"ip\":\"([0-9.]+)/");
+    private static final Pattern PID = Pattern.compile("\"runnerPid\":(\\d+)");
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
@@ -75,6 +79,15 @@ class WarmStartIT {
             String bootB = h.ssh(ipB, "cat /proc/sys/kernel/random/boot_id", BOOT).out().strip();
             System.out.printf("warm clones: rng %s / %s, boot_id %s / %s%n", rngA, rngB, bootA, bootB);
             assertThat(snapshots(templates)).as("one template served both").hasSize(1);
+
+            // kill -9 of a clone's runner right after its start (the pooled standby that took warm-b over, the
+            // pool's refill not started yet): the agent restarts it like any other runner.
+            long pidB = Long.parseLong(group(PID, request(h, "GET", "/agent/v1/vps/" + b, null)));
+            ProcessHandle.of(pidB).orElseThrow().destroyForcibly();
+            h.awaitEvent("warm-b restarted after its pooled runner was killed", Duration.ofMinutes(4),
+                    e -> isState(e, b, "domain_restarted"));
+            assertThat(Long.parseLong(group(PID, request(h, "GET", "/agent/v1/vps/" + b, null)))).isNotEqualTo(pidB);
+            assertThat(h.ssh(ipB, "hostname", BOOT).out().strip()).isEqualTo("warm-b");
 
             // Reboot of a clone: the runner boots the VPS's own config (no template), and it comes back.
             String upBefore = h.ssh(ipA, "cut -d' ' -f1 /proc/uptime", BOOT).out().strip();
@@ -167,5 +180,16 @@ class WarmStartIT {
                 "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts, "-o", "BatchMode=yes",
                 "-o", "ConnectTimeout=20", "root@" + ip, "echo strict-ok");
         return r.out().strip() + (r.status() == 0 ? "" : " " + r.err());
+    }
+
+    private static String group(Pattern p, String s) {
+        Matcher m = p.matcher(s);
+        assertThat(m.find()).as("%s in %s", p, s).isTrue();
+        return m.group(1);
+    }
+
+    private static boolean isState(HostEvent e, UUID vps, String code) {
+        return e.type() == HostEventType.VPS_STATE && e.vpsId().equals(Optional.of(vps))
+                && e.errorCode().equals(Optional.of(code));
     }
 }

@@ -53,6 +53,19 @@ class HostCapacityTest {
     }
 
     @Test
+    void keepsMemoryForTheIdleStandbyRunners() throws IOException {
+        Path proc = proc(2, 24L * 1024 * 1024);
+        assertThat(HostCapacity.detect(Cap.detected(), proc, dir, List.of(), 256).memoryMb())
+                .isEqualTo(24 * 1024 - 2048 - 256);
+        // With overcommit the reserve comes off the host RAM before it is multiplied.
+        assertThat(HostCapacity.detect(new Cap(Optional.empty(), Optional.empty(), Optional.empty(), 4, 2, 2048, 1),
+                proc, dir, List.of(), 128).memoryMb()).isEqualTo(2L * (24 * 1024 - 2048 - 128));
+        // A configured memory is what the operator wants offered, pool or not.
+        assertThat(HostCapacity.detect(new Cap(Optional.empty(), Optional.of(5000L), Optional.empty(), 4, 1, 2048, 1),
+                proc, dir, List.of(), 1024).memoryMb()).isEqualTo(5000);
+    }
+
+    @Test
     void overridesWinAndBrokenProcFallsBack() throws IOException {
         Path proc = Files.createDirectories(dir.resolve("empty-proc"));
         Files.writeString(proc.resolve("meminfo"), "MemTotal: lots\n");

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@link RunnerPool}: refill after a take, preference for a runner warmed up for the same key, dead runners dropped,
- * no retry loop on failures, everything ended on close. The runners are real processes ({@code sleep}) behind a
+ * a few spaced retries on failures (never a loop), everything ended on close. The runners are real processes ({@code sleep}) behind a
  * test runner class; the last test uses real standby domain runners (xen-core's {@code DomainRunner --standby}) and
  * checks that an idle pool leaves nothing in the run directory that could be listed or adopted as a domain.
  */
@@ -128,18 +128,34 @@ class RunnerPoolTest {
     }
 
     @Test
-    void aFailingFactoryIsNotRetriedInALoop() throws Exception {
+    void aFailingFactoryIsRetriedAFewTimesOnlyThenOnTheNextTake() throws Exception {
         AtomicInteger calls = new AtomicInteger();
-        try (RunnerPool<String, SleepRunner> pool = new RunnerPool<>(1, k -> {
+        try (RunnerPool<String, SleepRunner> pool = new RunnerPool<>(1, Duration.ZERO, Duration.ofMillis(20), k -> {
             calls.incrementAndGet();
             throw new IOException("no template");
         })) {
             pool.fill("a");
-            await(() -> pool.failedCount() == 1, "one failure");
-            Thread.sleep(300); // a retry loop would have called again by now (a negative check needs some time)
-            assertThat(calls.get()).isEqualTo(1);
+            await(() -> pool.failedCount() == 1 + RunnerPool.MAX_RETRIES, "the first start and its retries");
+            Thread.sleep(500); // a retry loop would have called again by now (a negative check needs some time)
+            assertThat(calls.get()).isEqualTo(1 + RunnerPool.MAX_RETRIES);
             assertThat(pool.take("a")).isEmpty();
-            await(() -> pool.failedCount() == 2, "the next take tries again");
+            await(() -> pool.failedCount() == 2 + RunnerPool.MAX_RETRIES, "the next take tries again");
+        }
+    }
+
+    @Test
+    void aStartThatFailedOnceIsRetriedWithoutATake() throws Exception {
+        AtomicInteger calls = new AtomicInteger();
+        try (RunnerPool<String, SleepRunner> pool = new RunnerPool<>(1, Duration.ZERO, Duration.ofMillis(20), k -> {
+            if (calls.incrementAndGet() == 1) {
+                throw new IOException("warm-up timed out");
+            }
+            return new SleepRunner(k);
+        })) {
+            pool.fill("a");
+            await(() -> pool.idleCount() == 1, "a runner after the retry");
+            assertThat(pool.failedCount()).isEqualTo(1);
+            assertThat(calls.get()).isEqualTo(2);
         }
     }
 
