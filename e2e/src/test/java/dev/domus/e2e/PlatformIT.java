@@ -164,7 +164,11 @@ class PlatformIT {
     @Test
     @Order(2)
     void killedRunnerIsRestartedAndTheCrashIsAnEvent() throws Exception {
+        // Restored by an idle pooled standby runner, as most creates on a host serving an image are: killing that
+        // runner must restart the VPS like any other runner.
+        await("an idle standby runner on " + host.name(), Duration.ofMinutes(8), () -> poolIdle() > 0);
         String id = create("crash-1");
+        assertThat(poolIdle()).as("the standby was taken").isZero();
         String ip = address(id);
         ssh(ip, "true", SSH);
         long before = view(id).runnerPid();
@@ -358,6 +362,20 @@ class PlatformIT {
             Thread.sleep(500);
         }
         throw new AssertionError("agent does not show " + vpsId + ": " + last);
+    }
+
+    /** Idle standby runners of the agent's warm-start pool (its status endpoint). */
+    private int poolIdle() {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(host.agentUrl() + "/agent/v1/status"))
+                    .timeout(Duration.ofSeconds(20)).GET().build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() == 200 ? Api.JSON.readTree(r.body()).path("pool_idle").asInt(-1) : -1;
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
     }
 
     private List<JsonNode> agentVps() throws Exception {

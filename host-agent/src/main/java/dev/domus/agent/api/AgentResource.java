@@ -48,7 +48,8 @@ public class AgentResource {
     @GET
     @Path("/status")
     public Map<String, Object> status() {
-        return Map.of("kafka_assigned", kafka.isAssigned(), "vps", supervisor.list().size());
+        return Map.of("kafka_assigned", kafka.isAssigned(), "vps", supervisor.list().size(),
+                "pool_idle", supervisor.idleStandbys());
     }
 
     @GET

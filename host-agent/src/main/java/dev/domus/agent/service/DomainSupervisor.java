@@ -147,6 +147,11 @@ public class DomainSupervisor {
         warm.prime(store.all());
     }
 
+    /** Idle standby runners the warm-start pool holds right now. */
+    public int idleStandbys() {
+        return warm.idleStandbys();
+    }
+
     /** Host memory the warm-start pool's idle standby runners need (kept out of the capacity offered). */
     public long standbyReserveMb() {
         return warm.standbyReserveMb();

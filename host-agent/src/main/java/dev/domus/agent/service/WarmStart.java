@@ -272,6 +272,10 @@ final class WarmStart implements AutoCloseable {
                 });
     }
 
+    int idleStandbys() {
+        return pool.idleCount();
+    }
+
     /**
      * Host memory to keep for the pool's idle runners: {@value #STANDBY_RESERVE_MB} MiB each (an idle standby JVM
      * with its warmed-up, throw-away guest measured 73-104 MiB RSS).
