@@ -304,7 +304,8 @@ class PlatformIT {
             }
             Thread.sleep(500);
         }
-        throw new AssertionError("action " + actionId + " not done after " + ACTION.toSeconds() + " s: " + a);
+        throw new AssertionError("action " + actionId + " not done after " + ACTION.toSeconds() + " s: " + a
+                + diagnostics());
     }
 
     private List<JsonNode> events(String vpsId) throws Exception {
@@ -323,7 +324,8 @@ class PlatformIT {
             }
             Thread.sleep(500);
         }
-        throw new AssertionError("fewer than " + atLeast + " '" + type + "' events of " + vpsId + ": " + all);
+        throw new AssertionError("fewer than " + atLeast + " '" + type + "' events of " + vpsId + ": " + all
+                + diagnostics());
     }
 
     private long quotaUsed(String resource) throws Exception {
@@ -413,7 +415,7 @@ class PlatformIT {
             }
             Thread.sleep(500);
         }
-        throw new AssertionError("ssh root@" + ip + " '" + command + "' failed: " + r);
+        throw new AssertionError("ssh root@" + ip + " '" + command + "' failed: " + r + diagnostics());
     }
 
     record Result(int status, String out, String err) {
@@ -449,6 +451,41 @@ class PlatformIT {
             Thread.sleep(250);
         }
         throw new AssertionError("timed out after " + timeout.toSeconds() + " s waiting for " + what);
+    }
+
+    /**
+     * What the host agent was doing, for a failure message (CI shows only the failure): its last logged events and
+     * the stacks of its threads that are inside Domus code.
+     */
+    private String diagnostics() {
+        StringBuilder b = new StringBuilder("\n--- agent log (last events):\n");
+        try {
+            List<String> lines = Files.readAllLines(host.stateDir().getParent().resolve("agent.log")).stream()
+                    .filter(l -> l.contains("event=") && !l.contains("NetworkClient")).toList();
+            lines.subList(Math.max(0, lines.size() - 25), lines.size())
+                    .forEach(l -> b.append(l, 0, Math.min(l.length(), 300)).append('\n'));
+        } catch (IOException | RuntimeException e) {
+            b.append(e).append('\n');
+        }
+        platform.agentPid(1).ifPresent(pid -> {
+            b.append("--- agent threads in dev.domus code (jcmd ").append(pid).append(" Thread.print):\n");
+            try {
+                String dump = exec(Duration.ofSeconds(30), Path.of(System.getProperty("java.home"), "bin", "jcmd")
+                        .toString(), Long.toString(pid), "Thread.print").out();
+                int shown = 0;
+                for (String t : dump.split("\n\n")) {
+                    if (t.contains("dev.domus.agent") && shown++ < 12) {
+                        String[] frames = t.split("\n");
+                        for (int i = 0; i < Math.min(frames.length, 14); i++) {
+                            b.append(frames[i]).append('\n');
+                        }
+                    }
+                }
+            } catch (Exception e) {
+                b.append(e).append('\n');
+            }
+        });
+        return b.toString();
     }
 
     private static Path guestDir() throws Exception {
