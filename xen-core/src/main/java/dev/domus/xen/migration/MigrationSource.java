@@ -237,6 +237,12 @@ public final class MigrationSource {
             if (mirror.active()) {
                 mirror.round(s); // what the guest wrote during the RAM rounds, while it still runs
             }
+            // Both JVMs collect their young generation now, while the guest still runs: no collection can then
+            // stop either of them inside the downtime (the p99 of the benchmark was one such stop).
+            phase = "prepare";
+            long prepareAt = System.nanoTime();
+            long gcNanos = prepare(s, round + 1);
+            long preparedAt = System.nanoTime();
             phase = "stop-and-copy";
             paused = true;
             StopCopy sc = stopAndCopy(s, log, dirty, mirror);
@@ -266,7 +272,8 @@ public final class MigrationSource {
                     + " warm_up_us=" + (roundStart0 - disksAt) / 1000
                     + " full_pass_us=" + (fullAt - roundStart0) / 1000
                     + " rounds_us=" + (roundsAt - fullAt) / 1000
-                    + " disk_round_us=" + (sc.pauseAt() - roundsAt) / 1000
+                    + " disk_round_us=" + (prepareAt - roundsAt) / 1000
+                    + " prepare_us=" + (preparedAt - prepareAt) / 1000 + " gc_us=" + gcNanos / 1000
                     + " stop_copy_us=" + (sc.doneAt() - sc.pauseAt()) / 1000
                     + " total_us=" + (sc.doneAt() - t0) / 1000);
             log.setEnabled(false);
@@ -404,6 +411,26 @@ public final class MigrationSource {
             encodeNanos = Math.min(encodeNanos, System.nanoTime() - a);
         }
         return encodeNanos / 1000;
+    }
+
+    /**
+     * Announces the pause ({@link Stream#PREPARE}), empties this JVM's young generation while the target does the
+     * same, and waits for its answer; returns the nanoseconds this side's collection took.
+     */
+    private static long prepare(Stream s, long seq) throws IOException {
+        byte[] b = new byte[8];
+        ByteBuffer.wrap(b).putLong(seq);
+        s.send(Stream.PREPARE, b);
+        s.flush();
+        long gc = Collector.collectYoung();
+        Stream.Frame f = s.receive(SYNC_SPIN_NANOS);
+        if (f.type() == Stream.ERROR) {
+            throw new MigrationException("target failed: " + f.text());
+        }
+        if (f.type() != Stream.SYNC_OK || f.length() != 8 || ByteBuffer.wrap(f.payload()).getLong() != seq) {
+            throw new MigrationException("unexpected reply to the pause announcement: frame type " + f.type());
+        }
+        return gc;
     }
 
     /** Flushes and waits until the target applied everything sent so far. */

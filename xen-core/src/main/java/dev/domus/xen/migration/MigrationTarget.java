@@ -87,6 +87,13 @@ public final class MigrationTarget {
         private volatile String previewProblem;
         /** READY went out when the stream ended ({@code FINAL}). */
         private volatile boolean readySent;
+        /** The preview state, decoded and checked by the background decoder. */
+        private final java.util.concurrent.CompletableFuture<MachineState> preview =
+                new java.util.concurrent.CompletableFuture<>();
+        /** {@code PAUSING} (or the state itself) arrived: the source stops its vCPUs, warm-ups get out of the way. */
+        private volatile boolean pausing;
+        /** How long the collection at {@code PREPARE} took. */
+        private volatile long gcNanos;
 
         Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis,
                  java.util.Optional<DiskTarget> disksTo) {
@@ -156,7 +163,30 @@ public final class MigrationTarget {
             }
         }
 
+        /**
+         * The source's state preview once it was decoded and checked (within {@code millis}), for warming the
+         * restore path on the prepared machine ({@code Machine.rehearseRestore}); empty when it did not come.
+         */
+        public java.util.Optional<MachineState> awaitPreview(long millis) {
+            try {
+                return java.util.Optional.of(preview.get(millis, java.util.concurrent.TimeUnit.MILLISECONDS));
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                return java.util.Optional.empty();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return java.util.Optional.empty();
+            }
+        }
+
+        /** True once the source announced its pause: from then on warm-ups must not compete for the CPU. */
+        public boolean pauseAnnounced() {
+            return pausing || stateArrived;
+        }
+
         public long pagesReceived() { return pages; }
+
+        /** How long this side's young collection before the pause took ({@code PREPARE}), 0 before. */
+        public long collectNanos() { return gcNanos; }
 
         public long bytesReceived() { return bytes; }
 
@@ -214,6 +244,7 @@ public final class MigrationTarget {
         @Override
         public synchronized void close() {
             state.completeExceptionally(new MigrationException("migration stream closed"));
+            preview.completeExceptionally(new MigrationException("migration stream closed"));
             mirrored.completeExceptionally(new MigrationException("migration stream closed"));
             stream.close();
             if (memory != null) {
@@ -357,7 +388,18 @@ public final class MigrationTarget {
                         incoming.flushThread = flushInBackground(incoming);
                     }
                     warmDecoder(copy, config, incoming);
+                } else if (f.type() == Stream.PREPARE && finalState == null) {
+                    if (incoming.previewProblem != null) {
+                        throw new MigrationException("bad state preview: " + incoming.previewProblem);
+                    }
+                    // The pause follows: warm-ups stop, and this JVM collects now rather than inside the downtime.
+                    incoming.pausing = true;
+                    incoming.gcNanos = Collector.collectYoung();
+                    s.send(Stream.SYNC_OK, f.copy());
+                    s.flush();
+                    s.awaitReadable(ROUND_SPIN_NANOS);
                 } else if (f.type() == Stream.PAUSING && finalState == null) {
+                    incoming.pausing = true;
                     s.awaitReadable(PAUSE_SPIN_NANOS); // the state follows once the source's vCPUs stopped
                 } else if (f.type() == Stream.STATE && finalState == null) {
                     long stateAt = System.nanoTime();
@@ -472,14 +514,15 @@ public final class MigrationTarget {
     private static void warmDecoder(byte[] preview, MachineConfig config, Incoming in) {
         Thread.ofPlatform().daemon().name("warm-state-decoder").start(() -> {
             try {
-                checkState(Snapshots.decodeState(preview), config);
+                in.preview.complete(checkState(Snapshots.decodeState(preview), config));
             } catch (RuntimeException e) {
                 in.previewProblem = e.getMessage() == null ? e.toString() : e.getMessage();
+                in.preview.completeExceptionally(e);
                 return;
             }
             long until = System.nanoTime() + WARM_UP_NANOS;
             try {
-                for (int i = 0; i < WARM_UP_DECODES && !in.stateArrived && System.nanoTime() < until; i++) {
+                for (int i = 0; i < WARM_UP_DECODES && !in.pauseAnnounced() && System.nanoTime() < until; i++) {
                     Snapshots.decodeState(preview);
                 }
             } catch (RuntimeException e) {
