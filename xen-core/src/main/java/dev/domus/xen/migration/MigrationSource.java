@@ -167,9 +167,11 @@ public final class MigrationSource {
             logging = true;
             MachineState preview = machine.captureState(domain);
             machine.resume();
+            long previewAt = System.nanoTime();
             // Without mirroring the encoder warm-up runs while the target checks the HELLO (a fresh JVM there:
             // tens of milliseconds), and only then is its answer read: the two overlap instead of adding up.
             conv.fixedCost(warmEncoder(preview));
+            long warmedAt = System.nanoTime();
             if (!mirror.active()) {
                 phase = "handshake";
                 helloOk = awaitHelloOk(s);
@@ -177,13 +179,18 @@ public final class MigrationSource {
                 phase = "full RAM";
             }
             long handshakeAt = System.nanoTime();
-            LOG.log(System.Logger.Level.INFO, "event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
-                    + " handshake_us=" + (handshakeAt - connectedAt) / 1000 + " overlapped=" + !mirror.active());
             // The target starts decoding the preview in the background as soon as it arrives: send it first.
             s.send(Stream.PREVIEW, Snapshots.encodeState(preview));
             s.flush();
             // The hand-over runs for the first time inside the downtime: load and initialise it now.
             Handover.warm();
+            long previewSentAt = System.nanoTime();
+            LOG.log(System.Logger.Level.INFO, "event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
+                    + " handshake_us=" + (handshakeAt - connectedAt) / 1000 + " overlapped=" + !mirror.active()
+                    + " setup_us=" + (pauseStart - disksAt) / 1000 + " preview_us=" + (previewAt - pauseStart) / 1000
+                    + " encoder_warm_us=" + (warmedAt - previewAt) / 1000
+                    + " hello_wait_us=" + (handshakeAt - warmedAt) / 1000
+                    + " preview_send_us=" + (previewSentAt - handshakeAt) / 1000);
             int round = 0;
             long roundStart = System.nanoTime();
             long roundStart0 = roundStart;
