@@ -453,6 +453,7 @@ public final class MigrationTarget {
      * the source; best effort (any failure only loses the speed-up).
      */
     public static void warmUp(java.util.function.BooleanSupplier stop) {
+        Collector.warm();
         warmReceivePath(stop);
     }
 
@@ -520,6 +521,7 @@ public final class MigrationTarget {
                 in.preview.completeExceptionally(e);
                 return;
             }
+            Collector.warm(); // for PREPARE's collection: the beans' first lookup is ~0.1 s of class loading
             long until = System.nanoTime() + WARM_UP_NANOS;
             try {
                 for (int i = 0; i < WARM_UP_DECODES && !in.pauseAnnounced() && System.nanoTime() < until; i++) {
