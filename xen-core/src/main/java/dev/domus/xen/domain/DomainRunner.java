@@ -407,9 +407,12 @@ public final class DomainRunner implements AutoCloseable {
         if (preview.isEmpty()) {
             return;
         }
+        // One pass at once (class initialisation, call site resolution), the repetitions for the JIT only once the
+        // full RAM pass is over (they would take CPU from it; the dirty rounds leave this host mostly idle).
+        int n = r.domain().rehearseRestore(preview.get()) ? 1 : 0;
+        in.awaitFullPass(60_000);
         long until = System.nanoTime() + REHEARSAL_NANOS;
-        int n = 0;
-        while (n < REHEARSALS && !in.pauseAnnounced() && (n == 0 || System.nanoTime() < until)
+        while (n > 0 && n < REHEARSALS && !in.pauseAnnounced() && System.nanoTime() < until
                 && r.domain().rehearseRestore(preview.get())) {
             n++;
         }

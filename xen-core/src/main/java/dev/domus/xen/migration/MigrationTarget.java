@@ -92,6 +92,12 @@ public final class MigrationTarget {
                 new java.util.concurrent.CompletableFuture<>();
         /** {@code PAUSING} (or the state itself) arrived: the source stops its vCPUs, warm-ups get out of the way. */
         private volatile boolean pausing;
+        /**
+         * Counted down when the full RAM pass ended (its sync), or anything later arrived, or the stream closed:
+         * the repeated warm-ups (state decodes, restore rehearsals) wait for it, so they do not take CPU from
+         * receiving the bulk of RAM (two cores: the source's vCPU holds one).
+         */
+        private final java.util.concurrent.CountDownLatch fullPassDone = new java.util.concurrent.CountDownLatch(1);
         /** How long the collection at {@code PREPARE} took. */
         private volatile long gcNanos;
 
@@ -178,6 +184,18 @@ public final class MigrationTarget {
             }
         }
 
+        /**
+         * Waits (at most {@code millis}) until the full RAM pass is over (see {@link #fullPassDone}); true if it is.
+         */
+        public boolean awaitFullPass(long millis) {
+            try {
+                return fullPassDone.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+
         /** True once the source announced its pause: from then on warm-ups must not compete for the CPU. */
         public boolean pauseAnnounced() {
             return pausing || stateArrived;
@@ -244,6 +262,7 @@ public final class MigrationTarget {
         @Override
         public synchronized void close() {
             state.completeExceptionally(new MigrationException("migration stream closed"));
+            fullPassDone.countDown();
             preview.completeExceptionally(new MigrationException("migration stream closed"));
             mirrored.completeExceptionally(new MigrationException("migration stream closed"));
             stream.close();
@@ -376,6 +395,7 @@ public final class MigrationTarget {
                     // Everything before it is applied: answer with the same sequence number.
                     s.send(Stream.SYNC_OK, f.copy());
                     s.flush();
+                    incoming.fullPassDone.countDown(); // the first sync ends the full pass: warm-ups may run now
                     // The next round (or the pause) follows within a round trip once the rounds are small.
                     s.awaitReadable(ROUND_SPIN_NANOS);
                 } else if (f.type() == Stream.PREVIEW && finalState == null) {
@@ -394,16 +414,19 @@ public final class MigrationTarget {
                     }
                     // The pause follows: warm-ups stop, and this JVM collects now rather than inside the downtime.
                     incoming.pausing = true;
+                    incoming.fullPassDone.countDown();
                     incoming.gcNanos = Collector.collectYoung();
                     s.send(Stream.SYNC_OK, f.copy());
                     s.flush();
                     s.awaitReadable(ROUND_SPIN_NANOS);
                 } else if (f.type() == Stream.PAUSING && finalState == null) {
                     incoming.pausing = true;
+                    incoming.fullPassDone.countDown();
                     s.awaitReadable(PAUSE_SPIN_NANOS); // the state follows once the source's vCPUs stopped
                 } else if (f.type() == Stream.STATE && finalState == null) {
                     long stateAt = System.nanoTime();
                     incoming.stateArrived = true;
+                    incoming.fullPassDone.countDown();
                     phase = "device state";
                     if (incoming.disks.begun() && !incoming.disks.done()) {
                         throw new MigrationException("device state arrived before the disk copy ended");
@@ -522,6 +545,9 @@ public final class MigrationTarget {
                 return;
             }
             Collector.warm(); // for PREPARE's collection: the beans' first lookup is ~0.1 s of class loading
+            // The repetitions (for the JIT) wait until the bulk of RAM is in: on two cores they would otherwise
+            // slow the full pass; the dirty rounds leave the receiver mostly idle.
+            in.awaitFullPass(Math.max(in.timeoutMillis, 1) * 10L);
             long until = System.nanoTime() + WARM_UP_NANOS;
             try {
                 for (int i = 0; i < WARM_UP_DECODES && !in.pauseAnnounced() && System.nanoTime() < until; i++) {
