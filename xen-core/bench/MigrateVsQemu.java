@@ -297,12 +297,15 @@ public final class MigrateVsQemu {
             String phasesLine = Files.readAllLines(runnerLog).stream()
                     .filter(l -> l.contains("event=migration_phases")).reduce((a, b) -> b).orElse("event=none");
             String resumedLine = lastLine(incomingLog, "event=migration_resumed");
+            String handshakeLine = lastLine(runnerLog, "event=migration_handshake");
             Map<String, String> stop = fields(stopLine, "event=");
             Map<String, String> resumed = fields(resumedLine, "event=");
             long stoppedAt = Long.parseLong(stop.get("stopped_at_ns"));
             long resumedAt = Long.parseLong(resumed.get("resumed_ns"));
             String phases = "source " + pick(fields(phasesLine, "event="), "handshake_us", "warm_up_us",
-                    "full_pass_us", "rounds_us", "prepare_us", "gc_us", "stop_copy_us") + " | pause " + pick(stop,
+                    "full_pass_us", "rounds_us", "prepare_us", "gc_us", "stop_copy_us") + " | handshake "
+                    + pick(fields(handshakeLine, "event="), "setup_us", "preview_us", "encoder_warm_us",
+                    "hello_wait_us", "preview_send_us") + " | pause " + pick(stop,
                     "pause_us", "pages_us",
                     "state_us", "flush_us", "ready_wait_us", "final_pages", "rounds", "estimate_us", "fixed_bound")
                     + " | target " + pick(resumed, "gc_us", "decode_us", "receive_us", "wait_built_us", "restore_us",
