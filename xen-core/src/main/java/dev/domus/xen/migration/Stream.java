@@ -145,6 +145,11 @@ final class Stream implements AutoCloseable {
         }
     }
 
+    /** True when the next frame has started to arrive (a non-blocking check; never reads). */
+    boolean readable() throws IOException {
+        return in.available() > 0;
+    }
+
     /** {@link #awaitReadable(long)} then {@link #receive()}. */
     Frame receive(long spinNanos) throws IOException {
         awaitReadable(spinNanos);
