@@ -309,7 +309,11 @@ public final class MigrateVsQemu {
                     "pause_us", "pages_us",
                     "state_us", "flush_us", "ready_wait_us", "final_pages", "rounds", "estimate_us", "fixed_bound")
                     + " | target " + pick(resumed, "gc_us", "decode_us", "receive_us", "wait_built_us", "restore_us",
-                    "commit_us", "resume_us");
+                    "commit_us", "resume_us")
+                    // From the source's STATE flush to the target picking the frame up (both CLOCK_MONOTONIC):
+                    // large when the target's receiving thread had stopped spinning and waits to be scheduled.
+                    + " state_lag_us=" + (Long.parseLong(resumed.get("state_at_ns")) - stoppedAt
+                    - Long.parseLong(stop.get("state_us")) * 1000) / 1000;
             // The guest must go on on the target: its counter passes the source's last value.
             at = 1 - at;
             runnerLog = incomingLog;
