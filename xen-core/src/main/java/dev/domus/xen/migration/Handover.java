@@ -37,12 +37,6 @@ final class Handover {
     static final long SOURCE_SPIN_NANOS = 2_000_000L;
     /** How long the target spins for COMMIT after READY: a round trip plus the source's turn-around. */
     static final long TARGET_SPIN_NANOS = 1_000_000L;
-    /**
-     * After the spins, how long both keep polling with yields before they block ({@link Stream#awaitReadable(long,
-     * long)}): on a loaded host the peer is often descheduled past the spin, and a blocked waiter then adds its own
-     * wake-up (several ms at a load of 10-20) to the downtime.
-     */
-    static final long YIELD_NANOS = 20_000_000L;
 
     private Handover() {
     }
@@ -55,7 +49,7 @@ final class Handover {
 
     /** Source: waits for READY (or the target's refusal). */
     static void awaitReady(Stream s) throws IOException {
-        s.awaitReadable(SOURCE_SPIN_NANOS, YIELD_NANOS);
+        s.awaitReadable(SOURCE_SPIN_NANOS);
         expect(s, Stream.READY, "READY");
     }
 
@@ -91,7 +85,7 @@ final class Handover {
 
     /** Target: waits for COMMIT; anything else (EOF, timeout, another frame) means the guest must not run here. */
     static void awaitCommit(Stream s) throws IOException {
-        s.awaitReadable(TARGET_SPIN_NANOS, YIELD_NANOS);
+        s.awaitReadable(TARGET_SPIN_NANOS);
         expect(s, Stream.COMMIT, "COMMIT");
     }
 

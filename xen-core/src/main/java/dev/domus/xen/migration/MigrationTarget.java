@@ -422,8 +422,7 @@ public final class MigrationTarget {
                 } else if (f.type() == Stream.PAUSING && finalState == null) {
                     incoming.pausing = true;
                     incoming.fullPassDone.countDown();
-                    // The state follows once the source's vCPUs stopped: spin, then yield (see Handover.YIELD_NANOS).
-                    s.awaitReadable(PAUSE_SPIN_NANOS, Handover.YIELD_NANOS);
+                    s.awaitReadable(PAUSE_SPIN_NANOS); // the state follows once the source's vCPUs stopped
                 } else if (f.type() == Stream.STATE && finalState == null) {
                     long stateAt = System.nanoTime();
                     incoming.stateArrived = true;

@@ -136,28 +136,12 @@ final class Stream implements AutoCloseable {
      * {@code receive}.
      */
     void awaitReadable(long spinNanos) throws IOException {
-        awaitReadable(spinNanos, 0);
-    }
-
-    /**
-     * {@link #awaitReadable(long)}, then up to {@code yieldNanos} more polling with {@link Thread#yield()} between
-     * polls, for the waits inside the downtime: a thread that yields stays runnable, so when the frame comes it
-     * runs without a wake-up (which on a loaded host costs milliseconds: the scheduler has to pick a thread that
-     * slept), while between polls it leaves the core to whatever else is runnable (on the source that includes
-     * its own vCPU threads, which must run to stop).
-     */
-    void awaitReadable(long spinNanos, long yieldNanos) throws IOException {
-        if (in.available() > 0) {
+        if (spinNanos <= 0 || in.available() > 0) {
             return;
         }
-        long now = System.nanoTime();
-        long spinUntil = now + Math.max(0, spinNanos);
-        while (in.available() == 0 && System.nanoTime() < spinUntil) {
+        long until = System.nanoTime() + spinNanos;
+        while (in.available() == 0 && System.nanoTime() < until) {
             Thread.onSpinWait();
-        }
-        long yieldUntil = spinUntil + Math.max(0, yieldNanos);
-        while (in.available() == 0 && System.nanoTime() < yieldUntil) {
-            Thread.yield();
         }
     }
 
