@@ -475,35 +475,39 @@ public final class MigrationSource {
      * same, and waits for its answer; returns the nanoseconds this side's collection took.
      */
     private static long prepare(Stream s, long seq) throws IOException {
-        byte[] b = new byte[8];
-        ByteBuffer.wrap(b).putLong(seq);
-        s.send(Stream.PREPARE, b);
-        s.flush();
+        sendSequenced(s, Stream.PREPARE, seq);
         long gc = Collector.collectYoung();
-        Stream.Frame f = s.receive(SYNC_SPIN_NANOS);
-        if (f.type() == Stream.ERROR) {
-            throw new MigrationException("target failed: " + f.text());
-        }
-        if (f.type() != Stream.SYNC_OK || f.length() != 8 || ByteBuffer.wrap(f.payload()).getLong() != seq) {
-            throw new MigrationException("unexpected reply to the pause announcement: frame type " + f.type());
-        }
+        awaitSyncOk(s, seq, "the pause announcement");
         return gc;
     }
 
     /** Flushes and waits until the target applied everything sent so far. */
     private static void sync(Stream s, long seq) throws IOException {
+        sendSequenced(s, Stream.SYNC, seq);
+        awaitSyncOk(s, seq, "sync " + seq);
+    }
+
+    /** Sends a frame of {@code type} whose payload is the {@code u64} sequence {@code seq}, and flushes. */
+    private static void sendSequenced(Stream s, int type, long seq) throws IOException {
         byte[] b = new byte[8];
         ByteBuffer.wrap(b).putLong(seq);
-        s.send(Stream.SYNC, b);
+        s.send(type, b);
         s.flush();
-        // The last rounds are small: their answer comes within a round trip, and a prompt one keeps the round
-        // (hence the pages it leaves dirty) short. The full pass's backlog outlasts the spin and blocks as before.
+    }
+
+    /**
+     * Waits for the target's {@code SYNC_OK} with {@code seq}; its ERROR or any other frame fails the migration.
+     * The last rounds are small: their answer comes within a round trip, and a prompt one keeps the round (hence
+     * the pages it leaves dirty) short, so it spins briefly first; the full pass's backlog outlasts the spin and
+     * blocks as before.
+     */
+    private static void awaitSyncOk(Stream s, long seq, String what) throws IOException {
         Stream.Frame f = s.receive(SYNC_SPIN_NANOS);
         if (f.type() == Stream.ERROR) {
             throw new MigrationException("target failed: " + f.text());
         }
         if (f.type() != Stream.SYNC_OK || f.length() != 8 || ByteBuffer.wrap(f.payload()).getLong() != seq) {
-            throw new MigrationException("unexpected reply to sync " + seq + ": frame type " + f.type());
+            throw new MigrationException("unexpected reply to " + what + ": frame type " + f.type());
         }
     }
 
