@@ -92,6 +92,16 @@ public interface Machine extends AutoCloseable {
         throw new UnsupportedOperationException("this machine cannot be restored");
     }
 
+    /**
+     * Runs the code of {@link #restoreState} on {@code state} without the effects a later {@code restoreState}
+     * would not undo (no virtio device is activated), so that the one restore inside a migration's downtime finds
+     * its classes initialised and its call sites resolved. Only before the machine ever ran, and only while a real
+     * {@code restoreState} follows: it leaves vCPU and device registers holding {@code state}. Best effort: a
+     * machine that cannot rehearse does nothing.
+     */
+    default void rehearseRestore(dev.domus.xen.snapshot.MachineState state) {
+    }
+
     /** Changes the host CPU cap (percent of one core over all vCPUs, 0 = none), e.g. to throttle a migration. */
     default void setCpuCap(int percent) {
         throw new UnsupportedOperationException("this machine cannot be throttled");

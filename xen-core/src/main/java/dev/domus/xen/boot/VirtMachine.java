@@ -92,6 +92,8 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     private final CountDownLatch exited = new CountDownLatch(1);
     private volatile boolean stopping;
     private volatile boolean pauseRequested;
+    /** Set once the vCPUs were first let run guest code ({@link #start}, {@link #resume}): no rehearsal after. */
+    private volatile boolean everRan;
     private final AtomicIntegerArray parkedForPause;
     private long startedAtNanos;
 
@@ -265,6 +267,11 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
     private void applyState(MachineState s) {
         checkFits(config, s.config());
         virtio.restore(s.virtio());
+        applyCoreState(s);
+    }
+
+    /** vCPUs, CLINT, PLIC, UARTs, RTC and the clock: plain register sets that a later apply overwrites. */
+    private void applyCoreState(MachineState s) {
         for (int i = 0; i < harts.length; i++) {
             VcpuState v = s.vcpus().get(i);
             harts[i].restoreState(v.hart());
@@ -300,6 +307,23 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
             throw new IllegalStateException("a bare-metal machine has no state to restore");
         }
         applyState(s);
+    }
+
+    /**
+     * Before the machine ever ran (an incoming migration, with the preview state): every part of
+     * {@link #applyState} but the virtio transports' activation, whose queue checks run on scratch queues. The vCPUs
+     * are parked and the registers it sets are all overwritten by the real {@link #restoreState} that follows
+     * (which also re-arms the RTC alarm and re-drives every interrupt line), so the guest never sees them.
+     */
+    @Override
+    public synchronized void rehearseRestore(MachineState s) {
+        State st = state.get();
+        if ((st != State.PAUSED && st != State.CREATED) || virtio == null || everRan) {
+            return;
+        }
+        checkFits(config, s.config());
+        virtio.rehearse(s.virtio());
+        applyCoreState(s);
     }
 
     /**
@@ -408,6 +432,7 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         if (!state.compareAndSet(State.CREATED, State.RUNNING)) {
             throw new IllegalStateException("machine " + config.name() + " already started");
         }
+        everRan = true;
         startThreads();
     }
 
@@ -475,6 +500,7 @@ final class VirtMachine implements Machine, SbiPlatform, HartInterrupts {
         if (!state.compareAndSet(State.PAUSED, State.RUNNING)) {
             return;
         }
+        everRan = true;
         clock.resume();
         pauseRequested = false;
         for (Thread t : threads) {

@@ -158,6 +158,26 @@ final class VirtioDevices implements AutoCloseable {
         }
     }
 
+    /**
+     * {@link #restore}'s checks on scratch queues, changing nothing (see {@link VirtioMmio#rehearseRestore}); a
+     * slot that does not fit only ends the rehearsal (the real restore then reports it).
+     */
+    void rehearse(List<dev.domus.xen.snapshot.VirtioSlotState> states) {
+        if (states.size() != transports.size()) {
+            return;
+        }
+        for (int i = 0; i < states.size(); i++) {
+            var s = states.get(i);
+            VirtioMmio t = transports.get(i);
+            if (s.deviceId() != t.device().deviceId() || t.rehearseRestore(s.transport()).isPresent()) {
+                return;
+            }
+            if (t.device() instanceof ConsoleDevice) {
+                new dev.domus.xen.devices.virtio.console.ConsoleState(s.device()).pendingInput();
+            }
+        }
+    }
+
     @Override
     public void close() {
         for (VirtioDevice d : devices) {

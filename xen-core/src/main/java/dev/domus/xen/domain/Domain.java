@@ -191,7 +191,30 @@ final class Domain {
                 throw new DomainException(DomainException.BAD_STATE, name(), "the migrated domain must be paused to"
                         + " take its state, it is " + state.wireName());
             }
+            stateApplied = true;
             machine.restoreState(s);
+        }
+    }
+
+    /** Set by {@link #restoreMachineState}: from then on no rehearsal may touch the machine. */
+    private boolean stateApplied;
+
+    /**
+     * Incoming migration, before the final state: runs the restore code on the state preview
+     * ({@link Machine#rehearseRestore}) so the one restore inside the downtime is not the first. False (and
+     * nothing done) once the real state was applied or the domain is not paused; a failure is only a lost warm-up.
+     */
+    boolean rehearseRestore(dev.domus.xen.snapshot.MachineState preview) {
+        synchronized (lock) {
+            if (stateApplied || state != DomainState.PAUSED) {
+                return false;
+            }
+            try {
+                machine.rehearseRestore(preview);
+            } catch (RuntimeException e) {
+                return false;
+            }
+            return true;
         }
     }
 

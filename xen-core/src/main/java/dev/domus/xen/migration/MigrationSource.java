@@ -41,6 +41,8 @@ public final class MigrationSource {
      */
     private static final int WARM_UP_ENCODES = 400;
     private static final long WARM_UP_NANOS = 40_000_000L;
+    /** Time budget of the background encodes during the dirty rounds ({@link EncoderWarmUp}). */
+    private static final long BACKGROUND_WARM_UP_NANOS = 200_000_000L;
     private static final System.Logger LOG = System.getLogger(MigrationSource.class.getName());
     private static final long ZERO_CHUNK = 1 << 20;
     /** How long a round-end sync spins for its answer before it blocks (see {@link Stream#awaitReadable}). */
@@ -95,6 +97,10 @@ public final class MigrationSource {
     private final java.util.List<BlkDevice> releasedLocks = new java.util.ArrayList<>();
     private long pagesSent;
     private long sendNanos;
+    /** The background encoder warm-up of the dirty rounds (a stopped one until they start). */
+    private EncoderWarmUp encoderWarmUp = EncoderWarmUp.NONE;
+    /** When the pause had fetched the last dirty bits (for the log: part of {@code pages_us}). */
+    private long fetchedAt;
     /** What the migration is doing, for the failure message. */
     private String phase = "connect";
     /** COMMIT has left: from here on the source must never resume its guest on its own (see {@link Handover}). */
@@ -142,6 +148,8 @@ public final class MigrationSource {
         phase = "connect";
         Socket socket = new Socket();
         DiskMirror mirror = DiskMirror.of(machine.disks(), mirrorDisks);
+        // The collector's management beans (for PREPARE) take ~0.1 s of class loading on first use: off this thread.
+        Thread.ofPlatform().daemon().name("warm-collector").start(Collector::warm);
         try (Stream s = new Stream(connect(socket, target))) {
             phase = "handshake";
             long connectedAt = System.nanoTime();
@@ -167,9 +175,11 @@ public final class MigrationSource {
             logging = true;
             MachineState preview = machine.captureState(domain);
             machine.resume();
+            long previewAt = System.nanoTime();
             // Without mirroring the encoder warm-up runs while the target checks the HELLO (a fresh JVM there:
             // tens of milliseconds), and only then is its answer read: the two overlap instead of adding up.
-            conv.fixedCost(warmEncoder(preview));
+            conv.fixedCost(warmEncoder(preview, s));
+            long warmedAt = System.nanoTime();
             if (!mirror.active()) {
                 phase = "handshake";
                 helloOk = awaitHelloOk(s);
@@ -177,13 +187,18 @@ public final class MigrationSource {
                 phase = "full RAM";
             }
             long handshakeAt = System.nanoTime();
-            LOG.log(System.Logger.Level.INFO, "event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
-                    + " handshake_us=" + (handshakeAt - connectedAt) / 1000 + " overlapped=" + !mirror.active());
             // The target starts decoding the preview in the background as soon as it arrives: send it first.
             s.send(Stream.PREVIEW, Snapshots.encodeState(preview));
             s.flush();
             // The hand-over runs for the first time inside the downtime: load and initialise it now.
             Handover.warm();
+            long previewSentAt = System.nanoTime();
+            LOG.log(System.Logger.Level.INFO, "event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
+                    + " handshake_us=" + (handshakeAt - connectedAt) / 1000 + " overlapped=" + !mirror.active()
+                    + " setup_us=" + (pauseStart - disksAt) / 1000 + " preview_us=" + (previewAt - pauseStart) / 1000
+                    + " encoder_warm_us=" + (warmedAt - previewAt) / 1000
+                    + " hello_wait_us=" + (handshakeAt - warmedAt) / 1000
+                    + " preview_send_us=" + (previewSentAt - handshakeAt) / 1000);
             int round = 0;
             long roundStart = System.nanoTime();
             long roundStart0 = roundStart;
@@ -203,12 +218,16 @@ public final class MigrationSource {
                     + (scannedAt - roundStart) / 1000 + " socket_write_us=" + sendNanos / 1000 + " sync_us=" + (System.nanoTime() - scannedAt) / 1000
                     + " warm_up_us=" + (handshakeAt - pauseStart) / 1000 + " first_pause_us=" + pauseNanos / 1000);
             long[] dirty = new long[log.words()];
+            // The encoder's repetitions for the JIT run now, on a thread of their own, while the dirty rounds
+            // leave the CPU mostly idle (not during the full pass, which they would slow); they end at PREPARE.
+            encoderWarmUp = startEncoderWarmUp(preview);
             phase = "dirty rounds";
             Convergence.Decision d;
             while (true) {
                 checkCancelled();
                 long remaining = log.fetchAndClearAll(dirty);
                 long remainingBytes = remaining * (8 + PAGE);
+                conv.fixedCost(Math.min(conv.fixedMicros(), encoderWarmUp.bestMicros()));
                 d = conv.next(round, remainingBytes);
                 listener.progress(new Progress(round, s.bytesOut(), pagesSent, remaining, conv.bandwidth(),
                         throttled));
@@ -237,6 +256,13 @@ public final class MigrationSource {
             if (mirror.active()) {
                 mirror.round(s); // what the guest wrote during the RAM rounds, while it still runs
             }
+            // Both JVMs collect their young generation now, while the guest still runs: no collection can then
+            // stop either of them inside the downtime (the p99 of the benchmark was one such stop).
+            phase = "prepare";
+            encoderWarmUp.stop();
+            long prepareAt = System.nanoTime();
+            long gcNanos = prepare(s, round + 1);
+            long preparedAt = System.nanoTime();
             phase = "stop-and-copy";
             paused = true;
             StopCopy sc = stopAndCopy(s, log, dirty, mirror);
@@ -248,6 +274,7 @@ public final class MigrationSource {
                     + " pause_us=" + (sc.stoppedAt() - sc.pauseAt()) / 1000
                     + " state_us=" + (sc.stateAt() - sc.stoppedAt()) / 1000
                     + " pages_us=" + (sc.pagesAt() - sc.stateAt()) / 1000
+                    + " fetch_us=" + (fetchedAt - sc.stateAt()) / 1000
                     + " flush_us=" + (sc.sentAt() - sc.pagesAt()) / 1000
                     + " ready_wait_us=" + (sc.readyAt() - sc.sentAt()) / 1000
                     + " commit_done_us=" + (sc.doneAt() - sc.readyAt()) / 1000
@@ -266,7 +293,8 @@ public final class MigrationSource {
                     + " warm_up_us=" + (roundStart0 - disksAt) / 1000
                     + " full_pass_us=" + (fullAt - roundStart0) / 1000
                     + " rounds_us=" + (roundsAt - fullAt) / 1000
-                    + " disk_round_us=" + (sc.pauseAt() - roundsAt) / 1000
+                    + " disk_round_us=" + (prepareAt - roundsAt) / 1000
+                    + " prepare_us=" + (preparedAt - prepareAt) / 1000 + " gc_us=" + gcNanos / 1000
                     + " stop_copy_us=" + (sc.doneAt() - sc.pauseAt()) / 1000
                     + " total_us=" + (sc.doneAt() - t0) / 1000);
             log.setEnabled(false);
@@ -275,6 +303,7 @@ public final class MigrationSource {
                     sc.finalPages());
         } catch (IOException | RuntimeException e) {
             mirror.stop();
+            encoderWarmUp.stop();
             if (committed) {
                 // COMMIT left, DONE never came: the target may run the guest now. Stay paused (see Handover).
                 if (logging) {
@@ -366,6 +395,7 @@ public final class MigrationSource {
             dirty[w] |= log.fetchAndClear(w);
             finalPages += Long.bitCount(dirty[w]);
         }
+        fetchedAt = System.nanoTime();
         sendPages(s, machine.memory(), dirty);
         long pagesAt = System.nanoTime();
         s.send(Stream.FINAL, new byte[0]);
@@ -390,15 +420,16 @@ public final class MigrationSource {
     }
 
     /**
-     * Encodes the preview state a few hundred times while the guest runs, so the encoder is loaded and compiled
-     * before the one encode inside the downtime (the target decodes the preview the same way). Returns the fastest
-     * encode in microseconds (the fixed part of the downtime besides the round trip; the vCPU stop latency is not
-     * downtime: the guest runs until its vCPUs stopped).
+     * Encodes the preview state while the target checks the HELLO (at least 3 times, for class initialisation and
+     * call site resolution; more until the answer is there, within {@link #WARM_UP_NANOS}), so the encoder is not
+     * run for the first time inside the downtime; the repetitions the JIT needs follow in the dirty rounds
+     * ({@link EncoderWarmUp}). Returns the fastest encode in microseconds (the fixed part of the downtime besides
+     * the round trip; the vCPU stop latency is not downtime: the guest runs until its vCPUs stopped).
      */
-    private static long warmEncoder(MachineState preview) {
+    private static long warmEncoder(MachineState preview, Stream s) throws IOException {
         long encodeNanos = Long.MAX_VALUE;
         long until = System.nanoTime() + WARM_UP_NANOS;
-        for (int i = 0; i < WARM_UP_ENCODES && (i < 3 || System.nanoTime() < until); i++) {
+        for (int i = 0; i < WARM_UP_ENCODES && (i < 3 || (!s.readable() && System.nanoTime() < until)); i++) {
             long a = System.nanoTime();
             Snapshots.encodeState(preview);
             encodeNanos = Math.min(encodeNanos, System.nanoTime() - a);
@@ -406,20 +437,77 @@ public final class MigrationSource {
         return encodeNanos / 1000;
     }
 
+    /** Background encodes of the preview during the dirty rounds, for the JIT; {@link #stop} ends them. */
+    private static final class EncoderWarmUp {
+        static final EncoderWarmUp NONE = new EncoderWarmUp();
+        private volatile boolean stopped;
+        private volatile long bestNanos = Long.MAX_VALUE;
+
+        void stop() {
+            stopped = true;
+        }
+
+        /** The fastest background encode so far (Long.MAX_VALUE / 1000 before the first). */
+        long bestMicros() {
+            return bestNanos / 1000;
+        }
+    }
+
+    private static EncoderWarmUp startEncoderWarmUp(MachineState preview) {
+        EncoderWarmUp w = new EncoderWarmUp();
+        Thread.ofPlatform().daemon().name("warm-state-encoder").start(() -> {
+            long until = System.nanoTime() + BACKGROUND_WARM_UP_NANOS;
+            try {
+                for (int i = 0; i < WARM_UP_ENCODES && !w.stopped && System.nanoTime() < until; i++) {
+                    long a = System.nanoTime();
+                    Snapshots.encodeState(preview);
+                    w.bestNanos = Math.min(w.bestNanos, System.nanoTime() - a);
+                }
+            } catch (RuntimeException e) {
+                // it encoded before; a warm-up never fails the migration
+            }
+        });
+        return w;
+    }
+
+    /**
+     * Announces the pause ({@link Stream#PREPARE}), empties this JVM's young generation while the target does the
+     * same, and waits for its answer; returns the nanoseconds this side's collection took.
+     */
+    private static long prepare(Stream s, long seq) throws IOException {
+        sendSequenced(s, Stream.PREPARE, seq);
+        long gc = Collector.collectYoung();
+        awaitSyncOk(s, seq, "the pause announcement");
+        return gc;
+    }
+
     /** Flushes and waits until the target applied everything sent so far. */
     private static void sync(Stream s, long seq) throws IOException {
+        sendSequenced(s, Stream.SYNC, seq);
+        awaitSyncOk(s, seq, "sync " + seq);
+    }
+
+    /** Sends a frame of {@code type} whose payload is the {@code u64} sequence {@code seq}, and flushes. */
+    private static void sendSequenced(Stream s, int type, long seq) throws IOException {
         byte[] b = new byte[8];
         ByteBuffer.wrap(b).putLong(seq);
-        s.send(Stream.SYNC, b);
+        s.send(type, b);
         s.flush();
-        // The last rounds are small: their answer comes within a round trip, and a prompt one keeps the round
-        // (hence the pages it leaves dirty) short. The full pass's backlog outlasts the spin and blocks as before.
+    }
+
+    /**
+     * Waits for the target's {@code SYNC_OK} with {@code seq}; its ERROR or any other frame fails the migration.
+     * The last rounds are small: their answer comes within a round trip, and a prompt one keeps the round (hence
+     * the pages it leaves dirty) short, so it spins briefly first; the full pass's backlog outlasts the spin and
+     * blocks as before.
+     */
+    private static void awaitSyncOk(Stream s, long seq, String what) throws IOException {
         Stream.Frame f = s.receive(SYNC_SPIN_NANOS);
         if (f.type() == Stream.ERROR) {
             throw new MigrationException("target failed: " + f.text());
         }
         if (f.type() != Stream.SYNC_OK || f.length() != 8 || ByteBuffer.wrap(f.payload()).getLong() != seq) {
-            throw new MigrationException("unexpected reply to sync " + seq + ": frame type " + f.type());
+            throw new MigrationException("unexpected reply to " + what + ": frame type " + f.type());
         }
     }
 

@@ -87,6 +87,19 @@ public final class MigrationTarget {
         private volatile String previewProblem;
         /** READY went out when the stream ended ({@code FINAL}). */
         private volatile boolean readySent;
+        /** The preview state, decoded and checked by the background decoder. */
+        private final java.util.concurrent.CompletableFuture<MachineState> preview =
+                new java.util.concurrent.CompletableFuture<>();
+        /** {@code PAUSING} (or the state itself) arrived: the source stops its vCPUs, warm-ups get out of the way. */
+        private volatile boolean pausing;
+        /**
+         * Counted down when the full RAM pass ended (its sync), or anything later arrived, or the stream closed:
+         * the repeated warm-ups (state decodes, restore rehearsals) wait for it, so they do not take CPU from
+         * receiving the bulk of RAM (two cores: the source's vCPU holds one).
+         */
+        private final java.util.concurrent.CountDownLatch fullPassDone = new java.util.concurrent.CountDownLatch(1);
+        /** How long the collection at {@code PREPARE} took. */
+        private volatile long gcNanos;
 
         Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis,
                  java.util.Optional<DiskTarget> disksTo) {
@@ -156,7 +169,42 @@ public final class MigrationTarget {
             }
         }
 
+        /**
+         * The source's state preview once it was decoded and checked (within {@code millis}), for warming the
+         * restore path on the prepared machine ({@code Machine.rehearseRestore}); empty when it did not come.
+         */
+        public java.util.Optional<MachineState> awaitPreview(long millis) {
+            try {
+                return java.util.Optional.of(preview.get(millis, java.util.concurrent.TimeUnit.MILLISECONDS));
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                return java.util.Optional.empty();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return java.util.Optional.empty();
+            }
+        }
+
+        /**
+         * Waits (at most {@code millis}) until the full RAM pass is over (see {@link #fullPassDone}); true if it is.
+         */
+        public boolean awaitFullPass(long millis) {
+            try {
+                return fullPassDone.await(millis, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+
+        /** True once the source announced its pause: from then on warm-ups must not compete for the CPU. */
+        public boolean pauseAnnounced() {
+            return pausing || stateArrived;
+        }
+
         public long pagesReceived() { return pages; }
+
+        /** How long this side's young collection before the pause took ({@code PREPARE}), 0 before. */
+        public long collectNanos() { return gcNanos; }
 
         public long bytesReceived() { return bytes; }
 
@@ -214,6 +262,8 @@ public final class MigrationTarget {
         @Override
         public synchronized void close() {
             state.completeExceptionally(new MigrationException("migration stream closed"));
+            fullPassDone.countDown();
+            preview.completeExceptionally(new MigrationException("migration stream closed"));
             mirrored.completeExceptionally(new MigrationException("migration stream closed"));
             stream.close();
             if (memory != null) {
@@ -345,6 +395,7 @@ public final class MigrationTarget {
                     // Everything before it is applied: answer with the same sequence number.
                     s.send(Stream.SYNC_OK, f.copy());
                     s.flush();
+                    incoming.fullPassDone.countDown(); // the first sync ends the full pass: warm-ups may run now
                     // The next round (or the pause) follows within a round trip once the rounds are small.
                     s.awaitReadable(ROUND_SPIN_NANOS);
                 } else if (f.type() == Stream.PREVIEW && finalState == null) {
@@ -357,11 +408,25 @@ public final class MigrationTarget {
                         incoming.flushThread = flushInBackground(incoming);
                     }
                     warmDecoder(copy, config, incoming);
+                } else if (f.type() == Stream.PREPARE && finalState == null) {
+                    if (incoming.previewProblem != null) {
+                        throw new MigrationException("bad state preview: " + incoming.previewProblem);
+                    }
+                    // The pause follows: warm-ups stop, and this JVM collects now rather than inside the downtime.
+                    incoming.pausing = true;
+                    incoming.fullPassDone.countDown();
+                    incoming.gcNanos = Collector.collectYoung();
+                    s.send(Stream.SYNC_OK, f.copy());
+                    s.flush();
+                    s.awaitReadable(ROUND_SPIN_NANOS);
                 } else if (f.type() == Stream.PAUSING && finalState == null) {
+                    incoming.pausing = true;
+                    incoming.fullPassDone.countDown();
                     s.awaitReadable(PAUSE_SPIN_NANOS); // the state follows once the source's vCPUs stopped
                 } else if (f.type() == Stream.STATE && finalState == null) {
                     long stateAt = System.nanoTime();
                     incoming.stateArrived = true;
+                    incoming.fullPassDone.countDown();
                     phase = "device state";
                     if (incoming.disks.begun() && !incoming.disks.done()) {
                         throw new MigrationException("device state arrived before the disk copy ended");
@@ -411,6 +476,7 @@ public final class MigrationTarget {
      * the source; best effort (any failure only loses the speed-up).
      */
     public static void warmUp(java.util.function.BooleanSupplier stop) {
+        Collector.warm();
         warmReceivePath(stop);
     }
 
@@ -472,14 +538,19 @@ public final class MigrationTarget {
     private static void warmDecoder(byte[] preview, MachineConfig config, Incoming in) {
         Thread.ofPlatform().daemon().name("warm-state-decoder").start(() -> {
             try {
-                checkState(Snapshots.decodeState(preview), config);
+                in.preview.complete(checkState(Snapshots.decodeState(preview), config));
             } catch (RuntimeException e) {
                 in.previewProblem = e.getMessage() == null ? e.toString() : e.getMessage();
+                in.preview.completeExceptionally(e);
                 return;
             }
+            Collector.warm(); // for PREPARE's collection: the beans' first lookup is ~0.1 s of class loading
+            // The repetitions (for the JIT) wait until the bulk of RAM is in: on two cores they would otherwise
+            // slow the full pass; the dirty rounds leave the receiver mostly idle.
+            in.awaitFullPass(Math.max(in.timeoutMillis, 1) * 10L);
             long until = System.nanoTime() + WARM_UP_NANOS;
             try {
-                for (int i = 0; i < WARM_UP_DECODES && !in.stateArrived && System.nanoTime() < until; i++) {
+                for (int i = 0; i < WARM_UP_DECODES && !in.pauseAnnounced() && System.nanoTime() < until; i++) {
                     Snapshots.decodeState(preview);
                 }
             } catch (RuntimeException e) {

@@ -26,8 +26,9 @@ final class Stream implements AutoCloseable {
      * 2: READY / COMMIT / DONE hand-over instead of a single ACK, disk mirroring, state preview, round syncs.
      * 3: in the pause STATE comes before the last pages, which end with {@link #FINAL}; an ERROR instead of DONE
      * after COMMIT means the target will not run the guest (the source resumes).
+     * 4: {@link #PREPARE} before {@link #PAUSING}: both sides collect their young generation before the pause.
      */
-    static final int VERSION = 3;
+    static final int VERSION = 4;
     static final int MAX_FRAME = 8 << 20;
 
     static final int HELLO = 1;
@@ -60,6 +61,12 @@ final class Stream implements AutoCloseable {
      * target spins for it instead of blocking, so the wake-up is not in the downtime.
      */
     static final int PAUSING = 16;
+    /**
+     * Source to target, version 4: the pause follows. Both sides empty their young generation now
+     * ({@link Collector}), so no collection stops either JVM inside the downtime; the target answers
+     * {@link #SYNC_OK} with the same payload (a {@code u64} sequence) once it collected and applied all before it.
+     */
+    static final int PREPARE = 17;
 
     private final Socket socket;
     private final DataInputStream in;
@@ -136,6 +143,11 @@ final class Stream implements AutoCloseable {
         while (in.available() == 0 && System.nanoTime() < until) {
             Thread.onSpinWait();
         }
+    }
+
+    /** True when the next frame has started to arrive (a non-blocking check; never reads). */
+    boolean readable() throws IOException {
+        return in.available() > 0;
     }
 
     /** {@link #awaitReadable(long)} then {@link #receive()}. */

@@ -114,4 +114,19 @@ class MigrationTargetStreamTest {
             assertThatThrownBy(received::join).hasMessageContaining("unexpected frame type " + Stream.FINAL);
         });
     }
+
+    @Test
+    void prepareIsAnsweredWithItsSequenceAfterTheTargetCollected() throws Exception {
+        scripted((src, received) -> {
+            src.send(Stream.PAGES, onePage(1, (byte) 1));
+            byte[] seq = java.nio.ByteBuffer.allocate(8).putLong(42).array();
+            src.send(Stream.PREPARE, seq);
+            src.flush();
+            Stream.Frame f = src.receive();
+            assertThat(f.type()).isEqualTo(Stream.SYNC_OK);
+            assertThat(f.copy()).isEqualTo(seq);
+            // PREPARE is not the end of the stream: the target still waits for the state.
+            assertThat(received).isNotDone();
+        });
+    }
 }

@@ -46,12 +46,17 @@ public final class XlRunner implements AutoCloseable {
     /** Runs {@code bin/xl} in the repository root with {@code env} added, stdin from /dev/null. */
     public static XlRunner of(Map<String, String> env) {
         Path repo = repoRoot();
-        return new XlRunner(repo, env, (cmd, e) -> {
-            ProcessBuilder pb = new ProcessBuilder(cmd).directory(repo.toFile())
+        return new XlRunner(repo, env, local(repo));
+    }
+
+    /** Starts commands in {@code dir} as plain children of this JVM, stdin from /dev/null. */
+    public static Launcher local(Path dir) {
+        return (cmd, e) -> {
+            ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
             pb.environment().putAll(e);
             return pb.start();
-        });
+        };
     }
 
     /** Runs {@code bin/xl} through {@code launcher} (e.g. inside a network namespace) with {@code env} added. */
@@ -117,8 +122,18 @@ public final class XlRunner implements AutoCloseable {
 
     /** Runs any command (not only xl) to completion through this runner's launcher. */
     public Result run(Duration timeout, List<String> cmd) throws Exception {
+        return run(launcher, env, timeout, cmd, started);
+    }
+
+    /**
+     * Runs {@code cmd} through {@code launcher} with {@code env} added to completion, output captured; fails the
+     * test when it takes longer than {@code timeout}. The process is in {@code track} while it runs (so a
+     * {@code close()} of its owner can kill it). The one process-run code of the xl-driving tests.
+     */
+    public static Result run(Launcher launcher, Map<String, String> env, Duration timeout, List<String> cmd,
+                             List<Process> track) throws Exception {
         Process p = launcher.start(cmd, env);
-        started.add(p);
+        track.add(p);
         StreamCapture out = StreamCapture.of(p.getInputStream());
         StreamCapture err = StreamCapture.of(p.getErrorStream());
         if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -127,7 +142,7 @@ public final class XlRunner implements AutoCloseable {
         }
         out.join();
         err.join();
-        started.remove(p);
+        track.remove(p);
         return new Result(p.exitValue(), out.toString(), err.toString());
     }
 

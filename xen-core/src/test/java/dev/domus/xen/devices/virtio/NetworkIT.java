@@ -2,6 +2,7 @@
 package dev.domus.xen.devices.virtio;
 
 import dev.domus.xen.testing.StreamCapture;
+import dev.domus.xen.testing.XlRunner;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.xen.testing.NetNs;
@@ -32,7 +33,7 @@ class NetworkIT {
     void twoDomainsOnOneBridgePingEachOtherAndTheHostLogsInWithSsh() throws Exception {
         Path guest = XlDriver.guestDir();
         Path key = tmp.resolve("id_ed25519");
-        XlDriver.Result kg = XlDriver.run(Duration.ofMinutes(1), List.of("ssh-keygen", "-q", "-t", "ed25519", "-N",
+        XlRunner.Result kg = XlDriver.run(Duration.ofMinutes(1), List.of("ssh-keygen", "-q", "-t", "ed25519", "-N",
                 "", "-C", "it@domus", "-f", key.toString()), Map.of(), null);
         assertThat(kg.status()).as("ssh-keygen: %s", kg.err()).isZero();
         String pub64 = Base64.getEncoder().encodeToString(Files.readString(key.resolveSibling("id_ed25519.pub"))
@@ -57,7 +58,7 @@ class NetworkIT {
                         + "disk = [ '" + root + ",rw,vda' ]\n"
                         + "vif = [ 'bridge=br0,mac=52:54:00:77:00:1" + i + ",vifname=vnet-it" + i + "' ]\n"
                         + "on_poweroff = 'destroy'\non_reboot = 'destroy'\non_crash = 'destroy'\n");
-                XlDriver.Result create = xl.xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
+                XlRunner.Result create = xl.xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
                 assertThat(create.status()).as("xl create: %s", create.err()).isZero();
                 Process console = xl.start("console", name);
                 StreamCapture out = StreamCapture.of(console.getInputStream());

@@ -2,6 +2,7 @@
 package dev.domus.xen.devices.virtio;
 
 import dev.domus.xen.testing.StreamCapture;
+import dev.domus.xen.testing.XlRunner;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.xen.testing.NetNs;
@@ -58,7 +59,7 @@ class RootDiskIT {
             String out2 = bootWithConsole(xl, cfg2, "cat /root/marker; poweroff\n");
             assertThat(out2).contains("persisted-42");
         }
-        XlDriver.Result fsck = XlDriver.run(Duration.ofMinutes(5), List.of("e2fsck", "-fn", root.toString()),
+        XlRunner.Result fsck = XlDriver.run(Duration.ofMinutes(5), List.of("e2fsck", "-fn", root.toString()),
                 Map.of(), null);
         assertThat(fsck.status()).as("e2fsck -fn: %s %s", fsck.out(), fsck.err()).isZero();
         assertThat(Files.readAllBytes(data)).as("read-only disk untouched").containsOnly(0);
@@ -79,7 +80,7 @@ class RootDiskIT {
      * {@code input} (if any) is typed once the ready marker appeared. Returns the console output.
      */
     private static String bootWithConsole(XlDriver xl, Path cfg, String input) throws Exception {
-        XlDriver.Result create = xl.xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
+        XlRunner.Result create = xl.xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
         assertThat(create.status()).as("xl create: %s", create.err()).isZero();
         Process console = xl.start("console", NAME);
         StreamCapture out = StreamCapture.of(console.getInputStream());

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.xen.devices.virtio;
 
-import dev.domus.xen.testing.StreamCapture;
+import dev.domus.xen.testing.XlRunner;
+import dev.domus.xen.testing.XlRunner.Result;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -10,7 +11,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Drives the real {@code bin/xl} for the virtio integration tests, optionally inside a network namespace
@@ -29,15 +29,13 @@ final class XlDriver implements AutoCloseable {
     }
 
     static Path repoRoot() {
-        return dev.domus.xen.testing.XlRunner.repoRoot();
+        return XlRunner.repoRoot();
     }
 
     /** The guest image directory: $DOMUS_GUEST_DIR, else {@code deploy/guest/build --print-dir}. */
     static Path guestDir() throws Exception {
-        return dev.domus.xen.testing.XlRunner.guestDir();
+        return XlRunner.guestDir();
     }
-
-    record Result(int status, String out, String err) { }
 
     /** Remembers a domain to destroy on close. */
     void owns(String domain) {
@@ -64,27 +62,10 @@ final class XlDriver implements AutoCloseable {
         return cmd;
     }
 
+    /** Runs {@code cmd} in the repository root to completion ({@link XlRunner#run}); tracked in {@code track}. */
     static Result run(Duration timeout, List<String> cmd, Map<String, String> env, List<Process> track)
             throws Exception {
-        ProcessBuilder pb = new ProcessBuilder(cmd).directory(repoRoot().toFile())
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-        pb.environment().putAll(env);
-        Process p = pb.start();
-        if (track != null) {
-            track.add(p);
-        }
-        StreamCapture out = StreamCapture.of(p.getInputStream());
-        StreamCapture err = StreamCapture.of(p.getErrorStream());
-        if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-            p.destroyForcibly();
-            throw new AssertionError(cmd + " did not finish within " + timeout + "; stderr: " + err);
-        }
-        out.join();
-        err.join();
-        if (track != null) {
-            track.remove(p);
-        }
-        return new Result(p.exitValue(), out.toString(), err.toString());
+        return XlRunner.run(XlRunner.local(repoRoot()), env, timeout, cmd, track == null ? new ArrayList<>() : track);
     }
 
     @Override

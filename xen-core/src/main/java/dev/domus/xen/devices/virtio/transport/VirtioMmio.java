@@ -77,6 +77,8 @@ public final class VirtioMmio implements MmioDevice {
     private final long offered;
     private final Virtqueue[] queues;
     private final int maxQueue;
+    /** For {@link #rehearseRestore}'s scratch queues. */
+    private final GuestMemory ram;
     private final Context context = new Context();
 
     private int deviceFeaturesSel;
@@ -95,6 +97,7 @@ public final class VirtioMmio implements MmioDevice {
     public VirtioMmio(VirtioDevice device, GuestMemory ram, IrqLine irq) {
         this.device = device;
         this.irq = irq;
+        this.ram = ram;
         this.offered = device.deviceFeatures() | (1L << F_VERSION_1) | (1L << F_RING_INDIRECT_DESC)
                 | (1L << F_RING_EVENT_IDX);
         int max = device.maxQueueSize();
@@ -402,6 +405,34 @@ public final class VirtioMmio implements MmioDevice {
             device.activate(context);
         }
         updateIrq();
+    }
+
+    /**
+     * The checks of {@link #restore} on scratch queues, leaving this transport as it is (a migration target warms
+     * the restore path with the state preview before the downtime; activating the device there could let it write
+     * guest RAM that is still arriving). Returns what {@link #restore} would refuse, if anything.
+     */
+    public Optional<String> rehearseRestore(VirtioMmioState s) {
+        if (s.queues().size() != queues.length) {
+            return Optional.of(device.name() + ": snapshot has " + s.queues().size() + " queues");
+        }
+        if ((s.driverFeatures() & ~offered) != 0) {
+            return Optional.of(device.name() + ": snapshot features were not offered");
+        }
+        boolean eventIdx = (s.driverFeatures() & (1L << F_RING_EVENT_IDX)) != 0;
+        boolean indirect = (s.driverFeatures() & (1L << F_RING_INDIRECT_DESC)) != 0;
+        for (int i = 0; i < queues.length; i++) {
+            QueueState q = s.queues().get(i);
+            Virtqueue scratch = new Virtqueue(ram, () -> { });
+            scratch.restore(q, eventIdx, indirect);
+            if (q.ready()) {
+                Optional<String> problem = scratch.validate(maxQueue);
+                if (problem.isPresent()) {
+                    return problem;
+                }
+            }
+        }
+        return Optional.empty();
     }
 
     private final class Context implements VirtioContext {

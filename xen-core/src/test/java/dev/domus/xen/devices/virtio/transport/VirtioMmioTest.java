@@ -130,4 +130,38 @@ class VirtioMmioTest {
             assertThat(d.irq.get()).isFalse();
         }
     }
+
+    @Test
+    void rehearsingARestoreChecksTheStateButLeavesTheTransportAsItWas() {
+        VirtioMmioState live;
+        try (TestDriver src = new TestDriver(new RngDevice()).start(16)) {
+            live = src.mmio.state();
+        }
+        assertThat(live.status() & VirtioMmio.STATUS_DRIVER_OK).isNotZero();
+        try (TestDriver d = new TestDriver(new RngDevice())) {
+            assertThat(d.mmio.rehearseRestore(live)).isEmpty();
+            // Nothing changed: the transport is still fresh (no status, no live queue) and a real restore works.
+            assertThat(d.status()).isZero();
+            assertThat(d.reg(VirtioMmio.R_QUEUE_READY)).isZero();
+            d.mmio.restore(live);
+            assertThat(d.status() & VirtioMmio.STATUS_DRIVER_OK).isNotZero();
+        }
+    }
+
+    @Test
+    void rehearsingARestoreReportsWhatTheRestoreWouldRefuse() {
+        VirtioMmioState live;
+        try (TestDriver src = new TestDriver(new RngDevice()).start(16)) {
+            live = src.mmio.state();
+        }
+        QueueState q = live.queues().get(0);
+        VirtioMmioState outside = new VirtioMmioState(live.status(), live.driverFeatures(), live.interruptStatus(),
+                live.configGeneration(), java.util.List.of(new QueueState(q.size(),
+                        TestDriver.RAM_BASE + TestDriver.RAM_SIZE - 64, q.avail(), q.used(), true, q.lastAvail(),
+                        q.usedIdx())));
+        try (TestDriver d = new TestDriver(new RngDevice())) {
+            assertThat(d.mmio.rehearseRestore(outside)).hasValueSatisfying(m -> assertThat(m).contains("outside RAM"));
+            assertThat(d.status()).isZero();
+        }
+    }
 }
