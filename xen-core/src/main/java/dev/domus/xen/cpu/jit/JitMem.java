@@ -15,7 +15,8 @@ import java.lang.foreign.ValueLayout;
  * inlining) but never the store (its compiled code is over {@code InlineSmallCode}), so every store was a real
  * call and every call spills all guest registers the region holds in machine registers (gzip: ~70 % of its
  * samples in the load/store paths). Each method here is one access size: a TLB tag compare, the permission check
- * of the current mode (which includes "the page is plain RAM"), a page-crossing check and one segment access; a
+ * of the current mode (which includes "the page is plain RAM"), a page-crossing check and one host memory access
+ * through a constant all-of-memory segment (see {@link #ALL}); a
  * store also requires the page to hold no translated or decoded code. The fallback ({@code EngineSupport.lw} and
  * so on: table walk, A/D bits, faults, MMIO, crossing, code-page generation, dirty log) is a call on the cold
  * branch. The methods are too big for C1 to inline (C1 would expand the segment access machinery at every site
@@ -32,14 +33,25 @@ final class JitMem {
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final int IDX = EngineSupport.TLB_INDEX_MASK;
+    /**
+     * All of the process's address space as one segment, held in a constant. Why: an access through the RAM
+     * segment (an instance field) made C2 load its bounds, base and scope and check them at every guest access
+     * (JFR: ~35 % of gzip's samples on {@code Preconditions.checkIndex}), and HotSpot could not hoist those loads
+     * across the raw stores in between. This segment's bounds and scope are constants C2 folds, so an access is the
+     * TLB check plus one machine load or store. Safe because an address is only formed from a TLB entry that has
+     * {@code TLB_RAM} (the walk proved the whole page is inside guest RAM) and guest RAM is unmapped only after every
+     * vCPU thread of its machine has ended ({@code VirtMachine.close}).
+     */
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     final Hart h;
     private final long[] tag;
     private final long[] page;
     private final int[] flags;
     private final int[] code;
-    private final MemorySegment seg;
-    private final long base;
+    /** Host address of guest-physical address 0: RAM segment address minus RAM base. */
+    private final long host;
+    private final long ramBase;
     private int loadMask;
     private int loadMatch;
     private int storeMask;
@@ -53,8 +65,8 @@ final class JitMem {
         this.page = EngineSupport.tlbPage(h);
         this.flags = EngineSupport.tlbFlags(h);
         this.code = EngineSupport.ram(h).codeStates();
-        this.seg = EngineSupport.ram(h).segment();
-        this.base = EngineSupport.ram(h).base();
+        this.ramBase = EngineSupport.ram(h).base();
+        this.host = EngineSupport.ram(h).segment().address() - EngineSupport.ram(h).base();
         refresh();
     }
 
@@ -66,24 +78,24 @@ final class JitMem {
         storeMatch = EngineSupport.jitStoreMatch(h);
     }
 
-    /** RAM offset of {@code va} when a load of {@code size} bytes may take the fast path, else -1. */
-    private long loadOffset(long va, int size) {
+    /** Host address of {@code va} when a load of {@code size} bytes may take the fast path, else -1. */
+    private long loadAddress(long va, int size) {
         long vpn = va >>> 12;
         int i = (int) vpn & IDX;
         if (tag[i] == vpn && (flags[i] & loadMask) == loadMatch && ((int) va & 0xfff) <= 0x1000 - size) {
-            return page[i] + (va & 0xfff) - base;
+            return page[i] + (va & 0xfff) + host;
         }
         return -1;
     }
 
-    /** RAM offset of {@code va} when a store of {@code size} bytes may take the fast path, else -1. */
-    private long storeOffset(long va, int size) {
+    /** Host address of {@code va} when a store of {@code size} bytes may take the fast path, else -1. */
+    private long storeAddress(long va, int size) {
         long vpn = va >>> 12;
         int i = (int) vpn & IDX;
         if (tag[i] == vpn && (flags[i] & storeMask) == storeMatch && ((int) va & 0xfff) <= 0x1000 - size) {
-            long off = page[i] + (va & 0xfff) - base;
-            if ((code[(int) (off >>> 12)] & 1) == 0) {
-                return off;
+            long pa = page[i];
+            if ((code[(int) ((pa - ramBase) >>> 12)] & 1) == 0) {
+                return pa + (va & 0xfff) + host;
             }
         }
         return -1;
@@ -117,71 +129,71 @@ final class JitMem {
     private void sdFull(long va, long v) { EngineSupport.sd(h, va, v); }
 
     static long lb(JitMem m, long va) {
-        long off = m.loadOffset(va, 1);
-        return off >= 0 ? m.seg.get(B, off) : slow(m).lbFull(va);
+        long a = m.loadAddress(va, 1);
+        return a >= 0 ? ALL.get(B, a) : slow(m).lbFull(va);
     }
 
     static long lbu(JitMem m, long va) {
-        long off = m.loadOffset(va, 1);
-        return off >= 0 ? m.seg.get(B, off) & 0xffL : slow(m).lbuFull(va);
+        long a = m.loadAddress(va, 1);
+        return a >= 0 ? ALL.get(B, a) & 0xffL : slow(m).lbuFull(va);
     }
 
     static long lh(JitMem m, long va) {
-        long off = m.loadOffset(va, 2);
-        return off >= 0 ? m.seg.get(S, off) : slow(m).lhFull(va);
+        long a = m.loadAddress(va, 2);
+        return a >= 0 ? ALL.get(S, a) : slow(m).lhFull(va);
     }
 
     static long lhu(JitMem m, long va) {
-        long off = m.loadOffset(va, 2);
-        return off >= 0 ? m.seg.get(S, off) & 0xffffL : slow(m).lhuFull(va);
+        long a = m.loadAddress(va, 2);
+        return a >= 0 ? ALL.get(S, a) & 0xffffL : slow(m).lhuFull(va);
     }
 
     static long lw(JitMem m, long va) {
-        long off = m.loadOffset(va, 4);
-        return off >= 0 ? m.seg.get(I, off) : slow(m).lwFull(va);
+        long a = m.loadAddress(va, 4);
+        return a >= 0 ? ALL.get(I, a) : slow(m).lwFull(va);
     }
 
     static long lwu(JitMem m, long va) {
-        long off = m.loadOffset(va, 4);
-        return off >= 0 ? m.seg.get(I, off) & 0xffffffffL : slow(m).lwuFull(va);
+        long a = m.loadAddress(va, 4);
+        return a >= 0 ? ALL.get(I, a) & 0xffffffffL : slow(m).lwuFull(va);
     }
 
     static long ld(JitMem m, long va) {
-        long off = m.loadOffset(va, 8);
-        return off >= 0 ? m.seg.get(L, off) : slow(m).ldFull(va);
+        long a = m.loadAddress(va, 8);
+        return a >= 0 ? ALL.get(L, a) : slow(m).ldFull(va);
     }
 
     static void sb(JitMem m, long va, long v) {
-        long off = m.storeOffset(va, 1);
-        if (off >= 0) {
-            m.seg.set(B, off, (byte) v);
+        long a = m.storeAddress(va, 1);
+        if (a >= 0) {
+            ALL.set(B, a, (byte) v);
         } else {
             slow(m).sbFull(va, v);
         }
     }
 
     static void sh(JitMem m, long va, long v) {
-        long off = m.storeOffset(va, 2);
-        if (off >= 0) {
-            m.seg.set(S, off, (short) v);
+        long a = m.storeAddress(va, 2);
+        if (a >= 0) {
+            ALL.set(S, a, (short) v);
         } else {
             slow(m).shFull(va, v);
         }
     }
 
     static void sw(JitMem m, long va, long v) {
-        long off = m.storeOffset(va, 4);
-        if (off >= 0) {
-            m.seg.set(I, off, (int) v);
+        long a = m.storeAddress(va, 4);
+        if (a >= 0) {
+            ALL.set(I, a, (int) v);
         } else {
             slow(m).swFull(va, v);
         }
     }
 
     static void sd(JitMem m, long va, long v) {
-        long off = m.storeOffset(va, 8);
-        if (off >= 0) {
-            m.seg.set(L, off, v);
+        long a = m.storeAddress(va, 8);
+        if (a >= 0) {
+            ALL.set(L, a, v);
         } else {
             slow(m).sdFull(va, v);
         }
