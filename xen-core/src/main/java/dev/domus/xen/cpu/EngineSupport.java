@@ -132,6 +132,8 @@ public final class EngineSupport {
 
     /** Index mask of the soft TLB (direct mapped by virtual page number). */
     public static final int TLB_INDEX_MASK = Hart.TLB_MASK;
+    /** The TLB flag "the whole page is plain RAM" (set by the walk). */
+    public static final int TLB_RAM_FLAG = Hart.TLB_RAM;
 
     public static long[] tlbTag(Hart h) { return h.tlbTag; }
 

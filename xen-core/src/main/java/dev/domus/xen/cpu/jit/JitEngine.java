@@ -204,7 +204,7 @@ public final class JitEngine implements CpuEngine {
             st.lastReport = System.nanoTime();
             LOG.log(System.Logger.Level.INFO, "event=jit-stats hart=" + h.hartId() + " translations="
                     + st.translations + " queue_full=" + st.queueFull + " short_batches=" + st.shortBatches + " stale=" + st.stale + " entries=" + st.map.size() + " translate_ms="
-                    + st.translateNanos / 1_000_000 + " region_runs=" + st.runs + " slow_accesses=" + st.mem.slowAccesses + " chained_runs=" + st.map.chainedRuns() + " insns_compiled=" + st.compiled + " insns_interpreted="
+                    + st.translateNanos / 1_000_000 + " region_runs=" + st.runs + " slow_accesses=" + st.mem.slowAccesses + " slow_causes=" + java.util.Arrays.toString(st.mem.slowCauses).replace(" ", "") + " chained_runs=" + st.map.chainedRuns() + " insns_compiled=" + st.compiled + " insns_interpreted="
                     + st.interpreted);
         }
         return n;

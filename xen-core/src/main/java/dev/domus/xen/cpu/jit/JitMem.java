@@ -101,9 +101,36 @@ final class JitMem {
         return -1;
     }
 
-    private static JitMem slow(JitMem m) {
-        m.slowAccesses++;
-        return m;
+    /** {@code -Ddomus.jit.stats=true}: also count why accesses left the fast path (costs only on that path). */
+    private static final boolean STATS = Boolean.getBoolean("domus.jit.stats");
+    /**
+     * Slow accesses by cause: 0 TLB miss, 1 permission or A/D (or the full path forced: dirty log, no translation),
+     * 2 not plain RAM (MMIO), 3 page crossing, 4 store to a code page.
+     */
+    final long[] slowCauses = new long[5];
+
+    private JitMem slowStore(long va, int size) {
+        slowAccesses++;
+        if (STATS) {
+            classify(va, size, storeMask, storeMatch);
+        }
+        return this;
+    }
+
+    private JitMem slowLoad(long va, int size) {
+        slowAccesses++;
+        if (STATS) {
+            classify(va, size, loadMask, loadMatch);
+        }
+        return this;
+    }
+
+    private void classify(long va, int size, int mask, int match) {
+        long vpn = va >>> 12;
+        int i = (int) vpn & IDX;
+        int cause = tag[i] != vpn ? 0 : (flags[i] & mask) != match ? ((flags[i] & EngineSupport.TLB_RAM_FLAG) == 0 ? 2 : 1)
+                : ((int) va & 0xfff) > 0x1000 - size ? 3 : 4;
+        slowCauses[cause]++;
     }
 
     private long lbFull(long va) { return EngineSupport.lb(h, va); }
@@ -130,37 +157,37 @@ final class JitMem {
 
     static long lb(JitMem m, long va) {
         long a = m.loadAddress(va, 1);
-        return a >= 0 ? ALL.get(B, a) : slow(m).lbFull(va);
+        return a >= 0 ? ALL.get(B, a) : m.slowLoad(va, 1).lbFull(va);
     }
 
     static long lbu(JitMem m, long va) {
         long a = m.loadAddress(va, 1);
-        return a >= 0 ? ALL.get(B, a) & 0xffL : slow(m).lbuFull(va);
+        return a >= 0 ? ALL.get(B, a) & 0xffL : m.slowLoad(va, 1).lbuFull(va);
     }
 
     static long lh(JitMem m, long va) {
         long a = m.loadAddress(va, 2);
-        return a >= 0 ? ALL.get(S, a) : slow(m).lhFull(va);
+        return a >= 0 ? ALL.get(S, a) : m.slowLoad(va, 2).lhFull(va);
     }
 
     static long lhu(JitMem m, long va) {
         long a = m.loadAddress(va, 2);
-        return a >= 0 ? ALL.get(S, a) & 0xffffL : slow(m).lhuFull(va);
+        return a >= 0 ? ALL.get(S, a) & 0xffffL : m.slowLoad(va, 2).lhuFull(va);
     }
 
     static long lw(JitMem m, long va) {
         long a = m.loadAddress(va, 4);
-        return a >= 0 ? ALL.get(I, a) : slow(m).lwFull(va);
+        return a >= 0 ? ALL.get(I, a) : m.slowLoad(va, 4).lwFull(va);
     }
 
     static long lwu(JitMem m, long va) {
         long a = m.loadAddress(va, 4);
-        return a >= 0 ? ALL.get(I, a) & 0xffffffffL : slow(m).lwuFull(va);
+        return a >= 0 ? ALL.get(I, a) & 0xffffffffL : m.slowLoad(va, 4).lwuFull(va);
     }
 
     static long ld(JitMem m, long va) {
         long a = m.loadAddress(va, 8);
-        return a >= 0 ? ALL.get(L, a) : slow(m).ldFull(va);
+        return a >= 0 ? ALL.get(L, a) : m.slowLoad(va, 8).ldFull(va);
     }
 
     static void sb(JitMem m, long va, long v) {
@@ -168,7 +195,7 @@ final class JitMem {
         if (a >= 0) {
             ALL.set(B, a, (byte) v);
         } else {
-            slow(m).sbFull(va, v);
+            m.slowStore(va, 1).sbFull(va, v);
         }
     }
 
@@ -177,7 +204,7 @@ final class JitMem {
         if (a >= 0) {
             ALL.set(S, a, (short) v);
         } else {
-            slow(m).shFull(va, v);
+            m.slowStore(va, 2).shFull(va, v);
         }
     }
 
@@ -186,7 +213,7 @@ final class JitMem {
         if (a >= 0) {
             ALL.set(I, a, (int) v);
         } else {
-            slow(m).swFull(va, v);
+            m.slowStore(va, 4).swFull(va, v);
         }
     }
 
@@ -195,7 +222,7 @@ final class JitMem {
         if (a >= 0) {
             ALL.set(L, a, v);
         } else {
-            slow(m).sdFull(va, v);
+            m.slowStore(va, 8).sdFull(va, v);
         }
     }
 }
