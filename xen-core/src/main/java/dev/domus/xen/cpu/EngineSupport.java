@@ -141,6 +141,9 @@ public final class EngineSupport {
 
     public static int[] tlbFlags(Hart h) { return h.tlbFlags; }
 
+    /** Changes whenever the masks below may have changed, except for dirty logging (switched while paused). */
+    public static int mmuEpoch(Hart h) { return h.mmuEpoch; }
+
     public static int jitLoadMask(Hart h) { return h.dataTranslated ? h.loadMask | Hart.TLB_RAM : 0; }
 
     public static int jitLoadMatch(Hart h) { return h.dataTranslated ? h.loadMatch | Hart.TLB_RAM : -1; }

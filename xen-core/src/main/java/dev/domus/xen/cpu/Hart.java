@@ -985,6 +985,9 @@ public final class Hart {
         prevTag = -1;
     }
 
+    /** Moves on with every {@link #mmuModeChanged}: the JIT re-takes its copies of the checks when it differs. */
+    int mmuEpoch;
+
     /** Recomputes the fast-path permission checks after a change of privilege, satp or mstatus. */
     void mmuModeChanged() {
         boolean sv39 = (satp >>> 60) == 8;
@@ -1007,6 +1010,7 @@ public final class Hart {
         fetchVpage = -1;
         decTag = -1;
         prevTag = -1;
+        mmuEpoch++;
     }
 
     /** Translates a data address for a load; returns the physical address or throws a page fault. */

@@ -23,8 +23,9 @@ import java.lang.foreign.ValueLayout;
  * and run out of virtual registers on big regions) and small enough for C2 to inline at every hot site.
  *
  * <p>One instance per hart, created by its engine; {@link #refresh} takes the hart's current permission checks at
- * region entry and after every instruction a region hands to the interpreter (a CSR write may change the
- * privilege, SUM, MXR, MPRV or satp; a satp write or sfence.vma empties the TLB arrays in place). Dirty logging
+ * every batch start, and {@link #revalidate} again at region entry and after every instruction a region hands to
+ * the interpreter whenever the hart's MMU epoch moved (a CSR write, trap or xRET may change the privilege, SUM,
+ * MXR, MPRV or satp; a satp write or sfence.vma empties the TLB arrays in place). Dirty logging
  * or untranslated data accesses make the checks an impossible pair, so then every access takes the full path.
  */
 final class JitMem {
@@ -56,6 +57,7 @@ final class JitMem {
     private int loadMatch;
     private int storeMask;
     private int storeMatch;
+    private int epoch;
     /** Accesses that took the hart's full path (diagnostics and tests: the fast path must carry the rest). */
     long slowAccesses;
 
@@ -70,8 +72,20 @@ final class JitMem {
         refresh();
     }
 
+    /**
+     * Re-takes the checks when the hart's MMU epoch moved (privilege, satp, SUM, MXR, MPRV: every change goes
+     * through {@code Hart.mmuModeChanged}); one compare in the common case. Regions call it at entry and after
+     * every stepped instruction; a trap or xRET between regions moves the epoch too.
+     */
+    void revalidate() {
+        if (EngineSupport.mmuEpoch(h) != epoch) {
+            refresh();
+        }
+    }
+
     /** Takes the hart's current fast-path permission checks (see the class comment). */
     void refresh() {
+        epoch = EngineSupport.mmuEpoch(h);
         loadMask = EngineSupport.jitLoadMask(h);
         loadMatch = EngineSupport.jitLoadMatch(h);
         storeMask = EngineSupport.jitStoreMask(h);
