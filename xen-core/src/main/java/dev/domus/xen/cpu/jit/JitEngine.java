@@ -30,10 +30,11 @@ public final class JitEngine implements CpuEngine {
     /**
      * Default visits before a region is translated. A translation costs milliseconds (class generation, hidden-class
      * definition and verification, then HotSpot compiling it), so only regions that will run often enough to repay
-     * that leave the interpreter; measured on a Linux boot, 4096 beat 16 and 1000, and 16384 saved another ~1-2 s
-     * of C1/C2 CPU per boot over 4096 (~100 instead of ~800 translations to the ready marker; JIT round 5).
+     * that leave the interpreter; measured on a Linux boot, 4096 beat 16 and 1000. 16384 saves 1-2 s of C1/C2
+     * CPU per boot (~100 instead of ~800 translations to the ready marker) but boots slower in wall time on a box
+     * with a core to spare for the compilers (JIT round 5), so it stays 4096.
      */
-    public static final int DEFAULT_HOT_THRESHOLD = 16384;
+    public static final int DEFAULT_HOT_THRESHOLD = 4096;
     /** Entries per hart before the cache is dropped and rebuilt (bounds memory and class count). */
     private static final int MAX_ENTRIES = 1 << 18;
 
