@@ -132,12 +132,17 @@ public final class EngineSupport {
 
     /** Index mask of the soft TLB (direct mapped by virtual page number). */
     public static final int TLB_INDEX_MASK = Hart.TLB_MASK;
+    /** The TLB flag "the whole page is plain RAM" (set by the walk). */
+    public static final int TLB_RAM_FLAG = Hart.TLB_RAM;
 
     public static long[] tlbTag(Hart h) { return h.tlbTag; }
 
     public static long[] tlbPage(Hart h) { return h.tlbPage; }
 
     public static int[] tlbFlags(Hart h) { return h.tlbFlags; }
+
+    /** Changes whenever the masks below may have changed, except for dirty logging (switched while paused). */
+    public static int mmuEpoch(Hart h) { return h.mmuEpoch; }
 
     public static int jitLoadMask(Hart h) { return h.dataTranslated ? h.loadMask | Hart.TLB_RAM : 0; }
 

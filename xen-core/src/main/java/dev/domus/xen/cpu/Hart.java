@@ -7,6 +7,8 @@ import dev.domus.xen.devices.irq.HartInterrupts;
 import dev.domus.xen.devices.irq.MachineClock;
 import dev.domus.xen.memory.GuestMemory;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 
@@ -74,7 +76,7 @@ public final class Hart {
     static final int ACC_LOAD = 1;
     static final int ACC_STORE = 2;
 
-    private static final int TLB_BITS = 9;
+    private static final int TLB_BITS = 11;
     private static final int TLB_SIZE = 1 << TLB_BITS;
     static final int TLB_MASK = TLB_SIZE - 1;
     /**
@@ -135,6 +137,10 @@ public final class Hart {
     final GuestMemory ram;
     final long ramBase;
     final long ramSize;
+    /** Host address of RAM offset 0; RAM is unmapped only after the machine's vCPU threads have ended. */
+    private final long ramHost;
+    /** All of the address space as one segment in a constant: C2 folds its bounds and scope checks away. */
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     final Bus bus;
     final MachineClock clock;
     final TrapException trap = new TrapException();
@@ -156,6 +162,8 @@ public final class Hart {
     private final byte[] tlbLevel = new byte[TLB_SIZE];
     /** Superpage-derived entries inserted since the last full flush (bounds the work of address flushes). */
     private int superpageEntries;
+    /** Of those, the ones cut from a 1 GiB page (their pieces may sit at any index). */
+    private int gigapageEntries;
     /** Per-access-type fast-path permission checks: (flags & mask) == match; recomputed by {@link #mmuModeChanged}. */
     // Package-private for EngineSupport's jit* accessors (the JIT's inlined fast path uses the same checks).
     int loadMask;
@@ -198,6 +206,7 @@ public final class Hart {
         this.hartId = hartId;
         this.ram = ram;
         this.ramBase = ram.base();
+        this.ramHost = ram.segment().address();
         this.ramSize = ram.size();
         this.bus = bus;
         this.clock = clock;
@@ -569,7 +578,11 @@ public final class Hart {
             tlbTag[i] = -1;
         }
         if (superpageEntries > 0) {
-            for (int j = 0; j < TLB_SIZE; j++) {
+            // Entries cut from a 2 MiB page covering va sit at the 512 consecutive indices of its vpn block (the
+            // index is vpn & TLB_MASK); only a 1 GiB page can have left pieces anywhere.
+            int from = gigapageEntries > 0 ? 0 : (int) (vpn & ~511L) & TLB_MASK;
+            int to = gigapageEntries > 0 ? TLB_SIZE : from + 512;
+            for (int j = from; j < to; j++) {
                 int level = tlbLevel[j];
                 if (level > 0 && tlbTag[j] != -1 && (tlbTag[j] >>> (9 * level)) == (vpn >>> (9 * level))) {
                     tlbTag[j] = -1;
@@ -966,10 +979,14 @@ public final class Hart {
     public void flushTlb() {
         java.util.Arrays.fill(tlbTag, -1L);
         superpageEntries = 0;
+        gigapageEntries = 0;
         fetchVpage = -1;
         decTag = -1;
         prevTag = -1;
     }
+
+    /** Moves on with every {@link #mmuModeChanged}: the JIT re-takes its copies of the checks when it differs. */
+    int mmuEpoch;
 
     /** Recomputes the fast-path permission checks after a change of privilege, satp or mstatus. */
     void mmuModeChanged() {
@@ -993,6 +1010,7 @@ public final class Hart {
         fetchVpage = -1;
         decTag = -1;
         prevTag = -1;
+        mmuEpoch++;
     }
 
     /** Translates a data address for a load; returns the physical address or throws a page fault. */
@@ -1098,6 +1116,9 @@ public final class Hart {
             tlbLevel[i] = (byte) level;
             if (level > 0) {
                 superpageEntries++;
+                if (level > 1) {
+                    gigapageEntries++;
+                }
             }
             return pagePa | (va & 0xfff);
         }
@@ -1165,11 +1186,14 @@ public final class Hart {
         long pa = translateLoad(va);
         long off = pa - ramBase;
         if (Long.compareUnsigned(off, ramSize - size) <= 0) {
+            // In range (just checked): read at the host address through the constant all-of-memory segment, which
+            // spares the RAM segment's own bounds and scope checks (see JitMem).
+            long a = ramHost + off;
             return switch (size) {
-                case 1 -> ram.loadByte(off) & 0xffL;
-                case 2 -> ram.loadShort(off) & 0xffffL;
-                case 4 -> ram.loadInt(off) & 0xffffffffL;
-                default -> ram.loadLong(off);
+                case 1 -> ALL.get(ValueLayout.JAVA_BYTE, a) & 0xffL;
+                case 2 -> ALL.get(ValueLayout.JAVA_SHORT_UNALIGNED, a) & 0xffffL;
+                case 4 -> ALL.get(ValueLayout.JAVA_INT_UNALIGNED, a) & 0xffffffffL;
+                default -> ALL.get(ValueLayout.JAVA_LONG_UNALIGNED, a);
             };
         }
         return mmioRead(pa, size, va, Causes.LOAD_ACCESS);

@@ -391,4 +391,59 @@ class JitMemoryTest {
         assertThat(jit.h.x[8]).as("after the satp write").isEqualTo(jit.mem.loadLong(page(2) - RAM));
         assertThat(jit.h.x[9]).isEqualTo(jit.mem.loadLong(page(2) - RAM + 8));
     }
+
+    @Test
+    void aRegionInUserModeAfterSretDoesNotKeepTheSupervisorChecks() {
+        // S-mode warms the TLB entry of the supervisor page at VA 0x1000 (D0), then srets to user code at VA
+        // 0xa000 whose loads from VA 0x1000 must fault although that entry is warm: the user region must not run
+        // with the checks the supervisor region took (the hart's MMU epoch moves with sret and traps).
+        Machine[] ms = {new Machine(), new Machine()};
+        CpuEngine[] engines = {new Interpreter(), new JitEngine(0)};
+        for (int k = 0; k < 2; k++) {
+            Machine m = ms[k];
+            m.pte(L0, 10, RAM + 0x3000, V | R | X | U | A);
+            m.code(RAM, ld(6, 10, 0), csrrw(0, SEPC, 11), csrrc(0, SSTATUS, 12), SRET);
+            m.code(RAM + 0x3000, ld(5, 10, 0), addi(7, 7, 1), ld(8, 10, 8), addi(7, 7, 1), ECALL);
+            m.h.x[10] = 0x1000;
+            m.h.x[11] = 0xa000;
+            m.h.x[12] = 1L << 8; // SPP
+            runFixed(engines[k], m.h, 4 + 5 + 2 * 9, 1000);
+        }
+        Hart a = ms[0].h;
+        Hart b = ms[1].h;
+        assertThat(a.x[20]).as("interpreter: both user loads faulted").isEqualTo(2);
+        assertThat(a.x[21]).isEqualTo(2L * Causes.LOAD_PAGE_FAULT);
+        assertThat(b.x).as("x").isEqualTo(a.x);
+        assertThat(b.pc).as("pc: the M-mode handler after the user ecall").isEqualTo(a.pc).isEqualTo(MTVEC);
+        assertThat(b.mcause).isEqualTo(Causes.ECALL_U);
+        assertThat(JitEngine.translations(b)).isPositive();
+    }
+
+    @Test
+    void anInstructionAcrossThePageEndIsSteppedAloneAndTheNextPageRunsTranslated() {
+        int iterations = 50;
+        Machine[] ms = {new Machine(), new Machine()};
+        CpuEngine[] engines = {new Interpreter(), new JitEngine(0)};
+        for (int k = 0; k < 2; k++) {
+            Machine m = ms[k];
+            long at = RAM + 0x1ff8;
+            m.code(at, addi(5, 5, 1));                            // 0x1ff8
+            m.mem.storeShort(at + 4 - RAM, (short) 0x0001);       // 0x1ffc c.nop
+            int cross = addi(6, 6, 1);                            // 0x1ffe: a 4-byte instruction across the page end
+            m.mem.storeShort(at + 6 - RAM, (short) cross);
+            m.mem.storeShort(at + 8 - RAM, (short) (cross >>> 16));
+            m.code(at + 10, addi(11, 11, -1), bne(11, 0, -14), ECALL); // 0x2002, 0x2006 (back to 0x1ff8), 0x200a
+            m.h.pc = at;
+            m.h.x[11] = iterations;
+            runFixed(engines[k], m.h, 5 * iterations + 1, 1000);
+        }
+        Hart a = ms[0].h;
+        Hart b = ms[1].h;
+        assertThat(a.x[6]).isEqualTo(iterations);
+        assertThat(b.x).as("x").isEqualTo(a.x);
+        assertThat(b.pc).isEqualTo(a.pc).isEqualTo(MTVEC);
+        assertThat(b.instret).isEqualTo(a.instret);
+        // The crossing instruction is the only one interpreted per iteration (plus the first visits).
+        assertThat(JitEngine.interpreted(b)).as("interpreted instructions").isLessThanOrEqualTo(iterations + 6);
+    }
 }

@@ -120,6 +120,37 @@ class Sv39Test {
     }
 
     @Test
+    void addressFlushDropsEveryPieceOfASuperpageAndNothingElse() {
+        // A 2 MiB page at VA 0x20_0000 and a 4 KiB page at VA 0x1000 (another vpn block): warm pieces of both.
+        pte(ROOT, 0, L1, V);
+        pte(L1, 0, L0, V);
+        pte(L0, 1, CpuRig.RAM + 0x40000, V | R | A);
+        pte(L1, 1, CpuRig.RAM + 0x20_0000, V | R | A);
+        for (long va = 0x20_0000L; va < 0x40_0000L; va += 0x1000) {
+            h.translateLoad(va);
+        }
+        h.translateLoad(0x1000L);
+        pte(L1, 1, CpuRig.RAM + 0x40_0000, V | R | A); // remap the 2 MiB page
+        pte(L0, 1, CpuRig.RAM + 0x50000, V | R | A);   // and the 4 KiB page
+        h.flushTlbPage(0x2a_b123L); // one address inside the superpage, as Linux's flush_tlb_page does
+        for (long va = 0x20_0000L; va < 0x40_0000L; va += 0x1000) {
+            assertThat(h.translateLoad(va)).as("piece at 0x%x", va).isEqualTo(CpuRig.RAM + 0x40_0000 + (va - 0x20_0000L));
+        }
+        assertThat(h.translateLoad(0x1000L)).as("4 KiB page outside the flushed block").isEqualTo(CpuRig.RAM + 0x40000);
+
+        // A 1 GiB page: its pieces may sit at any index.
+        pte(ROOT, 2, 0x8000_0000L, V | R | A);
+        for (long va = 0x8000_0000L; va < 0x8000_0000L + (8L << 20); va += 0x1000) {
+            h.translateLoad(va);
+        }
+        pte(ROOT, 2, 0xc000_0000L, V | R | A);
+        h.flushTlbPage(0x8000_0000L);
+        for (long va = 0x8000_0000L; va < 0x8000_0000L + (8L << 20); va += 0x1000) {
+            assertThat(h.translateLoad(va)).as("gigapage piece at 0x%x", va).isEqualTo(va + 0x4000_0000L);
+        }
+    }
+
+    @Test
     void pageFaultTrapReportsFaultingAddress() {
         h.stvec = CpuRig.RAM + 0x400;
         h.medeleg = 1L << Causes.LOAD_PAGE_FAULT;

@@ -15,15 +15,17 @@ import java.lang.foreign.ValueLayout;
  * inlining) but never the store (its compiled code is over {@code InlineSmallCode}), so every store was a real
  * call and every call spills all guest registers the region holds in machine registers (gzip: ~70 % of its
  * samples in the load/store paths). Each method here is one access size: a TLB tag compare, the permission check
- * of the current mode (which includes "the page is plain RAM"), a page-crossing check and one segment access; a
+ * of the current mode (which includes "the page is plain RAM"), a page-crossing check and one host memory access
+ * through a constant all-of-memory segment (see {@link #ALL}); a
  * store also requires the page to hold no translated or decoded code. The fallback ({@code EngineSupport.lw} and
  * so on: table walk, A/D bits, faults, MMIO, crossing, code-page generation, dirty log) is a call on the cold
  * branch. The methods are too big for C1 to inline (C1 would expand the segment access machinery at every site
  * and run out of virtual registers on big regions) and small enough for C2 to inline at every hot site.
  *
  * <p>One instance per hart, created by its engine; {@link #refresh} takes the hart's current permission checks at
- * region entry and after every instruction a region hands to the interpreter (a CSR write may change the
- * privilege, SUM, MXR, MPRV or satp; a satp write or sfence.vma empties the TLB arrays in place). Dirty logging
+ * every batch start, and {@link #revalidate} again at region entry and after every instruction a region hands to
+ * the interpreter whenever the hart's MMU epoch moved (a CSR write, trap or xRET may change the privilege, SUM,
+ * MXR, MPRV or satp; a satp write or sfence.vma empties the TLB arrays in place). Dirty logging
  * or untranslated data accesses make the checks an impossible pair, so then every access takes the full path.
  */
 final class JitMem {
@@ -32,18 +34,30 @@ final class JitMem {
     private static final ValueLayout.OfInt I = ValueLayout.JAVA_INT_UNALIGNED;
     private static final ValueLayout.OfLong L = ValueLayout.JAVA_LONG_UNALIGNED;
     private static final int IDX = EngineSupport.TLB_INDEX_MASK;
+    /**
+     * All of the process's address space as one segment, held in a constant. Why: an access through the RAM
+     * segment (an instance field) made C2 load its bounds, base and scope and check them at every guest access
+     * (JFR: ~35 % of gzip's samples on {@code Preconditions.checkIndex}), and HotSpot could not hoist those loads
+     * across the raw stores in between. This segment's bounds and scope are constants C2 folds, so an access is the
+     * TLB check plus one machine load or store. Safe because an address is only formed from a TLB entry that has
+     * {@code TLB_RAM} (the walk proved the whole page is inside guest RAM) and guest RAM is unmapped only after every
+     * vCPU thread of its machine has ended ({@code VirtMachine.close}).
+     */
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     final Hart h;
     private final long[] tag;
     private final long[] page;
     private final int[] flags;
     private final int[] code;
-    private final MemorySegment seg;
-    private final long base;
+    /** Host address of guest-physical address 0: RAM segment address minus RAM base. */
+    private final long host;
+    private final long ramBase;
     private int loadMask;
     private int loadMatch;
     private int storeMask;
     private int storeMatch;
+    private int epoch;
     /** Accesses that took the hart's full path (diagnostics and tests: the fast path must carry the rest). */
     long slowAccesses;
 
@@ -53,45 +67,84 @@ final class JitMem {
         this.page = EngineSupport.tlbPage(h);
         this.flags = EngineSupport.tlbFlags(h);
         this.code = EngineSupport.ram(h).codeStates();
-        this.seg = EngineSupport.ram(h).segment();
-        this.base = EngineSupport.ram(h).base();
+        this.ramBase = EngineSupport.ram(h).base();
+        this.host = EngineSupport.ram(h).segment().address() - EngineSupport.ram(h).base();
         refresh();
+    }
+
+    /**
+     * Re-takes the checks when the hart's MMU epoch moved (privilege, satp, SUM, MXR, MPRV: every change goes
+     * through {@code Hart.mmuModeChanged}); one compare in the common case. Regions call it at entry and after
+     * every stepped instruction; a trap or xRET between regions moves the epoch too.
+     */
+    void revalidate() {
+        if (EngineSupport.mmuEpoch(h) != epoch) {
+            refresh();
+        }
     }
 
     /** Takes the hart's current fast-path permission checks (see the class comment). */
     void refresh() {
+        epoch = EngineSupport.mmuEpoch(h);
         loadMask = EngineSupport.jitLoadMask(h);
         loadMatch = EngineSupport.jitLoadMatch(h);
         storeMask = EngineSupport.jitStoreMask(h);
         storeMatch = EngineSupport.jitStoreMatch(h);
     }
 
-    /** RAM offset of {@code va} when a load of {@code size} bytes may take the fast path, else -1. */
-    private long loadOffset(long va, int size) {
+    /** Host address of {@code va} when a load of {@code size} bytes may take the fast path, else -1. */
+    private long loadAddress(long va, int size) {
         long vpn = va >>> 12;
         int i = (int) vpn & IDX;
         if (tag[i] == vpn && (flags[i] & loadMask) == loadMatch && ((int) va & 0xfff) <= 0x1000 - size) {
-            return page[i] + (va & 0xfff) - base;
+            return page[i] + (va & 0xfff) + host;
         }
         return -1;
     }
 
-    /** RAM offset of {@code va} when a store of {@code size} bytes may take the fast path, else -1. */
-    private long storeOffset(long va, int size) {
+    /** Host address of {@code va} when a store of {@code size} bytes may take the fast path, else -1. */
+    private long storeAddress(long va, int size) {
         long vpn = va >>> 12;
         int i = (int) vpn & IDX;
         if (tag[i] == vpn && (flags[i] & storeMask) == storeMatch && ((int) va & 0xfff) <= 0x1000 - size) {
-            long off = page[i] + (va & 0xfff) - base;
-            if ((code[(int) (off >>> 12)] & 1) == 0) {
-                return off;
+            long pa = page[i];
+            if ((code[(int) ((pa - ramBase) >>> 12)] & 1) == 0) {
+                return pa + (va & 0xfff) + host;
             }
         }
         return -1;
     }
 
-    private static JitMem slow(JitMem m) {
-        m.slowAccesses++;
-        return m;
+    /** {@code -Ddomus.jit.stats=true}: also count why accesses left the fast path (costs only on that path). */
+    private static final boolean STATS = Boolean.getBoolean("domus.jit.stats");
+    /**
+     * Slow accesses by cause: 0 TLB miss, 1 permission or A/D (or the full path forced: dirty log, no translation),
+     * 2 not plain RAM (MMIO), 3 page crossing, 4 store to a code page.
+     */
+    final long[] slowCauses = new long[5];
+
+    private JitMem slowStore(long va, int size) {
+        slowAccesses++;
+        if (STATS) {
+            classify(va, size, storeMask, storeMatch);
+        }
+        return this;
+    }
+
+    private JitMem slowLoad(long va, int size) {
+        slowAccesses++;
+        if (STATS) {
+            classify(va, size, loadMask, loadMatch);
+        }
+        return this;
+    }
+
+    private void classify(long va, int size, int mask, int match) {
+        long vpn = va >>> 12;
+        int i = (int) vpn & IDX;
+        int cause = tag[i] != vpn ? 0 : (flags[i] & mask) != match ? ((flags[i] & EngineSupport.TLB_RAM_FLAG) == 0 ? 2 : 1)
+                : ((int) va & 0xfff) > 0x1000 - size ? 3 : 4;
+        slowCauses[cause]++;
     }
 
     private long lbFull(long va) { return EngineSupport.lb(h, va); }
@@ -117,73 +170,73 @@ final class JitMem {
     private void sdFull(long va, long v) { EngineSupport.sd(h, va, v); }
 
     static long lb(JitMem m, long va) {
-        long off = m.loadOffset(va, 1);
-        return off >= 0 ? m.seg.get(B, off) : slow(m).lbFull(va);
+        long a = m.loadAddress(va, 1);
+        return a >= 0 ? ALL.get(B, a) : m.slowLoad(va, 1).lbFull(va);
     }
 
     static long lbu(JitMem m, long va) {
-        long off = m.loadOffset(va, 1);
-        return off >= 0 ? m.seg.get(B, off) & 0xffL : slow(m).lbuFull(va);
+        long a = m.loadAddress(va, 1);
+        return a >= 0 ? ALL.get(B, a) & 0xffL : m.slowLoad(va, 1).lbuFull(va);
     }
 
     static long lh(JitMem m, long va) {
-        long off = m.loadOffset(va, 2);
-        return off >= 0 ? m.seg.get(S, off) : slow(m).lhFull(va);
+        long a = m.loadAddress(va, 2);
+        return a >= 0 ? ALL.get(S, a) : m.slowLoad(va, 2).lhFull(va);
     }
 
     static long lhu(JitMem m, long va) {
-        long off = m.loadOffset(va, 2);
-        return off >= 0 ? m.seg.get(S, off) & 0xffffL : slow(m).lhuFull(va);
+        long a = m.loadAddress(va, 2);
+        return a >= 0 ? ALL.get(S, a) & 0xffffL : m.slowLoad(va, 2).lhuFull(va);
     }
 
     static long lw(JitMem m, long va) {
-        long off = m.loadOffset(va, 4);
-        return off >= 0 ? m.seg.get(I, off) : slow(m).lwFull(va);
+        long a = m.loadAddress(va, 4);
+        return a >= 0 ? ALL.get(I, a) : m.slowLoad(va, 4).lwFull(va);
     }
 
     static long lwu(JitMem m, long va) {
-        long off = m.loadOffset(va, 4);
-        return off >= 0 ? m.seg.get(I, off) & 0xffffffffL : slow(m).lwuFull(va);
+        long a = m.loadAddress(va, 4);
+        return a >= 0 ? ALL.get(I, a) & 0xffffffffL : m.slowLoad(va, 4).lwuFull(va);
     }
 
     static long ld(JitMem m, long va) {
-        long off = m.loadOffset(va, 8);
-        return off >= 0 ? m.seg.get(L, off) : slow(m).ldFull(va);
+        long a = m.loadAddress(va, 8);
+        return a >= 0 ? ALL.get(L, a) : m.slowLoad(va, 8).ldFull(va);
     }
 
     static void sb(JitMem m, long va, long v) {
-        long off = m.storeOffset(va, 1);
-        if (off >= 0) {
-            m.seg.set(B, off, (byte) v);
+        long a = m.storeAddress(va, 1);
+        if (a >= 0) {
+            ALL.set(B, a, (byte) v);
         } else {
-            slow(m).sbFull(va, v);
+            m.slowStore(va, 1).sbFull(va, v);
         }
     }
 
     static void sh(JitMem m, long va, long v) {
-        long off = m.storeOffset(va, 2);
-        if (off >= 0) {
-            m.seg.set(S, off, (short) v);
+        long a = m.storeAddress(va, 2);
+        if (a >= 0) {
+            ALL.set(S, a, (short) v);
         } else {
-            slow(m).shFull(va, v);
+            m.slowStore(va, 2).shFull(va, v);
         }
     }
 
     static void sw(JitMem m, long va, long v) {
-        long off = m.storeOffset(va, 4);
-        if (off >= 0) {
-            m.seg.set(I, off, (int) v);
+        long a = m.storeAddress(va, 4);
+        if (a >= 0) {
+            ALL.set(I, a, (int) v);
         } else {
-            slow(m).swFull(va, v);
+            m.slowStore(va, 4).swFull(va, v);
         }
     }
 
     static void sd(JitMem m, long va, long v) {
-        long off = m.storeOffset(va, 8);
-        if (off >= 0) {
-            m.seg.set(L, off, v);
+        long a = m.storeAddress(va, 8);
+        if (a >= 0) {
+            ALL.set(L, a, v);
         } else {
-            slow(m).sdFull(va, v);
+            m.slowStore(va, 8).sdFull(va, v);
         }
     }
 }

@@ -361,7 +361,7 @@ final class Translator {
             }
         }
         if (hasMemory()) {
-            cb.aload(0).getfield(CD_BLOCK, "mem", CD_MEM).dup().invokevirtual(CD_MEM, "refresh", ConstantDescs.MTD_void)
+            cb.aload(0).getfield(CD_BLOCK, "mem", CD_MEM).dup().invokevirtual(CD_MEM, "revalidate", ConstantDescs.MTD_void)
                     .astore(L_MEM);
         }
         cb.labelBinding(tryStart);
@@ -748,7 +748,7 @@ final class Translator {
         }
         if (hasMemory()) {
             // A CSR write may have changed the privilege, SUM, MXR, MPRV or satp: new fast-path checks.
-            cb.aload(L_MEM).invokevirtual(CD_MEM, "refresh", ConstantDescs.MTD_void);
+            cb.aload(L_MEM).invokevirtual(CD_MEM, "revalidate", ConstantDescs.MTD_void);
         }
         Op op = ops[i];
         if (op == Op.FENCE_I || op == Op.SFENCE_VMA) {
