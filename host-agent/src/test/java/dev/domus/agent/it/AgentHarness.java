@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.agent.it;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.domus.api.events.EventCodec;
 import dev.domus.api.events.HostCommand;
 import dev.domus.api.events.HostEvent;
+import dev.domus.api.events.HostEventType;
 import dev.domus.api.events.Topics;
 import dev.domus.stack.KafkaService;
 import dev.domus.stack.StackOptions;
@@ -20,7 +23,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -258,6 +264,20 @@ final class AgentHarness implements AutoCloseable {
         } catch (IOException e) {
             return "";
         }
+    }
+
+
+    /** Group 1 of {@code p}'s first match in {@code s}; fails the test when there is none. */
+    static String group(Pattern p, String s) {
+        Matcher m = p.matcher(s);
+        assertThat(m.find()).as("%s in %s", p, s).isTrue();
+        return m.group(1);
+    }
+
+    /** A {@code vps.state} event of {@code vps} with error code {@code code}. */
+    static boolean isState(HostEvent e, UUID vps, String code) {
+        return e.type() == HostEventType.VPS_STATE && e.vpsId().equals(Optional.of(vps))
+                && e.errorCode().equals(Optional.of(code));
     }
 
     static void await(String what, Duration timeout, Supplier<Boolean> cond) throws InterruptedException {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.agent.it;
 
+import static dev.domus.agent.it.AgentHarness.group;
+import static dev.domus.agent.it.AgentHarness.isState;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.api.events.HostCommand;
@@ -14,7 +16,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -261,16 +262,5 @@ class AgentIT {
 
     private static boolean isAction(HostEvent e, HostCommand c, HostEventType type) {
         return e.type() == type && e.actionId().equals(Optional.of(c.actionId()));
-    }
-
-    private static boolean isState(HostEvent e, UUID vps, String code) {
-        return e.type() == HostEventType.VPS_STATE && e.vpsId().equals(Optional.of(vps))
-                && e.errorCode().equals(Optional.of(code));
-    }
-
-    private static String group(Pattern p, String s) {
-        Matcher m = p.matcher(s);
-        assertThat(m.find()).as("%s in %s", p, s).isTrue();
-        return m.group(1);
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.agent.it;
 
+import static dev.domus.agent.it.AgentHarness.group;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.api.events.HostCommand;
@@ -14,7 +15,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
@@ -124,11 +124,5 @@ class AgentResizeIT {
 
     private static boolean isAction(HostEvent e, HostCommand c, HostEventType type) {
         return e.type() == type && e.actionId().equals(Optional.of(c.actionId()));
-    }
-
-    private static String group(Pattern p, String s) {
-        Matcher m = p.matcher(s);
-        assertThat(m.find()).as("%s in %s", p, s).isTrue();
-        return m.group(1);
     }
 }

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 package dev.domus.agent.it;
 
+import static dev.domus.agent.it.AgentHarness.group;
+import static dev.domus.agent.it.AgentHarness.isState;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.domus.agent.domain.VpsRecord;
-import dev.domus.api.events.HostEvent;
-import dev.domus.api.events.HostEventType;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -180,16 +179,5 @@ class WarmStartIT {
                 "-o", "StrictHostKeyChecking=yes", "-o", "UserKnownHostsFile=" + knownHosts, "-o", "BatchMode=yes",
                 "-o", "ConnectTimeout=20", "root@" + ip, "echo strict-ok");
         return r.out().strip() + (r.status() == 0 ? "" : " " + r.err());
-    }
-
-    private static String group(Pattern p, String s) {
-        Matcher m = p.matcher(s);
-        assertThat(m.find()).as("%s in %s", p, s).isTrue();
-        return m.group(1);
-    }
-
-    private static boolean isState(HostEvent e, UUID vps, String code) {
-        return e.type() == HostEventType.VPS_STATE && e.vpsId().equals(Optional.of(vps))
-                && e.errorCode().equals(Optional.of(code));
     }
 }
