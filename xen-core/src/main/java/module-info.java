@@ -8,7 +8,6 @@ module dev.domus.xen {
     requires java.logging;
     requires java.management;
     requires jdk.management;
-    requires jdk.unsupported;
 
     exports dev.domus.xen.api;
     exports dev.domus.xen.boot;

@@ -43,49 +43,20 @@ final class JitMem {
      * {@code TLB_RAM} (the walk proved the whole page is inside guest RAM) and guest RAM is unmapped only after every
      * vCPU thread of its machine has ended ({@code VirtMachine.close}).
      */
-    static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
-
-    /**
-     * Raw host memory access for the fast path a region carries in its own bytecode (see {@code Translator}), or
-     * null when {@code sun.misc.Unsafe} is not usable (then regions call the statics below instead). Why not
-     * {@link #ALL}: its accessors are a deep {@code @ForceInline} chain that C1 expands at every site (big regions
-     * then fail with "out of virtual registers" and run in the bytecode interpreter until C2 is done), while
-     * {@code Unsafe.getLong(address)} is one intrinsic in both compilers and, being {@code @ForceInline}, is inlined
-     * by C2 even past its node-count cutoff. The same safety argument as for {@link #ALL} applies.
-     */
-    static final sun.misc.Unsafe U = unsafe();
-
-    @SuppressWarnings("removal")
-    private static sun.misc.Unsafe unsafe() {
-        try {
-            var f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
-            f.setAccessible(true);
-            sun.misc.Unsafe u = (sun.misc.Unsafe) f.get(null);
-            long probe = u.allocateMemory(8);
-            try {
-                u.putLong(probe, 0x0102030405060708L);
-                return u.getByte(probe) == 8 ? u : null; // little-endian host, as the guest
-            } finally {
-                u.freeMemory(probe);
-            }
-        } catch (ReflectiveOperationException | RuntimeException e) {
-            return null; // e.g. --sun-misc-unsafe-memory-access=deny
-        }
-    }
+    private static final MemorySegment ALL = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
 
     final Hart h;
-    // Package-private: regions with the inline fast path (see Translator) copy these into locals at entry.
-    final long[] tag;
-    final long[] page;
-    final int[] flags;
-    final int[] code;
+    private final long[] tag;
+    private final long[] page;
+    private final int[] flags;
+    private final int[] code;
     /** Host address of guest-physical address 0: RAM segment address minus RAM base. */
-    final long host;
-    final long ramBase;
-    int loadMask;
-    int loadMatch;
-    int storeMask;
-    int storeMatch;
+    private final long host;
+    private final long ramBase;
+    private int loadMask;
+    private int loadMatch;
+    private int storeMask;
+    private int storeMatch;
     private int epoch;
     /** Accesses that took the hart's full path (diagnostics and tests: the fast path must carry the rest). */
     long slowAccesses;
@@ -268,29 +239,4 @@ final class JitMem {
             m.slowStore(va, 8).sdFull(va, v);
         }
     }
-
-    // The cold paths of the fast path a region emits inline (Translator, -Ddomus.jit.inlineTlb): the region has
-    // done the TLB check itself, so these go straight to the hart's full path. Small statics shared by every region.
-
-    static long lbSlow(JitMem m, long va) { return m.slowLoad(va, 1).lbFull(va); }
-
-    static long lbuSlow(JitMem m, long va) { return m.slowLoad(va, 1).lbuFull(va); }
-
-    static long lhSlow(JitMem m, long va) { return m.slowLoad(va, 2).lhFull(va); }
-
-    static long lhuSlow(JitMem m, long va) { return m.slowLoad(va, 2).lhuFull(va); }
-
-    static long lwSlow(JitMem m, long va) { return m.slowLoad(va, 4).lwFull(va); }
-
-    static long lwuSlow(JitMem m, long va) { return m.slowLoad(va, 4).lwuFull(va); }
-
-    static long ldSlow(JitMem m, long va) { return m.slowLoad(va, 8).ldFull(va); }
-
-    static void sbSlow(JitMem m, long va, long v) { m.slowStore(va, 1).sbFull(va, v); }
-
-    static void shSlow(JitMem m, long va, long v) { m.slowStore(va, 2).shFull(va, v); }
-
-    static void swSlow(JitMem m, long va, long v) { m.slowStore(va, 4).swFull(va, v); }
-
-    static void sdSlow(JitMem m, long va, long v) { m.slowStore(va, 8).sdFull(va, v); }
 }

@@ -47,11 +47,6 @@ final class Translator {
      * Whether regions continue past an unconditional jump that a forward branch of the region jumps over
      * ({@code -Ddomus.jit.continuePastJumps=false} turns it off, for A/B benchmarks).
      */
-    /**
-     * {@code -Ddomus.jit.inlineTlb=false}: loads and stores call the {@link JitMem} statics instead of carrying the
-     * TLB fast path in the region's own bytecode (A/B switch; see {@link #emitLoad}).
-     */
-    static final boolean INLINE_TLB = !"false".equals(System.getProperty("domus.jit.inlineTlb")) && JitMem.U != null;
     private static final boolean CONTINUE_PAST_JUMPS = !"false".equals(
             System.getProperty("domus.jit.continuePastJumps"));
     /** Largest generated method accepted, safely below HotSpot's 8000-byte huge-method limit. */
@@ -101,21 +96,6 @@ final class Translator {
             ConstantDescs.CD_long);
     private static final MethodTypeDesc MTD_MEM_STORE = MethodTypeDesc.of(ConstantDescs.CD_void, CD_MEM,
             ConstantDescs.CD_long, ConstantDescs.CD_long);
-    // The inline fast path's locals: JitMem's TLB arrays, host offsets and permission checks, the access's
-    // virtual address, TLB index and physical address.
-    private static final int L_TAG = L_MEM + 1;
-    private static final int L_PAGE = L_MEM + 2;
-    private static final int L_FLAGS = L_MEM + 3;
-    private static final int L_CODE = L_MEM + 4;
-    private static final int L_HOST = L_MEM + 5;
-    private static final int L_RAMBASE = L_MEM + 7;
-    private static final int L_LMASK = L_MEM + 9;
-    private static final int L_LMATCH = L_MEM + 10;
-    private static final int L_SMASK = L_MEM + 11;
-    private static final int L_SMATCH = L_MEM + 12;
-    private static final int L_VA = L_MEM + 13;
-    private static final int L_IX = L_MEM + 15;
-    private static final int L_PA = L_MEM + 16;
 
     private final MethodHandles.Lookup lookup;
     private final ClassFile classFile;
@@ -383,16 +363,6 @@ final class Translator {
         if (hasMemory()) {
             cb.aload(0).getfield(CD_BLOCK, "mem", CD_MEM).dup().invokevirtual(CD_MEM, "revalidate", ConstantDescs.MTD_void)
                     .astore(L_MEM);
-            if (INLINE_TLB) {
-                // The arrays and host offsets are fixed per hart (sfence.vma and satp writes empty the arrays in place).
-                cb.aload(L_MEM).getfield(CD_MEM, "tag", CD_LONGS).astore(L_TAG);
-                cb.aload(L_MEM).getfield(CD_MEM, "page", CD_LONGS).astore(L_PAGE);
-                cb.aload(L_MEM).getfield(CD_MEM, "flags", CD_INTS).astore(L_FLAGS);
-                cb.aload(L_MEM).getfield(CD_MEM, "code", CD_INTS).astore(L_CODE);
-                cb.aload(L_MEM).getfield(CD_MEM, "host", ConstantDescs.CD_long).lstore(L_HOST);
-                cb.aload(L_MEM).getfield(CD_MEM, "ramBase", ConstantDescs.CD_long).lstore(L_RAMBASE);
-                loadChecks(cb);
-            }
         }
         cb.labelBinding(tryStart);
 
@@ -724,71 +694,14 @@ final class Translator {
         return false;
     }
 
-    private static final ClassDesc CD_LONGS = ConstantDescs.CD_long.arrayType();
-    private static final ClassDesc CD_INTS = ConstantDescs.CD_int.arrayType();
-
-    /** Copies JitMem's current permission checks into locals (at entry and after each revalidate). */
-    private static void loadChecks(CodeBuilder cb) {
-        cb.aload(L_MEM).getfield(CD_MEM, "loadMask", ConstantDescs.CD_int).istore(L_LMASK);
-        cb.aload(L_MEM).getfield(CD_MEM, "loadMatch", ConstantDescs.CD_int).istore(L_LMATCH);
-        cb.aload(L_MEM).getfield(CD_MEM, "storeMask", ConstantDescs.CD_int).istore(L_SMASK);
-        cb.aload(L_MEM).getfield(CD_MEM, "storeMatch", ConstantDescs.CD_int).istore(L_SMATCH);
-    }
-
-    private static int accessSize(Op op) {
-        return switch (op) {
-            case LB, LBU, SB -> 1;
-            case LH, LHU, SH -> 2;
-            case LW, LWU, SW -> 4;
-            default -> 8;
-        };
-    }
-
-
-
-    private static ClassDesc javaType(int size) {
-        return switch (size) {
-            case 1 -> ConstantDescs.CD_byte;
-            case 2 -> ConstantDescs.CD_short;
-            case 4 -> ConstantDescs.CD_int;
-            default -> ConstantDescs.CD_long;
-        };
-    }
-
-    /**
-     * The TLB check of an access of {@code size} bytes at the virtual address in {@code L_VA}: tag, permission
-     * check of the current mode (which includes "plain RAM"), no page crossing; jumps to {@code slow} when any
-     * fails. Leaves the TLB index in {@code L_IX}.
-     */
-    private static void emitTlbCheck(CodeBuilder cb, int size, boolean store, Label slow) {
-        cb.lload(L_VA).bipush(12).lushr().l2i().loadConstant(EngineSupport.TLB_INDEX_MASK).iand().istore(L_IX);
-        cb.aload(L_TAG).iload(L_IX).laload().lload(L_VA).bipush(12).lushr().lcmp().ifne(slow);
-        cb.aload(L_FLAGS).iload(L_IX).iaload().iload(store ? L_SMASK : L_LMASK).iand()
-                .iload(store ? L_SMATCH : L_LMATCH).if_icmpne(slow);
-        if (size > 1) {
-            cb.lload(L_VA).l2i().sipush(0xfff).iand().sipush(0x1000 - size).if_icmpgt(slow);
-        }
-    }
-
-    private static final ClassDesc CD_UNSAFE = ClassDesc.of("sun.misc.Unsafe");
-
-    private static String unsafeSuffix(int size) {
-        return switch (size) {
-            case 1 -> "Byte";
-            case 2 -> "Short";
-            case 4 -> "Int";
-            default -> "Long";
-        };
-    }
-    /**
-     * A load. With {@link #INLINE_TLB} the region carries the fast path itself (TLB check, host address = page of
-     * the entry + offset + RAM's host address, one raw access through {@code JitMem.U}, which C1 and C2 compile
-     * to one machine load or store, C2 even past its node-count cutoff) and calls a small JitMem static
-     * only on a miss; why: C2 declined ~700 inlinings of the JitMem statics in big regions (node-count cutoff,
-     * "too big"), and each declined site was a real call spilling the region's registers on the hot path.
-     */
+    /** A load through {@link JitMem} (TLB fast path, the hart's full path as its fallback). */
     private void emitLoad(CodeBuilder cb, Op op, int off, int rd, int rs1, long imm) {
         cb.sipush(off).istore(L_FOFF);
+        cb.aload(L_MEM);
+        read(cb, rs1);
+        if (imm != 0) {
+            cb.loadConstant(imm).ladd();
+        }
         String name = switch (op) {
             case LB -> "lb";
             case LH -> "lh";
@@ -798,96 +711,26 @@ final class Translator {
             case LHU -> "lhu";
             default -> "lwu";
         };
-        if (!INLINE_TLB) {
-            cb.aload(L_MEM);
-            read(cb, rs1);
-            if (imm != 0) {
-                cb.loadConstant(imm).ladd();
-            }
-            cb.invokestatic(CD_MEM, name, MTD_MEM_LOAD);
-            write(cb, rd);
-            return;
-        }
-        int size = accessSize(op);
-        Label slow = cb.newLabel();
-        Label done = cb.newLabel();
+        cb.invokestatic(CD_MEM, name, MTD_MEM_LOAD);
+        write(cb, rd);
+    }
+
+    /** A store through {@link JitMem}. */
+    private void emitStore(CodeBuilder cb, Op op, int off, int rs1, int rs2, long imm) {
+        cb.sipush(off).istore(L_FOFF);
+        cb.aload(L_MEM);
         read(cb, rs1);
         if (imm != 0) {
             cb.loadConstant(imm).ladd();
         }
-        cb.lstore(L_VA);
-        emitTlbCheck(cb, size, false, slow);
-        cb.getstatic(CD_MEM, "U", CD_UNSAFE);
-        cb.aload(L_PAGE).iload(L_IX).laload().lload(L_VA).loadConstant(0xfffL).land().ladd().lload(L_HOST).ladd();
-        cb.invokevirtual(CD_UNSAFE, "get" + unsafeSuffix(size), MethodTypeDesc.of(javaType(size),
-                ConstantDescs.CD_long));
-        if (size < 8) {
-            cb.i2l();
-        }
-        switch (op) {
-            case LBU -> cb.loadConstant(0xffL).land();
-            case LHU -> cb.loadConstant(0xffffL).land();
-            case LWU -> cb.loadConstant(0xffffffffL).land();
-            default -> { }
-        }
-        cb.goto_(done);
-        cb.labelBinding(slow);
-        cb.aload(L_MEM).lload(L_VA).invokestatic(CD_MEM, name + "Slow", MTD_MEM_LOAD);
-        cb.labelBinding(done);
-        write(cb, rd);
-    }
-
-    /**
-     * A store; the inline fast path (see {@link #emitLoad}) also requires the page to hold no translated or decoded
-     * code (bit 0 of its code state), as JitMem's does.
-     */
-    private void emitStore(CodeBuilder cb, Op op, int off, int rs1, int rs2, long imm) {
-        cb.sipush(off).istore(L_FOFF);
+        read(cb, rs2);
         String name = switch (op) {
             case SB -> "sb";
             case SH -> "sh";
             case SW -> "sw";
             default -> "sd";
         };
-        if (!INLINE_TLB) {
-            cb.aload(L_MEM);
-            read(cb, rs1);
-            if (imm != 0) {
-                cb.loadConstant(imm).ladd();
-            }
-            read(cb, rs2);
-            cb.invokestatic(CD_MEM, name, MTD_MEM_STORE);
-            return;
-        }
-        int size = accessSize(op);
-        Label slow = cb.newLabel();
-        Label done = cb.newLabel();
-        read(cb, rs1);
-        if (imm != 0) {
-            cb.loadConstant(imm).ladd();
-        }
-        cb.lstore(L_VA);
-        emitTlbCheck(cb, size, true, slow);
-        cb.aload(L_PAGE).iload(L_IX).laload().lstore(L_PA);
-        cb.aload(L_CODE).lload(L_PA).lload(L_RAMBASE).lsub().bipush(12).lushr().l2i().iaload().iconst_1().iand()
-                .ifne(slow);
-        cb.getstatic(CD_MEM, "U", CD_UNSAFE);
-        cb.lload(L_PA).lload(L_VA).loadConstant(0xfffL).land().ladd().lload(L_HOST).ladd();
-        read(cb, rs2);
-        switch (size) {
-            case 1 -> cb.l2i().i2b();
-            case 2 -> cb.l2i().i2s();
-            case 4 -> cb.l2i();
-            default -> { }
-        }
-        cb.invokevirtual(CD_UNSAFE, "put" + unsafeSuffix(size), MethodTypeDesc.of(ConstantDescs.CD_void,
-                ConstantDescs.CD_long, javaType(size)));
-        cb.goto_(done);
-        cb.labelBinding(slow);
-        cb.aload(L_MEM).lload(L_VA);
-        read(cb, rs2);
-        cb.invokestatic(CD_MEM, name + "Slow", MTD_MEM_STORE);
-        cb.labelBinding(done);
+        cb.invokestatic(CD_MEM, name, MTD_MEM_STORE);
     }
 
     /** Hands instruction i to the interpreter: write back, step, reload; leave unless it simply fell through. */
@@ -906,9 +749,6 @@ final class Translator {
         if (hasMemory()) {
             // A CSR write may have changed the privilege, SUM, MXR, MPRV or satp: new fast-path checks.
             cb.aload(L_MEM).invokevirtual(CD_MEM, "revalidate", ConstantDescs.MTD_void);
-            if (INLINE_TLB) {
-                loadChecks(cb);
-            }
         }
         Op op = ops[i];
         if (op == Op.FENCE_I || op == Op.SFENCE_VMA) {
