@@ -420,6 +420,35 @@ class JitMemoryTest {
     }
 
     @Test
+    void aRegionEnteredAfterAnInterpretedCsrWriteTakesTheNewChecks() {
+        // R (translated, warm TLB entry of the user page, SUM on) is entered again right after cold code that the
+        // dispatcher interprets has cleared SUM: the load in R must fault. Regions no longer revalidate in their
+        // prologue; the CSR write ends the batch (fresh checks at the next batch start) and the dispatcher also
+        // revalidates before every region it enters.
+        Machine[] ms = {new Machine(), new Machine()};
+        CpuEngine[] engines = {new Interpreter(), new JitEngine(1, false, false)};
+        for (int k = 0; k < 2; k++) {
+            Machine m = ms[k];
+            m.code(RAM, lw(8, 14, 0), addi(7, 7, 1), addi(11, 11, -1), jal(0, 0x200 - 0xc));   // R
+            m.code(RAM + 0x200, bne(11, 0, -0x200), jal(0, 0x300 - 0x204));                  // D: back to R or C
+            m.code(RAM + 0x300, csrrc(0, SSTATUS, 17), addi(13, 13, 1), addi(11, 0, 1),      // C: SUM off
+                    bne(13, 15, -0x30c), ECALL);
+            m.h.mstatus |= SUM;
+            m.h.x[11] = 3;
+            m.h.x[14] = 0x6000;
+            m.h.x[15] = 2;
+            m.h.x[17] = SUM;
+            runFixed(engines[k], m.h, 200, 10_000);
+        }
+        Hart a = ms[0].h;
+        Hart b = ms[1].h;
+        assertThat(a.x[20]).as("interpreter: the load after SUM went off faulted").isEqualTo(1);
+        assertThat(b.x).as("x").isEqualTo(a.x);
+        assertThat(b.pc).isEqualTo(a.pc).isEqualTo(MTVEC);
+        assertThat(JitEngine.translations(b)).isPositive();
+    }
+
+    @Test
     void anInstructionAcrossThePageEndIsSteppedAloneAndTheNextPageRunsTranslated() {
         int iterations = 50;
         Machine[] ms = {new Machine(), new Machine()};

@@ -23,7 +23,7 @@ import java.lang.foreign.ValueLayout;
  * and run out of virtual registers on big regions) and small enough for C2 to inline at every hot site.
  *
  * <p>One instance per hart, created by its engine; {@link #refresh} takes the hart's current permission checks at
- * every batch start, and {@link #revalidate} again at region entry and after every instruction a region hands to
+ * every batch start, and {@link #revalidate} again before the dispatcher enters a region and after every instruction a region hands to
  * the interpreter whenever the hart's MMU epoch moved (a CSR write, trap or xRET may change the privilege, SUM,
  * MXR, MPRV or satp; a satp write or sfence.vma empties the TLB arrays in place). Dirty logging
  * or untranslated data accesses make the checks an impossible pair, so then every access takes the full path.
@@ -74,8 +74,9 @@ final class JitMem {
 
     /**
      * Re-takes the checks when the hart's MMU epoch moved (privilege, satp, SUM, MXR, MPRV: every change goes
-     * through {@code Hart.mmuModeChanged}); one compare in the common case. Regions call it at entry and after
-     * every stepped instruction; a trap or xRET between regions moves the epoch too.
+     * through {@code Hart.mmuModeChanged}); one compare in the common case. The dispatcher calls it before every
+     * region it enters (a trap or xRET between regions moves the epoch too), regions after every stepped
+     * instruction; a chained region needs no check (it follows a normal exit of a region that already did).
      */
     void revalidate() {
         if (EngineSupport.mmuEpoch(h) != epoch) {

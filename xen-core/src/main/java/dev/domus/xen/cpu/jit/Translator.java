@@ -361,8 +361,9 @@ final class Translator {
             }
         }
         if (hasMemory()) {
-            cb.aload(0).getfield(CD_BLOCK, "mem", CD_MEM).dup().invokevirtual(CD_MEM, "revalidate", ConstantDescs.MTD_void)
-                    .astore(L_MEM);
+            // No revalidate here: the dispatcher does it before every region it enters (JitEngine.execute), and a
+            // chained region follows a normal exit, whose stepped instructions already revalidated.
+            cb.aload(0).getfield(CD_BLOCK, "mem", CD_MEM).astore(L_MEM);
         }
         cb.labelBinding(tryStart);
 
