@@ -385,7 +385,8 @@ public final class DomainRunner implements AutoCloseable {
             // nanoTime is CLOCK_MONOTONIC on Linux: resumed_ns compares with the source's stopped_at_ns on one host.
             long stateAt = in.stateReceivedAtNanos();
             Log.info("migration_resumed", "domain", runner.config.name(), "state_at_ns", stateAt, "resumed_ns",
-                    resumedAt, "decode_us", in.stateDecodeNanos() / 1000, "final_us", (in.finalReceivedAtNanos() - stateAt) / 1000,
+                    resumedAt, "decode_us", in.stateDecodeNanos() / 1000,
+                    "final_us", (in.finalReceivedAtNanos() - stateAt) / 1000,
                     "receive_us", (receivedAt - stateAt) / 1000, "gc_us", in.collectNanos() / 1000,
                     "wait_built_us", (builtAt - receivedAt) / 1000, "restore_us", (restoredAt - builtAt) / 1000,
                     "commit_us", (ackAt - restoredAt) / 1000,

@@ -148,7 +148,8 @@ public final class Priority {
                 Linker l = Linker.nativeLinker();
                 var libc = l.defaultLookup();
                 return Optional.of(new Calls(
-                        l.downcallHandle(libc.find("gettid").orElseThrow(), FunctionDescriptor.of(ValueLayout.JAVA_INT)),
+                        l.downcallHandle(libc.find("gettid").orElseThrow(),
+                                FunctionDescriptor.of(ValueLayout.JAVA_INT)),
                         l.downcallHandle(libc.find("sched_getscheduler").orElseThrow(),
                                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)),
                         l.downcallHandle(libc.find("sched_getparam").orElseThrow(),
