@@ -325,71 +325,78 @@ public final class DomainRunner implements AutoCloseable {
             }
             throw new DomainException(DomainException.LAUNCH, e.getMessage());
         }
-        long receivedAt = System.nanoTime();
-        DomainRunner runner;
+        // The receiving thread may run at real-time priority since the pause was announced (MigrationTarget):
+        // lowered on every way out of here.
         try {
-            runner = built.get(60, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException | InterruptedException e) {
-            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            in.refuse(String.valueOf(cause.getMessage()));
-            in.close();
-            in.discardDisks();
-            if (cause instanceof RuntimeException re) {
-                throw re;
+            long receivedAt = System.nanoTime();
+            DomainRunner runner;
+            try {
+                runner = built.get(60, TimeUnit.SECONDS);
+            } catch (ExecutionException | TimeoutException | InterruptedException e) {
+                Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
+                in.refuse(String.valueOf(cause.getMessage()));
+                in.close();
+                in.discardDisks();
+                if (cause instanceof RuntimeException re) {
+                    throw re;
+                }
+                throw new DomainException(DomainException.LAUNCH, "cannot build the migrated domain: " + cause);
             }
-            throw new DomainException(DomainException.LAUNCH, "cannot build the migrated domain: " + cause);
-        }
-        long builtAt = System.nanoTime();
-        try {
-            runner.domain().restoreMachineState(in.state());
-        } catch (RuntimeException e) {
-            in.refuse("cannot apply the device state: " + e.getMessage());
+            long builtAt = System.nanoTime();
+            try {
+                runner.domain().restoreMachineState(in.state());
+            } catch (RuntimeException e) {
+                in.refuse("cannot apply the device state: " + e.getMessage());
+                in.close();
+                runner.terminate();
+                in.discardDisks();
+                throw new DomainException(DomainException.SNAPSHOT, "cannot apply the migrated device state: "
+                        + e.getMessage());
+            }
+            long restoredAt = System.nanoTime();
+            try {
+                in.awaitCommit();
+            } catch (IOException | RuntimeException e) {
+                // No COMMIT read: the source may resume its copy at any moment, so this one must never run.
+                Log.warn("migration_commit_failed", "domain", runner.config.name(), "error", e.getMessage());
+                in.close();
+                runner.terminate();
+                in.discardDisks();
+                throw new DomainException(DomainException.IO, "migration hand-over failed before COMMIT: "
+                        + e.getMessage());
+            }
+            long ackAt = System.nanoTime();
+            try {
+                runner.domain().takeDiskLocks();
+            } catch (DomainException e) {
+                // COMMIT was read but the guest cannot run here: say so (the source resumes its copy) and discard.
+                Log.warn("migration_disk_lock_failed", "domain", runner.config.name(), "error", e.getMessage());
+                runner.terminate();
+                in.refuse(e.getMessage());
+                in.close();
+                in.discardDisks();
+                throw e;
+            }
+            runner.domain().unpause();
+            long resumedAt = runner.domain().resumedAtNanos();
+            in.disksCommitted();
+            boolean told = in.done();
             in.close();
-            runner.terminate();
-            in.discardDisks();
-            throw new DomainException(DomainException.SNAPSHOT, "cannot apply the migrated device state: "
-                    + e.getMessage());
+            // nanoTime is CLOCK_MONOTONIC on Linux: resumed_ns compares with the source's stopped_at_ns on one host.
+            long stateAt = in.stateReceivedAtNanos();
+            Log.info("migration_resumed", "domain", runner.config.name(), "state_at_ns", stateAt, "resumed_ns",
+                    resumedAt, "decode_us", in.stateDecodeNanos() / 1000,
+                    "final_us", (in.finalReceivedAtNanos() - stateAt) / 1000,
+                    "receive_us", (receivedAt - stateAt) / 1000, "gc_us", in.collectNanos() / 1000,
+                    "wait_built_us", (builtAt - receivedAt) / 1000, "restore_us", (restoredAt - builtAt) / 1000,
+                    "commit_us", (ackAt - restoredAt) / 1000,
+                    "resume_us", (resumedAt - ackAt) / 1000, "done_sent", told);
+            Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
+                    in.bytesReceived());
+            return runner;
+        } finally {
+            in.lowerPriority();
         }
-        long restoredAt = System.nanoTime();
-        try {
-            in.awaitCommit();
-        } catch (IOException | RuntimeException e) {
-            // No COMMIT read: the source may resume its copy at any moment, so this one must never run.
-            Log.warn("migration_commit_failed", "domain", runner.config.name(), "error", e.getMessage());
-            in.close();
-            runner.terminate();
-            in.discardDisks();
-            throw new DomainException(DomainException.IO, "migration hand-over failed before COMMIT: "
-                    + e.getMessage());
-        }
-        long ackAt = System.nanoTime();
-        try {
-            runner.domain().takeDiskLocks();
-        } catch (DomainException e) {
-            // COMMIT was read but the guest cannot run here: say so (the source resumes its copy) and discard.
-            Log.warn("migration_disk_lock_failed", "domain", runner.config.name(), "error", e.getMessage());
-            runner.terminate();
-            in.refuse(e.getMessage());
-            in.close();
-            in.discardDisks();
-            throw e;
-        }
-        runner.domain().unpause();
-        long resumedAt = runner.domain().resumedAtNanos();
-        in.disksCommitted();
-        boolean told = in.done();
-        in.close();
-        // nanoTime is CLOCK_MONOTONIC on Linux: resumed_ns compares with the source's stopped_at_ns on one host.
-        long stateAt = in.stateReceivedAtNanos();
-        Log.info("migration_resumed", "domain", runner.config.name(), "state_at_ns", stateAt, "resumed_ns",
-                resumedAt, "decode_us", in.stateDecodeNanos() / 1000, "final_us", (in.finalReceivedAtNanos() - stateAt) / 1000,
-                "receive_us", (receivedAt - stateAt) / 1000, "gc_us", in.collectNanos() / 1000,
-                "wait_built_us", (builtAt - receivedAt) / 1000, "restore_us", (restoredAt - builtAt) / 1000,
-                "commit_us", (ackAt - restoredAt) / 1000,
-                "resume_us", (resumedAt - ackAt) / 1000, "done_sent", told);
-        Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
-                in.bytesReceived());
-        return runner;
     }
 
     /** {@link #rehearseRestore}: rehearsals at most, and their time budget. */

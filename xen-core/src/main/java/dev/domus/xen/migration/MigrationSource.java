@@ -105,6 +105,8 @@ public final class MigrationSource {
     private String phase = "connect";
     /** COMMIT has left: from here on the source must never resume its guest on its own (see {@link Handover}). */
     private boolean committed;
+    /** This thread at real-time priority for the stop-and-copy (see {@link Priority}); lowered on every path. */
+    private Priority.Raised raised = Priority.NONE;
 
     private MigrationSource(Machine machine, MachineConfig config, byte[] domain, Options options, Listener listener,
                             AtomicBoolean cancelled, java.util.Set<String> mirrorDisks) {
@@ -266,6 +268,7 @@ public final class MigrationSource {
             phase = "stop-and-copy";
             paused = true;
             StopCopy sc = stopAndCopy(s, log, dirty, mirror);
+            raised.close();
             // Downtime starts when the vCPUs have stopped (the guest runs until then), not at the pause request, and ends
             // here at DONE, which the target sends right after it resumed (an upper bound of the guest-visible gap).
             long downtime = (sc.doneAt() - sc.stoppedAt()) / 1000;
@@ -302,6 +305,7 @@ public final class MigrationSource {
             return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (System.nanoTime() - t0) / 1_000_000,
                     sc.finalPages());
         } catch (IOException | RuntimeException e) {
+            raised.close();
             mirror.stop();
             encoderWarmUp.stop();
             if (committed) {
@@ -333,6 +337,8 @@ public final class MigrationSource {
             }
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
             throw new MigrationException("migration failed during " + phase + ": " + why, e);
+        } finally {
+            raised.close();
         }
     }
 
@@ -370,6 +376,8 @@ public final class MigrationSource {
                 d.writeBack();
             }
         }
+        // From here to DONE every wait is this thread's or the target's: neither waits out other tasks' slices.
+        raised = Priority.raiseCurrentThread("source_pause");
         s.send(Stream.PAUSING, new byte[0]);
         s.flush();
         long pauseAt = System.nanoTime();

@@ -92,6 +92,8 @@ public final class MigrationTarget {
                 new java.util.concurrent.CompletableFuture<>();
         /** {@code PAUSING} (or the state itself) arrived: the source stops its vCPUs, warm-ups get out of the way. */
         private volatile boolean pausing;
+        /** The receiving thread at real-time priority from the pause's announcement to {@link #close}. */
+        private Priority.Raised raised = Priority.NONE;
         /**
          * Counted down when the full RAM pass ended (its sync), or anything later arrived, or the stream closed:
          * the repeated warm-ups (state decodes, restore rehearsals) wait for it, so they do not take CPU from
@@ -259,8 +261,29 @@ public final class MigrationTarget {
             }
         }
 
+        /**
+         * Raises the receiving (calling) thread for the pause: it picks up the state, applies the last pages and,
+         * in the runner, restores and resumes the guest; {@link #close} lowers it again. Once per migration.
+         */
+        synchronized void raisePriority() {
+            if (!raised.raised()) {
+                raised = Priority.raiseCurrentThread("target_pause");
+            }
+        }
+
+        /** Lowers the receiving thread again (idempotent; {@link #close} does it too). */
+        public synchronized void lowerPriority() {
+            raised.close();
+        }
+
+        /** True while the receiving thread runs at real-time priority (see {@link #raisePriority}). */
+        public synchronized boolean priorityRaised() {
+            return raised.raised();
+        }
+
         @Override
         public synchronized void close() {
+            raised.close(); // first: every path (done, refused, failed) ends here
             state.completeExceptionally(new MigrationException("migration stream closed"));
             fullPassDone.countDown();
             preview.completeExceptionally(new MigrationException("migration stream closed"));
@@ -416,11 +439,13 @@ public final class MigrationTarget {
                     incoming.pausing = true;
                     incoming.fullPassDone.countDown();
                     incoming.gcNanos = Collector.collectYoung();
+                    incoming.raisePriority();
                     s.send(Stream.SYNC_OK, f.copy());
                     s.flush();
                     s.awaitReadable(ROUND_SPIN_NANOS);
                 } else if (f.type() == Stream.PAUSING && finalState == null) {
                     incoming.pausing = true;
+                    incoming.raisePriority();
                     incoming.fullPassDone.countDown();
                     s.awaitReadable(PAUSE_SPIN_NANOS); // the state follows once the source's vCPUs stopped
                 } else if (f.type() == Stream.STATE && finalState == null) {
