@@ -276,11 +276,6 @@ public final class MigrationTarget {
             raised.close();
         }
 
-        /** True while the receiving thread runs at real-time priority (see {@link #raisePriority}). */
-        public synchronized boolean priorityRaised() {
-            return raised.raised();
-        }
-
         @Override
         public synchronized void close() {
             raised.close(); // first: every path (done, refused, failed) ends here
