@@ -93,6 +93,25 @@ public final class DomainLauncher {
         return launch(config, runnerCommand(config.name(), args), readyTimeout);
     }
 
+    /**
+     * Starts the runner process {@code cmd}: stdin from /dev/null, stderr appended to {@code log}, stdout piped
+     * for the handshake line. The runner re-reads the config, so it gets the environment the config was
+     * validated with (for ${VAR} expansion).
+     */
+    private Process startRunner(List<String> cmd, String name, Path log) {
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
+                .redirectOutput(ProcessBuilder.Redirect.PIPE);
+        pb.environment().putAll(env);
+        try {
+            return pb.start();
+        } catch (IOException e) {
+            throw new DomainException(DomainException.LAUNCH, name, "cannot start the domain runner ("
+                    + cmd.getFirst() + "): " + e.getMessage(), e);
+        }
+    }
+
     private Launched launch(DomainConfig config, List<String> cmd, Duration readyTimeout) {
         String name = config.name();
         runDir.checkSocketPaths(name);
@@ -101,19 +120,7 @@ public final class DomainLauncher {
             throw new DomainException(DomainException.EXISTS, name, "domain '" + name + "' already exists");
         }
         Path log = runDir.logFile(name);
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .redirectOutput(ProcessBuilder.Redirect.PIPE);
-        // The runner re-reads the config, so it must expand ${VAR} with the same environment we validated with.
-        pb.environment().putAll(env);
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new DomainException(DomainException.LAUNCH, name, "cannot start the domain runner ("
-                    + cmd.getFirst() + "): " + e.getMessage(), e);
-        }
+        Process p = startRunner(cmd, name, log);
         String line = handshake(p, name, readyTimeout, log);
         if (line != null && line.startsWith("ready ")) {
             try {
@@ -505,15 +512,15 @@ public final class DomainLauncher {
         }
     }
 
-    /**
-     * Starts a runner that listens on {@code listen} (host:port) for one incoming live migration and waits until
-     * the migrated domain runs there (or the migration failed, which is the runner's error line).
-     */
     /** The clean-up journal of the mirrored disks of the incoming runner on {@code listen}. */
     static Path incomingDiskJournal(RunDir runDir, String listen) {
         return runDir.path().resolve("incoming-" + listen.replaceAll("[^A-Za-z0-9_.-]", "_") + ".disks");
     }
 
+    /**
+     * Starts a runner that listens on {@code listen} (host:port) for one incoming live migration and waits until
+     * the migrated domain runs there (or the migration failed, which is the runner's error line).
+     */
     public Launched receiveMigration(String listen, Duration timeout) {
         return receiveMigration(listen, timeout, java.util.Optional.empty());
     }
@@ -525,19 +532,7 @@ public final class DomainLauncher {
         Path log = runDir.path().resolve("incoming-" + listen.replaceAll("[^A-Za-z0-9_.-]", "_") + ".log");
         List<String> args = new ArrayList<>(List.of("--incoming", listen));
         diskDir.ifPresent(d -> args.addAll(List.of("--disk-dir", d.toAbsolutePath().toString())));
-        List<String> cmd = runnerCommand("incoming", args);
-        ProcessBuilder pb = new ProcessBuilder(cmd)
-                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
-                .redirectError(ProcessBuilder.Redirect.appendTo(log.toFile()))
-                .redirectOutput(ProcessBuilder.Redirect.PIPE);
-        pb.environment().putAll(env);
-        Process p;
-        try {
-            p = pb.start();
-        } catch (IOException e) {
-            throw new DomainException(DomainException.LAUNCH, "incoming", "cannot start the domain runner: "
-                    + e.getMessage(), e);
-        }
+        Process p = startRunner(runnerCommand("incoming", args), "incoming", log);
         String line = handshake(p, "incoming", timeout, log);
         if (line != null && line.startsWith("ready ")) {
             return new Launched("incoming", Long.parseLong(line.substring(6).strip()), p);
