@@ -208,69 +208,6 @@ class JitEngineTest {
         assertThat(regs[1][13]).isEqualTo(7);
     }
 
-    /**
-     * A loop that calls a function on its own page (deflate's main loop and its helpers): entered at the call's
-     * return point, below the loop head, with the callee's return predicted, the whole loop is one region.
-     */
-    private static void loopWithCall(Machine m, long at, int calleeReturn) {
-        m.code(at,
-                addi(10, 10, 1),                // 0x00 L: a0 += 1
-                jal(1, 0x20 - 0x04),            // 0x04    call F
-                bne(10, 12, -0x08),             // 0x08    if a0 != a2 goto L
-                jal(0, 0));                     // 0x0c    spin
-        m.code(at + 0x20,
-                add(11, 11, 10),                // 0x20 F: a1 += a0
-                addi(1, 1, calleeReturn),       // 0x24    ra += calleeReturn
-                jalr(0, 1, 0));                 // 0x28    ret
-    }
-
-    @Test
-    void aLoopCallingAFunctionOnItsPageRunsInOneRegionFromItsReturnPoint() {
-        long[][] regs = new long[3][];
-        long[] instret = new long[3];
-        long[] runs = new long[3];
-        CpuEngine[] engines = {new Interpreter(), new JitEngine(0, false, false), new JitEngine(0)};
-        for (int k = 0; k < 3; k++) {
-            Machine m = new Machine();
-            Hart h = m.hart(0);
-            loopWithCall(m, RAM, 0);
-            h.pc = RAM + 0x08; // the return point: the loop head lies below the entry
-            h.x[12] = 1000;
-            runFor(engines[k], h, 7000, 8192);
-            regs[k] = h.x.clone();
-            instret[k] = h.instret;
-            runs[k] = JitEngine.regionRuns(h);
-            assertThat(h.pc).as("spinning at the end").isEqualTo(RAM + 0x0c);
-        }
-        assertThat(regs[1]).isEqualTo(regs[0]);
-        assertThat(regs[2]).isEqualTo(regs[0]);
-        assertThat(regs[1][11]).isEqualTo(1000L * 1001 / 2);
-        assertThat(instret[1]).isEqualTo(instret[0]);
-        assertThat(instret[2]).isEqualTo(instret[0]);
-        // 1000 iterations of 6 instructions: a region per call and per return would be 2000 runs.
-        assertThat(runs[1]).as("dispatcher entries into regions").isLessThan(10);
-    }
-
-    @Test
-    void aReturnToAnotherAddressThanTheCallsLeavesThePredictedPath() {
-        long[][] regs = new long[2][];
-        long[] instret = new long[2];
-        CpuEngine[] engines = {new Interpreter(), new JitEngine(0, false, false)};
-        for (int k = 0; k < 2; k++) {
-            Machine m = new Machine();
-            Hart h = m.hart(0);
-            loopWithCall(m, RAM, 4); // F returns past the loop test, straight to the spin
-            h.x[12] = 1000;
-            runFor(engines[k], h, 100, 8);
-            regs[k] = h.x.clone();
-            instret[k] = h.instret;
-            assertThat(h.pc).as("at the spin after one call").isEqualTo(RAM + 0x0c);
-        }
-        assertThat(regs[1]).isEqualTo(regs[0]);
-        assertThat(instret[1]).isEqualTo(instret[0]);
-        assertThat(regs[1][11]).isEqualTo(1);
-    }
-
     @Test
     void rotatedLoopNeverOverrunsSmallBudgets() {
         Machine m = new Machine();

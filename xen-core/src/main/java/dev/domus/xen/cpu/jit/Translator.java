@@ -22,19 +22,14 @@ import java.util.Optional;
 /**
  * Translates one guest code region to a hidden class.
  *
- * <p>How it works. A region is entered at a guest-physical address and holds the instructions of that one 4 KiB
- * page reachable from there: straight runs of code, followed across conditional branches (both ways), into the
- * targets of JALs in the page, and, for a call into the page, on at its return point; decoded breadth first up to
- * {@link #MAX_INSNS} and laid out in address order, so code above the entry (the head of a loop the region was
- * entered in) is part of it too. A run stops before anything the translator does not handle (CSRs are stepped,
- * see below; system instructions, illegal encodings and instructions across the page end are left out), at a
- * jump and where it joins code decoded already. Branches and JALs whose target is an instruction of the region
- * become JVM jumps, and a return ({@code jalr x0, 0(link)}) compares its target with the return address of each
- * call of the region that links through the same register and jumps there on a match, so loops that call a
- * function on their page run entirely in generated code (round 6 of the JIT measured ~21 instructions per region
- * entry on gzip). Every jump to an instruction at a lower or equal address first checks that the rest of the
- * budget still covers a full pass (a path without such a jump visits each instruction at most once), which bounds
- * interrupt latency and keeps {@code execute(h, budget)} within its budget; everything else leaves the region.
+ * <p>How it works. A region starts at a guest-physical address and runs straight through the instruction stream of
+ * that one 4 KiB page: across conditional branches (taken ones either jump inside the region or leave it), up to
+ * and including the first JAL/JALR (or past it, while a forward branch of the region targets code after it), and
+ * stops before anything the translator does not handle (CSRs, system instructions, atomics, FP, illegal encodings)
+ * or at {@link #MAX_INSNS}. Branches and JALs whose target is an instruction of the same region become JVM jumps,
+ * so a loop that fits in a region runs entirely in generated code; each backward jump first checks that the rest of
+ * the budget still covers a full pass, which bounds interrupt latency and keeps {@code execute(h, budget)} within
+ * its budget.
  *
  * <p>The guest registers the region uses are JVM locals, loaded from {@code x[]} on entry and stored back at the
  * single exit and in the trap handler. The instruction count is kept in a local, bumped once per straight-line
@@ -48,9 +43,12 @@ import java.util.Optional;
 final class Translator {
     /** Longest region, in instructions: keeps generated methods far below HotSpot's huge-method limit. */
     static final int MAX_INSNS = 192;
-    /** Region size cap actually used, {@code -Ddomus.jit.maxInsns=} (at most {@link #MAX_INSNS}; for A/B runs). */
-    private static final int REGION_INSNS = Math.clamp(Integer.getInteger("domus.jit.maxInsns", MAX_INSNS), 8,
-            MAX_INSNS);
+    /**
+     * Whether regions continue past an unconditional jump that a forward branch of the region jumps over
+     * ({@code -Ddomus.jit.continuePastJumps=false} turns it off, for A/B benchmarks).
+     */
+    private static final boolean CONTINUE_PAST_JUMPS = !"false".equals(
+            System.getProperty("domus.jit.continuePastJumps"));
     /** Largest generated method accepted, safely below HotSpot's 8000-byte huge-method limit. */
     private static final int MAX_CODE_BYTES = 7600;
 
@@ -105,12 +103,8 @@ final class Translator {
     // the region being translated
     private final int[] insns = new int[MAX_INSNS];
     private final Op[] ops = new Op[MAX_INSNS];
-    private final int[] offs = new int[MAX_INSNS];
+    private final int[] offs = new int[MAX_INSNS + 1];
     private final byte[] lens = new byte[MAX_INSNS];
-    /** Per halfword of the page being decoded: 0 free, 1 an instruction starts here, 2 second half of one. */
-    private final byte[] halfwords = new byte[0x800];
-    /** Decode work list: page offsets still to decode from (each instruction adds at most two). */
-    private final int[] work = new int[2 * MAX_INSNS + 1];
     private int count;
     // per emitRun
     private Label exitKeepPc;
@@ -135,7 +129,7 @@ final class Translator {
      * leaves to the interpreter.
      */
     Optional<Result> translate(GuestMemory ram, long pa) {
-        int limit = REGION_INSNS;
+        int limit = MAX_INSNS;
         byte[] bytes;
         while (true) {
             decode(ram, pa - ram.base(), limit);
@@ -182,111 +176,56 @@ final class Translator {
         return 0;
     }
 
-    /**
-     * Decodes the region entered at RAM offset {@code entryOff}: the instructions of its page reachable from the entry
-     * (fall-through, branch and JAL targets in the page, and the return point of a call whose callee is in the
-     * page), breadth first, at most {@code limit}; then sorted by address, {@link #offs} relative to the entry.
-     */
-    private void decode(GuestMemory ram, long entryOff, int limit) {
+    private void decode(GuestMemory ram, long startOff, int limit) {
         count = 0;
-        long pageOff = entryOff & ~0xfffL;
-        java.util.Arrays.fill(halfwords, (byte) 0);
-        int head = 0;
-        int tail = 0;
-        work[tail++] = (int) (entryOff & 0xfff);
-        while (head < tail && count < limit) {
-            int p = work[head++];
-            // One straight run from p: up to a jump, an instruction the region cannot hold, the page end or code
-            // decoded already (the run then joins it).
-            while (count < limit) {
-                if (p + 2 > 0x1000) {
+        long pageEnd = (startOff | 0xfff) + 1;
+        long pos = startOff;
+        long fwdMax = -1;
+        while (count < limit && pos + 2 <= pageEnd) {
+            int lo = ram.loadShort(pos) & 0xffff;
+            int insn;
+            int len;
+            if ((lo & 3) == 3) {
+                if (pos + 4 > pageEnd) {
                     break;
                 }
-                if (halfwords[p >> 1] != 0) {
-                    break; // decoded already, or the middle of a 4-byte instruction (a branch into it leaves)
-                }
-                int lo = ram.loadShort(pageOff + p) & 0xffff;
-                int insn;
-                int len;
-                if ((lo & 3) == 3) {
-                    if (p + 4 > 0x1000) {
-                        break;
-                    }
-                    if (halfwords[(p >> 1) + 1] != 0) {
-                        break;
-                    }
-                    insn = ram.loadInt(pageOff + p);
-                    len = 4;
-                } else {
-                    insn = Rvc.expanded(lo);
-                    len = 2;
-                    if (insn == 0) {
-                        break;
-                    }
-                }
-                Op op = Decoder.decode(insn);
-                if (!translatable(op) && !steppable(op)) {
+                insn = ram.loadInt(pos);
+                len = 4;
+            } else {
+                insn = Rvc.expanded(lo);
+                len = 2;
+                if (insn == 0) {
                     break;
                 }
-                insns[count] = insn;
-                ops[count] = op;
-                lens[count] = (byte) len;
-                offs[count] = p;
-                count++;
-                halfwords[p >> 1] = 1;
-                if (len == 4) {
-                    halfwords[(p >> 1) + 1] = 2;
+            }
+            Op op = Decoder.decode(insn);
+            if (!translatable(op) && !steppable(op)) {
+                break;
+            }
+            insns[count] = insn;
+            ops[count] = op;
+            lens[count] = (byte) len;
+            offs[count] = (int) (pos - startOff);
+            count++;
+            pos += len;
+            if (isBranch(op) || op == Op.JAL) {
+                long t = pos - len + (op == Op.JAL ? immJ(insn) : immB(insn));
+                if (t > fwdMax && t < pageEnd) {
+                    fwdMax = t;
                 }
-                int next = p + len;
-                if (isBranch(op)) {
-                    long t = p + immB(insn);
-                    if (t >= 0 && t < 0x1000) {
-                        work[tail++] = (int) t;
-                    }
-                } else if (op == Op.JAL) {
-                    long t = p + immJ(insn);
-                    if (t >= 0 && t < 0x1000) {
-                        work[tail++] = (int) t;
-                        if (((insn >>> 7) & 31) != 0) {
-                            // A call into the same page: its return comes back here (JALR return prediction).
-                            work[tail++] = next;
-                        }
-                    }
-                    break;
-                } else if (op == Op.JALR || op == Op.FENCE_I || op == Op.SFENCE_VMA) {
-                    break;
-                }
-                p = next;
+            }
+            if (op == Op.FENCE_I || op == Op.SFENCE_VMA) {
+                break;
+            }
+            // An unconditional jump ends the region unless a branch of the region jumps forward past it: then the
+            // code after it is reachable from inside (the other arm of a loop's exit test, an if/else tail), and
+            // keeping it turns region exits into JVM jumps. A loop whose back edge sits after the function's
+            // return (as compilers lay out rotated loops) then runs entirely in generated code.
+            if ((op == Op.JAL || op == Op.JALR) && (fwdMax < pos || !CONTINUE_PAST_JUMPS)) {
+                break;
             }
         }
-        // Sort by address (insertion sort: at most MAX_INSNS entries, mostly in order already).
-        for (int i = 1; i < count; i++) {
-            int o = offs[i];
-            int in = insns[i];
-            Op op = ops[i];
-            byte l = lens[i];
-            int j = i - 1;
-            while (j >= 0 && offs[j] > o) {
-                offs[j + 1] = offs[j];
-                insns[j + 1] = insns[j];
-                ops[j + 1] = ops[j];
-                lens[j + 1] = lens[j];
-                j--;
-            }
-            offs[j + 1] = o;
-            insns[j + 1] = in;
-            ops[j + 1] = op;
-            lens[j + 1] = l;
-        }
-        int base = (int) (entryOff & 0xfff);
-        for (int i = 0; i < count; i++) {
-            offs[i] -= base;
-        }
-    }
-
-    /** Whether instruction i falls through to instruction i + 1 of the region (no gap between them). */
-    private boolean contiguous(int i) {
-        return i + 1 < count && offs[i + 1] == offs[i] + lens[i];
+        offs[count] = (int) (pos - startOff);
     }
 
     private static boolean translatable(Op op) {
@@ -329,6 +268,9 @@ final class Translator {
 
     /** Index of the instruction at region offset {@code off}, or -1 when no instruction of the region starts there. */
     private int indexAt(long off) {
+        if (off < 0 || off >= offs[count]) {
+            return -1;
+        }
         int lo = 0;
         int hi = count - 1;
         while (lo <= hi) {
@@ -390,15 +332,9 @@ final class Translator {
                 int t = indexAt(targetOff(i));
                 if (t >= 0) {
                     target[t] = true;
-                    int ret = op == Op.JAL && rd != 0 ? indexAt(offs[i] + lens[i]) : -1;
-                    if (ret >= 0) {
-                        target[ret] = true; // reached by a predicted return (see the JALR case)
-                    }
                 }
             }
         }
-        int entry = indexAt(0);
-        target[entry] = true;
         used &= ~1;
         written &= ~1;
         final int writtenRegs = written;
@@ -430,9 +366,6 @@ final class Translator {
             cb.aload(0).getfield(CD_BLOCK, "mem", CD_MEM).astore(L_MEM);
         }
         cb.labelBinding(tryStart);
-        if (entry != 0) {
-            cb.goto_(labels[entry]); // code before the entry (a loop head above it) comes first in address order
-        }
 
         // Out-of-line stubs: exits to a pc and budget-checked back edges, emitted after the body.
         java.util.ArrayList<Runnable> stubs = new java.util.ArrayList<>();
@@ -445,24 +378,23 @@ final class Translator {
             if (!runOpen) {
                 int len = 1;
                 int j = i;
-                while (!endsRun(ops[j]) && contiguous(j) && !target[j + 1]) {
+                while (!endsRun(ops[j]) && j + 1 < count && !target[j + 1]) {
                     j++;
                     len++;
                 }
                 cb.iinc(L_N, len);
                 runOpen = true;
             }
-            if (endsRun(ops[i]) || !contiguous(i)) {
+            if (endsRun(ops[i])) {
                 runOpen = false;
             }
             emitInsn(cb, i, labels, exit, stubs);
-            Op op = ops[i];
-            if (!contiguous(i) && op != Op.JAL && op != Op.JALR && op != Op.FENCE_I && op != Op.SFENCE_VMA) {
-                // The next instruction in memory is not part of the region: leave to it.
-                setNext(cb, offs[i] + lens[i]);
-                site(cb);
-                cb.goto_(exit);
-            }
+        }
+        if (ops[count - 1] != Op.JAL && ops[count - 1] != Op.JALR && ops[count - 1] != Op.FENCE_I
+                && ops[count - 1] != Op.SFENCE_VMA) {
+            setNext(cb, offs[count]);
+            site(cb);
+            cb.goto_(exit);
         }
         for (Runnable stub : stubs) {
             stub.run();
@@ -585,8 +517,6 @@ final class Translator {
                 if (rd != 0) {
                     cb.lload(L_PC).loadConstant((long) off + len).ladd();
                     write(cb, rd);
-                } else {
-                    predictReturn(cb, i, rs1, labels, exit);
                 }
                 site(cb);
                 cb.goto_(exit);
@@ -827,35 +757,6 @@ final class Translator {
             cb.pop().goto_(exitKeepPc);
         } else {
             cb.ifeq(exitKeepPc);
-        }
-    }
-
-    /**
-     * Return prediction for the JALR at i (in L_NEXT its target, link register {@code link}): for every call of the
-     * region (a JAL writing {@code link} into a callee inside the region) whose return point is in the region, a
-     * target equal to that return address jumps there. Exact whatever the callee did: the computed target itself is
-     * compared, and anything else leaves the region as before.
-     */
-    private void predictReturn(CodeBuilder cb, int i, int link, Label[] labels, Label exit) {
-        if (link == 0) {
-            return;
-        }
-        for (int c = 0; c < count; c++) {
-            if (ops[c] != Op.JAL || ((insns[c] >>> 7) & 31) != link || indexAt(targetOff(c)) < 0) {
-                continue;
-            }
-            long r = offs[c] + lens[c];
-            if (indexAt(r) < 0) {
-                continue;
-            }
-            Label miss = cb.newLabel();
-            cb.lload(L_NEXT).lload(L_PC);
-            if (r != 0) {
-                cb.loadConstant(r).ladd();
-            }
-            cb.lcmp().ifne(miss);
-            jumpTo(cb, i, r, labels, exit);
-            cb.labelBinding(miss);
         }
     }
 
