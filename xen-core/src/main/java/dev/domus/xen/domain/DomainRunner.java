@@ -271,6 +271,7 @@ public final class DomainRunner implements AutoCloseable {
                                          Optional<dev.domus.xen.migration.MigrationTarget.DiskTarget> diskDir) {
         java.net.InetSocketAddress addr = parseHostPort(listen);
         java.net.Socket socket;
+        long acceptedAt;
         try (java.net.ServerSocket server = new java.net.ServerSocket()) {
             server.setReuseAddress(true);
             server.bind(addr);
@@ -285,6 +286,7 @@ public final class DomainRunner implements AutoCloseable {
                 dev.domus.xen.migration.MigrationTarget.warmUp(connected::get);
             });
             socket = server.accept();
+            acceptedAt = System.nanoTime();
             connected.set(true);
         } catch (IOException e) {
             throw new DomainException(DomainException.IO, "cannot listen for a migration on " + listen + ": "
@@ -294,6 +296,7 @@ public final class DomainRunner implements AutoCloseable {
         // in; it then only waits for the device state, which keeps the build out of the guest's downtime.
         java.util.concurrent.CompletableFuture<DomainRunner> built = new java.util.concurrent.CompletableFuture<>();
         AtomicBoolean handshakeAccepted = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong buildNanos = new java.util.concurrent.atomic.AtomicLong();
         dev.domus.xen.migration.MigrationTarget.Incoming in;
         try {
             in = dev.domus.xen.migration.MigrationTarget.receive(socket, (cfg, record) -> {
@@ -303,6 +306,7 @@ public final class DomainRunner implements AutoCloseable {
                 return sharedDisksMissing(record);
             }, 60_000, incoming -> Thread.ofPlatform().daemon().name("build-migrated").start(() -> {
                 handshakeAccepted.set(true);
+                long buildStart = System.nanoTime();
                 try {
                     DomainConfig config = withDisks(DomainRecord.decode(incoming.domain()), incoming.mirroredDisks());
                     deferSharedDiskLocks(config, incoming.mirroredDisks());
@@ -313,6 +317,7 @@ public final class DomainRunner implements AutoCloseable {
                         r.terminate();
                         throw e;
                     }
+                    buildNanos.set(System.nanoTime() - buildStart);
                     built.complete(r);
                     rehearseRestore(r, incoming);
                 } catch (Throwable t) {
@@ -390,7 +395,10 @@ public final class DomainRunner implements AutoCloseable {
                     "receive_us", (receivedAt - stateAt) / 1000, "gc_us", in.collectNanos() / 1000,
                     "wait_built_us", (builtAt - receivedAt) / 1000, "restore_us", (restoredAt - builtAt) / 1000,
                     "commit_us", (ackAt - restoredAt) / 1000,
-                    "resume_us", (resumedAt - ackAt) / 1000, "done_sent", told);
+                    "resume_us", (resumedAt - ackAt) / 1000, "done_sent", told,
+                    "accept_hello_us", (in.helloReceivedAtNanos() - acceptedAt) / 1000,
+                    "hello_answer_us", (in.helloAnsweredAtNanos() - in.helloReceivedAtNanos()) / 1000,
+                    "build_us", buildNanos.get() / 1000);
             Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
                     in.bytesReceived());
             return runner;

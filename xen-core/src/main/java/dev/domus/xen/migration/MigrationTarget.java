@@ -102,6 +102,9 @@ public final class MigrationTarget {
         private final java.util.concurrent.CountDownLatch fullPassDone = new java.util.concurrent.CountDownLatch(1);
         /** How long the collection at {@code PREPARE} took. */
         private volatile long gcNanos;
+        /** {@link System#nanoTime()} when the HELLO had arrived and when HELLO_OK was sent. */
+        private volatile long helloAtNanos;
+        private volatile long helloOkAtNanos;
 
         Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis,
                  java.util.Optional<DiskTarget> disksTo) {
@@ -204,6 +207,12 @@ public final class MigrationTarget {
         }
 
         public long pagesReceived() { return pages; }
+
+        /** {@link System#nanoTime()} when the source's HELLO had been read. */
+        public long helloReceivedAtNanos() { return helloAtNanos; }
+
+        /** {@link System#nanoTime()} when HELLO_OK was sent (guest RAM allocated, RAM frames applied from then). */
+        public long helloAnsweredAtNanos() { return helloOkAtNanos; }
 
         /** How long this side's young collection before the pause took ({@code PREPARE}), 0 before. */
         public long collectNanos() { return gcNanos; }
@@ -332,6 +341,7 @@ public final class MigrationTarget {
         String phase = "handshake";
         try {
             Stream.Frame hello = s.receive();
+            long helloAt = System.nanoTime();
             if (hello.type() != Stream.HELLO) {
                 throw new MigrationException("expected HELLO, got frame type " + hello.type());
             }
@@ -370,6 +380,8 @@ public final class MigrationTarget {
             incoming = new Incoming(s, domain, config, mem, timeoutMillis, diskDir);
             s.send(Stream.HELLO_OK, DiskMirror.helloFlags(diskDir.isPresent()));
             s.flush();
+            incoming.helloAtNanos = helloAt;
+            incoming.helloOkAtNanos = System.nanoTime();
             accepted.accept(incoming);
             phase = "RAM";
             long pages = mem.size() / PAGE;
