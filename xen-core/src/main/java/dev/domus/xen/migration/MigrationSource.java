@@ -216,7 +216,8 @@ public final class MigrationSource {
             // One round-trip probe with nothing before it: every later sync of a small round refines it
             // (Convergence keeps the smallest).
             sync(s, -1);
-            conv.roundTrip(System.nanoTime() - fullAt);
+            long probedAt = System.nanoTime();
+            conv.roundTrip(probedAt - fullAt);
             long roundNanos = fullAt - roundStart;
             long roundBytes = s.bytesOut() - before;
             conv.sample(roundBytes, roundNanos);
@@ -240,7 +241,9 @@ public final class MigrationSource {
             Handover.warm();
             phase = "dirty rounds";
             Convergence.Decision d;
+            long decideNanos = 0;
             while (true) {
+                long decideStart = System.nanoTime();
                 checkCancelled();
                 long remaining = log.fetchAndClearAll(dirty);
                 long remainingBytes = remaining * (8 + PAGE);
@@ -253,6 +256,7 @@ public final class MigrationSource {
                         + " bandwidth_bps=" + conv.bandwidth() + " estimate_us=" + d.estimateMicros()
                         + " action=" + d.action() + " cap_percent=" + d.capPercent());
                 if (d.action() == Convergence.Action.STOP) {
+                    decideNanos += System.nanoTime() - decideStart;
                     break;
                 }
                 if (d.action() == Convergence.Action.THROTTLE) {
@@ -261,6 +265,7 @@ public final class MigrationSource {
                 }
                 round++;
                 roundStart = System.nanoTime();
+                decideNanos += roundStart - decideStart;
                 before = s.bytesOut();
                 sendPages(s, machine.memory(), dirty);
                 sync(s, round);
@@ -310,7 +315,8 @@ public final class MigrationSource {
                     + " disks_us=" + (disksAt - connectedAt) / 1000
                     + " warm_up_us=" + (roundStart0 - disksAt) / 1000
                     + " full_pass_us=" + (fullAt - roundStart0) / 1000
-                    + " rounds_us=" + (roundsAt - fullAt) / 1000
+                    + " rounds_us=" + (roundsAt - fullAt) / 1000 + " probe_us=" + (probedAt - fullAt) / 1000
+                    + " decide_us=" + decideNanos / 1000
                     + " disk_round_us=" + (prepareAt - roundsAt) / 1000
                     + " prepare_us=" + (preparedAt - prepareAt) / 1000 + " gc_us=" + gcNanos / 1000
                     + " stop_copy_us=" + (sc.doneAt() - sc.pauseAt()) / 1000

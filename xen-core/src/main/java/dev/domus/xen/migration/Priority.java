@@ -77,6 +77,28 @@ public final class Priority {
         }
     }
 
+    /**
+     * Looks the libc calls up and runs each once on the calling thread, setting its own policy and priority again
+     * (no change), so their first, slow invocations (downcall stubs: tens of milliseconds in a fresh JVM, 0.1 s
+     * and more on a loaded host, measured inside the target's HELLO answer) happen before a migration needs them.
+     */
+    public static void warm() {
+        if (CALLS.isEmpty()) {
+            return;
+        }
+        Calls c = CALLS.get();
+        try (Arena a = Arena.ofConfined()) {
+            int tid = (int) c.gettid.invokeExact();
+            int policy = (int) c.getScheduler.invokeExact(tid);
+            MemorySegment param = a.allocate(ValueLayout.JAVA_INT);
+            if (policy >= 0 && (int) c.getParam.invokeExact(tid, param) == 0) {
+                int unchanged = (int) c.setScheduler.invokeExact(tid, policy, param);
+            }
+        } catch (Throwable t) {
+            // only a lost speed-up
+        }
+    }
+
     /** The scheduling policy of the calling thread ({@code sched_getscheduler}), empty when it cannot be read. */
     static Optional<Integer> currentPolicy() {
         if (CALLS.isEmpty()) {
