@@ -304,7 +304,7 @@ public final class MigrateVsQemu {
             long stoppedAt = Long.parseLong(stop.get("stopped_at_ns"));
             long resumedAt = Long.parseLong(resumed.get("resumed_ns"));
             String phases = "source " + pick(fields(phasesLine, "event="), "handshake_us", "warm_up_us",
-                    "full_pass_us", "rounds_us", "probe_us", "decide_us", "prepare_us", "gc_us", "stop_copy_us") + " | handshake "
+                    "full_pass_us", "rounds_us", "probe_us", "decide_us", "progress_us", "log_us", "prepare_us", "gc_us", "stop_copy_us") + " | handshake "
                     + pick(fields(handshakeLine, "event="), "setup_us", "preview_us", "encoder_warm_us",
                     "preview_encode_us", "hello_wait_us", "hello_pages", "preview_send_us") + " | full " + pick(fields(fullLine, "event="),
                     "scan_send_us", "socket_write_us", "sync_us") + " | pause " + pick(stop,

@@ -78,7 +78,10 @@ public final class MigrationSource {
     public record Result(int rounds, long bytesSent, long pagesSent, long downtimeMicros, long totalMillis,
                          long finalPages) { }
 
-    /** Receives progress; called on the migration thread, must not block for long. */
+    /**
+     * Receives progress; called in order on a thread of the migration's own (the rounds do not wait for it), every
+     * call before {@code migrate} returns.
+     */
     @FunctionalInterface
     public interface Listener {
         void progress(Progress p);
@@ -107,6 +110,14 @@ public final class MigrationSource {
     private long helloPages;
     /** When the pause had fetched the last dirty bits (for the log: part of {@code pages_us}). */
     private long fetchedAt;
+    /**
+     * Log lines of the phases before DONE, written when the migration ended: a line through the platform logger
+     * took 10-30 ms on a loaded host, and the rounds (hence the pages the guest dirties meanwhile) waited for it.
+     */
+    private final java.util.List<String> notes = new java.util.ArrayList<>();
+    /** Hands progress to the listener off the migration thread, in order (see {@link Listener}). */
+    private final java.util.concurrent.ExecutorService progressOut = java.util.concurrent.Executors
+            .newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("migration-progress").unstarted(r));
     /** What the migration is doing, for the failure message. */
     private String phase = "connect";
     /** COMMIT has left: from here on the source must never resume its guest on its own (see {@link Handover}). */
@@ -213,23 +224,19 @@ public final class MigrationSource {
             } catch (IOException e) {
                 throw refusalOr(s, e);
             }
-            // One round-trip probe with nothing before it: every later sync of a small round refines it
-            // (Convergence keeps the smallest).
-            sync(s, -1);
-            long probedAt = System.nanoTime();
-            conv.roundTrip(probedAt - fullAt);
+            long probeNanos = 0;
             long roundNanos = fullAt - roundStart;
             long roundBytes = s.bytesOut() - before;
             conv.sample(roundBytes, roundNanos);
             long handshakeAt = helloAt;
-            LOG.log(System.Logger.Level.INFO, "event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
+            note("event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
                     + " handshake_us=" + (handshakeAt - connectedAt) / 1000 + " pipelined=" + !mirror.active()
                     + " setup_us=" + (pauseStart - disksAt) / 1000 + " preview_us=" + (previewAt - pauseStart) / 1000
                     + " preview_encode_us=" + (encodedAt - previewAt) / 1000
                     + " preview_send_us=" + (previewSentAt - encodedAt) / 1000
                     + " hello_wait_us=" + (handshakeAt - connectedAt) / 1000
                     + " hello_pages=" + helloPages);
-            LOG.log(System.Logger.Level.INFO, "event=migration_full_ram scan_send_us="
+            note("event=migration_full_ram scan_send_us="
                     + (scannedAt - roundStart) / 1000 + " socket_write_us=" + sendNanos / 1000
                     + " sync_us=" + (System.nanoTime() - scannedAt) / 1000
                     + " warm_up_us=" + (roundStart0 - pauseStart) / 1000 + " first_pause_us=" + pauseNanos / 1000);
@@ -242,6 +249,8 @@ public final class MigrationSource {
             phase = "dirty rounds";
             Convergence.Decision d;
             long decideNanos = 0;
+            long progressNanos = 0;
+            long logNanos = 0;
             while (true) {
                 long decideStart = System.nanoTime();
                 checkCancelled();
@@ -249,12 +258,27 @@ public final class MigrationSource {
                 long remainingBytes = remaining * (8 + PAGE);
                 conv.fixedCost(Math.min(conv.fixedMicros(), encoderWarmUp.bestMicros()));
                 d = conv.next(round, remainingBytes);
-                listener.progress(new Progress(round, s.bytesOut(), pagesSent, remaining, conv.bandwidth(),
-                        throttled));
-                LOG.log(System.Logger.Level.INFO, "event=migration_round round=" + round + " sent_bytes="
+                if (round == 0 && d.action() == Convergence.Action.STOP && conv.rttMicros() == 0) {
+                    // Stopping right after the full pass (an idle guest): first one round-trip probe with nothing
+                    // before it, so the estimate includes the round trip. Otherwise the syncs of the small rounds
+                    // measure it (Convergence keeps the smallest), and no probe delays round 1.
+                    long probeStart = System.nanoTime();
+                    sync(s, -1);
+                    probeNanos = System.nanoTime() - probeStart;
+                    conv.roundTrip(probeNanos);
+                    d = conv.next(round, remainingBytes);
+                }
+                long progressAt = System.nanoTime();
+                Progress progress = new Progress(round, s.bytesOut(), pagesSent, remaining, conv.bandwidth(),
+                        throttled);
+                progressOut.execute(() -> listener.progress(progress));
+                long loggedAt = System.nanoTime();
+                progressNanos += loggedAt - progressAt;
+                note("event=migration_round round=" + round + " sent_bytes="
                         + roundBytes + " round_us=" + roundNanos / 1000 + " dirty_pages=" + remaining
                         + " bandwidth_bps=" + conv.bandwidth() + " estimate_us=" + d.estimateMicros()
                         + " action=" + d.action() + " cap_percent=" + d.capPercent());
+                logNanos += System.nanoTime() - loggedAt;
                 if (d.action() == Convergence.Action.STOP) {
                     decideNanos += System.nanoTime() - decideStart;
                     break;
@@ -289,6 +313,8 @@ public final class MigrationSource {
             paused = true;
             StopCopy sc = stopAndCopy(s, log, dirty, mirror);
             raised.close();
+            endProgress();
+            flushNotes();
             // Downtime starts when the vCPUs have stopped (the guest runs until then), not at the pause request, and ends
             // here at DONE, which the target sends right after it resumed (an upper bound of the guest-visible gap).
             long downtime = (sc.doneAt() - sc.stoppedAt()) / 1000;
@@ -315,15 +341,17 @@ public final class MigrationSource {
                     + " disks_us=" + (disksAt - connectedAt) / 1000
                     + " warm_up_us=" + (roundStart0 - disksAt) / 1000
                     + " full_pass_us=" + (fullAt - roundStart0) / 1000
-                    + " rounds_us=" + (roundsAt - fullAt) / 1000 + " probe_us=" + (probedAt - fullAt) / 1000
-                    + " decide_us=" + decideNanos / 1000
+                    + " rounds_us=" + (roundsAt - fullAt) / 1000 + " probe_us=" + probeNanos / 1000
+                    + " decide_us=" + decideNanos / 1000 + " progress_us=" + progressNanos / 1000
+                    + " log_us=" + logNanos / 1000
                     + " disk_round_us=" + (prepareAt - roundsAt) / 1000
                     + " prepare_us=" + (preparedAt - prepareAt) / 1000 + " gc_us=" + gcNanos / 1000
                     + " stop_copy_us=" + (sc.doneAt() - sc.pauseAt()) / 1000
                     + " total_us=" + (sc.doneAt() - t0) / 1000);
             log.setEnabled(false);
             mirror.stop();
-            return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (System.nanoTime() - t0) / 1_000_000,
+            // Total time ends at DONE: the guest runs on the target; the log lines above are bookkeeping.
+            return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (sc.doneAt() - t0) / 1_000_000,
                     sc.finalPages());
         } catch (IOException | RuntimeException e) {
             raised.close();
@@ -360,6 +388,31 @@ public final class MigrationSource {
             throw new MigrationException("migration failed during " + phase + ": " + why, e);
         } finally {
             raised.close();
+            endProgress();
+            flushNotes();
+        }
+    }
+
+    private void note(String line) {
+        notes.add(line);
+    }
+
+    private void flushNotes() {
+        for (String n : notes) {
+            LOG.log(System.Logger.Level.INFO, n);
+        }
+        notes.clear();
+    }
+
+    /** Waits (bounded) until every progress call ran, so they all precede what the caller reports next. */
+    private void endProgress() {
+        progressOut.shutdown();
+        try {
+            if (!progressOut.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+                LOG.log(System.Logger.Level.WARNING, "event=migration_progress_late");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
