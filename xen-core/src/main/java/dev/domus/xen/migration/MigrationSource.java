@@ -115,9 +115,14 @@ public final class MigrationSource {
      * took 10-30 ms on a loaded host, and the rounds (hence the pages the guest dirties meanwhile) waited for it.
      */
     private final java.util.List<String> notes = new java.util.ArrayList<>();
-    /** Hands progress to the listener off the migration thread, in order (see {@link Listener}). */
-    private final java.util.concurrent.ExecutorService progressOut = java.util.concurrent.Executors
-            .newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("migration-progress").unstarted(r));
+    /**
+     * Progress for the listener, handed over in order to a virtual thread (see {@link Listener}): starting one
+     * costs microseconds, where a platform thread's start took up to 85 ms of a round on a loaded host.
+     */
+    private final java.util.concurrent.BlockingQueue<Progress> progressQueue =
+            new java.util.concurrent.LinkedBlockingQueue<>();
+    private static final Progress END_OF_PROGRESS = new Progress(-1, 0, 0, 0, 0, false);
+    private Thread progressOut;
     /** What the migration is doing, for the failure message. */
     private String phase = "connect";
     /** COMMIT has left: from here on the source must never resume its guest on its own (see {@link Handover}). */
@@ -169,6 +174,7 @@ public final class MigrationSource {
         DiskMirror mirror = DiskMirror.of(machine.disks(), mirrorDisks);
         // The collector's management beans (for PREPARE) take ~0.1 s of class loading on first use: off this thread.
         Thread.ofPlatform().daemon().name("warm-collector").start(Collector::warm);
+        startProgress();
         try (Stream s = new Stream(connect(socket, target))) {
             phase = "handshake";
             long connectedAt = System.nanoTime();
@@ -217,9 +223,11 @@ public final class MigrationSource {
                 roundStart = System.nanoTime();
                 roundStart0 = roundStart;
                 before = s.bytesOut();
-                sendAllNonZero(s, machine.memory());
-                scannedAt = System.nanoTime();
-                sync(s, round);
+                try (Priority.Raised favoured = Priority.favourCurrentThread("source_full_pass")) {
+                    sendAllNonZero(s, machine.memory());
+                    scannedAt = System.nanoTime();
+                    sync(s, round);
+                }
                 fullAt = System.nanoTime();
             } catch (IOException e) {
                 throw refusalOr(s, e);
@@ -271,7 +279,7 @@ public final class MigrationSource {
                 long progressAt = System.nanoTime();
                 Progress progress = new Progress(round, s.bytesOut(), pagesSent, remaining, conv.bandwidth(),
                         throttled);
-                progressOut.execute(() -> listener.progress(progress));
+                progressQueue.add(progress);
                 long loggedAt = System.nanoTime();
                 progressNanos += loggedAt - progressAt;
                 note("event=migration_round round=" + round + " sent_bytes="
@@ -404,16 +412,36 @@ public final class MigrationSource {
         notes.clear();
     }
 
+    private void startProgress() {
+        progressOut = Thread.ofVirtual().name("migration-progress").start(() -> {
+            try {
+                for (Progress p = progressQueue.take(); p != END_OF_PROGRESS; p = progressQueue.take()) {
+                    try {
+                        listener.progress(p);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "event=migration_progress_failed error=" + e);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
     /** Waits (bounded) until every progress call ran, so they all precede what the caller reports next. */
     private void endProgress() {
-        progressOut.shutdown();
+        if (progressOut == null) {
+            return;
+        }
+        progressQueue.add(END_OF_PROGRESS);
         try {
-            if (!progressOut.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+            if (!progressOut.join(java.time.Duration.ofSeconds(5))) {
                 LOG.log(System.Logger.Level.WARNING, "event=migration_progress_late");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        progressOut = null;
     }
 
     /**

@@ -95,6 +95,9 @@ public final class MigrationTarget {
         private volatile boolean pausing;
         /** The receiving thread at real-time priority from the pause's announcement to {@link #close}. */
         private Priority.Raised raised = Priority.NONE;
+        /** The receiving thread favoured during the full RAM pass ({@link #favourForFullPass}). */
+        private Priority.Raised favoured = Priority.NONE;
+        private boolean favourTaken;
         /**
          * Counted down when the full RAM pass ended (its sync), or anything later arrived, or the stream closed:
          * the repeated warm-ups (state decodes, restore rehearsals) wait for it, so they do not take CPU from
@@ -202,6 +205,10 @@ public final class MigrationTarget {
             }
         }
 
+        private boolean fullPassOver() {
+            return fullPassDone.getCount() == 0;
+        }
+
         /** True once the source announced its pause: from then on warm-ups must not compete for the CPU. */
         public boolean pauseAnnounced() {
             return pausing || stateArrived;
@@ -284,11 +291,28 @@ public final class MigrationTarget {
         /** Lowers the receiving thread again (idempotent; {@link #close} does it too). */
         public synchronized void lowerPriority() {
             raised.close();
+            favoured.close();
+        }
+
+        /**
+         * The receiving thread is favoured over this runner's other threads (the domain build) for the full RAM
+         * pass, once: from its first page frame (after every thread it starts before) to its sync.
+         */
+        private synchronized void favourForFullPass() {
+            if (!favourTaken) {
+                favourTaken = true;
+                favoured = Priority.favourCurrentThread("target_full_pass");
+            }
+        }
+
+        private synchronized void endFavour() {
+            favoured.close();
         }
 
         @Override
         public synchronized void close() {
             raised.close(); // first: every path (done, refused, failed) ends here
+            favoured.close();
             state.completeExceptionally(new MigrationException("migration stream closed"));
             fullPassDone.countDown();
             preview.completeExceptionally(new MigrationException("migration stream closed"));
@@ -413,6 +437,9 @@ public final class MigrationTarget {
                     } else if (incoming.flushThread == null) {
                         incoming.flushThread = flushInBackground(incoming);
                     }
+                    if (!incoming.fullPassOver()) {
+                        incoming.favourForFullPass();
+                    }
                     received += applyPages(f, seg, pages);
                 } else if (f.type() == Stream.SYNC && finalState == null) {
                     if (incoming.previewProblem != null) {
@@ -435,6 +462,7 @@ public final class MigrationTarget {
                     s.send(Stream.SYNC_OK, f.copy());
                     s.flush();
                     incoming.fullPassDone.countDown(); // the first sync ends the full pass: warm-ups may run now
+                    incoming.endFavour();
                     // The next round (or the pause) follows within a round trip once the rounds are small.
                     s.awaitReadable(ROUND_SPIN_NANOS);
                 } else if (f.type() == Stream.PREVIEW && finalState == null) {
