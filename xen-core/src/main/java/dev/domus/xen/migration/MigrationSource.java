@@ -35,13 +35,13 @@ public final class MigrationSource {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
     private static final int PAGES_PER_FRAME = 255;
     /**
-     * State encodes before the pause, on a background thread during the dirty rounds ({@link EncoderWarmUp}):
+     * State encodes before the pause, on a background thread at the lowest priority ({@link EncoderWarmUp}):
      * enough calls for HotSpot to compile the codec (C1 after a few hundred), so the encode inside the downtime runs
      * compiled code, not the bytecode interpreter (~10-30x slower); bounded by {@link #BACKGROUND_WARM_UP_NANOS}.
      */
     private static final int WARM_UP_ENCODES = 400;
-    /** Time budget of the background encodes during the dirty rounds ({@link EncoderWarmUp}). */
-    private static final long BACKGROUND_WARM_UP_NANOS = 200_000_000L;
+    /** Time budget of the background encodes ({@link EncoderWarmUp}), which also end at PREPARE. */
+    private static final long BACKGROUND_WARM_UP_NANOS = 1_000_000_000L;
     private static final System.Logger LOG = System.getLogger(MigrationSource.class.getName());
     private static final long ZERO_CHUNK = 1 << 20;
     /** How long a round-end sync spins for its answer before it blocks (see {@link Stream#awaitReadable}). */
@@ -217,6 +217,10 @@ public final class MigrationSource {
                 s.send(Stream.PREVIEW, previewBytes);
                 s.flush();
                 previewSentAt = System.nanoTime();
+                // The encoder's repetitions for the JIT run on a thread of their own at the lowest priority, so
+                // they take only the CPU time the sender and the guest leave idle (the full pass blocks in socket
+                // writes, the dirty rounds wait for syncs); they end at PREPARE.
+                encoderWarmUp = startEncoderWarmUp(preview);
                 // Pipelined handshake (without mirroring): RAM follows the HELLO at once, while the target checks it
                 // and allocates guest RAM; its answer is read as soon as it is there (pollHello, per page frame) and
                 // at the latest before the full pass's sync. A refusal ends the copy there and the guest runs on.
@@ -249,9 +253,6 @@ public final class MigrationSource {
                     + " sync_us=" + (System.nanoTime() - scannedAt) / 1000
                     + " warm_up_us=" + (roundStart0 - pauseStart) / 1000 + " first_pause_us=" + pauseNanos / 1000);
             long[] dirty = new long[log.words()];
-            // The encoder's repetitions for the JIT run now, on a thread of their own, while the dirty rounds
-            // leave the CPU mostly idle (not during the full pass, which they would slow); they end at PREPARE.
-            encoderWarmUp = startEncoderWarmUp(preview);
             // The hand-over runs for the first time inside the downtime: load and initialise it now.
             Handover.warm();
             phase = "dirty rounds";
@@ -529,7 +530,7 @@ public final class MigrationSource {
         return new StopCopy(pauseAt, stoppedAt, pagesAt, stateAt, sentAt, readyAt, doneAt, finalPages, state.length);
     }
 
-    /** Background encodes of the preview during the dirty rounds, for the JIT; {@link #stop} ends them. */
+    /** Background encodes of the preview (nice 19, from the preview on), for the JIT; {@link #stop} ends them. */
     private static final class EncoderWarmUp {
         static final EncoderWarmUp NONE = new EncoderWarmUp();
         private volatile boolean stopped;
@@ -548,6 +549,7 @@ public final class MigrationSource {
     private static EncoderWarmUp startEncoderWarmUp(MachineState preview) {
         EncoderWarmUp w = new EncoderWarmUp();
         Thread.ofPlatform().daemon().name("warm-state-encoder").start(() -> {
+            Priority.backgroundCurrentThread("state_encoder_warm_up");
             long until = System.nanoTime() + BACKGROUND_WARM_UP_NANOS;
             try {
                 for (int i = 0; i < WARM_UP_ENCODES && !w.stopped && System.nanoTime() < until; i++) {

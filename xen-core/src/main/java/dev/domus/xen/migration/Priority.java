@@ -31,6 +31,8 @@ public final class Priority {
      * for a nice-0 thread of the same runner (the guest's vCPU on the source, the domain build on the target).
      */
     static final int FAVOURED_NICE = -5;
+    /** The nice value of background warm-ups ({@link #backgroundCurrentThread}): weight 15 against 1024. */
+    static final int BACKGROUND_NICE = 19;
 
     private static final Optional<Calls> CALLS = Calls.lookup();
 
@@ -117,6 +119,18 @@ public final class Priority {
      * call it after starting them, close it before starting more. Never throws.
      */
     public static Raised favourCurrentThread(String what) {
+        return renice(FAVOURED_NICE, what);
+    }
+
+    /**
+     * Raises the calling thread's nice value to {@link #BACKGROUND_NICE} for good (always permitted): for warm-ups
+     * that should only take CPU time the runner's other threads leave idle. Never throws.
+     */
+    public static void backgroundCurrentThread(String what) {
+        renice(BACKGROUND_NICE, what);
+    }
+
+    private static Raised renice(int nice, String what) {
         if (CALLS.isEmpty()) {
             return NONE;
         }
@@ -124,10 +138,10 @@ public final class Priority {
         try {
             int tid = (int) c.gettid.invokeExact();
             int old = (int) c.getPriority.invokeExact(PRIO_PROCESS, tid);
-            if (old <= FAVOURED_NICE) {
+            if (nice < 0 ? old <= nice : old >= nice) {
                 return NONE;
             }
-            if ((int) c.setPriority.invokeExact(PRIO_PROCESS, tid, FAVOURED_NICE) != 0) {
+            if ((int) c.setPriority.invokeExact(PRIO_PROCESS, tid, nice) != 0) {
                 LOG.log(System.Logger.Level.INFO, "event=migration_nice favoured=false what=" + what
                         + " reason=refused tid=" + tid);
                 return NONE;

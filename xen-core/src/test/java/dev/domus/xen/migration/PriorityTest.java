@@ -64,4 +64,43 @@ class PriorityTest {
         t.join(30_000);
         assertEquals(Optional.of(SCHED_OTHER), after.get());
     }
+
+    @Test
+    void favoursTheCurrentThreadForABulkCopyAndPutsItsNiceValueBack() throws Exception {
+        int before = Priority.currentNice().orElseThrow();
+        assertEquals(0, before);
+        boolean root = "root".equals(System.getProperty("user.name"));
+        Priority.Raised r = Priority.favourCurrentThread("test");
+        try {
+            assertEquals(root, r.raised(), "root may lower its nice value, others are refused (and carry on)");
+            assertEquals(r.raised() ? Priority.FAVOURED_NICE : 0, Priority.currentNice().orElseThrow());
+            // Still a normal thread: only its weight among the runner's own threads changed.
+            assertEquals(SCHED_OTHER, Priority.currentPolicy().orElseThrow());
+        } finally {
+            r.close();
+        }
+        assertFalse(r.raised());
+        assertEquals(0, Priority.currentNice().orElseThrow());
+        r.close(); // idempotent
+        assertEquals(0, Priority.currentNice().orElseThrow());
+    }
+
+    @Test
+    void aBackgroundThreadRunsAtTheHighestNiceValue() throws Exception {
+        AtomicReference<Optional<Integer>> inside = new AtomicReference<>(Optional.empty());
+        Thread t = Thread.ofPlatform().start(() -> {
+            Priority.backgroundCurrentThread("test");
+            inside.set(Priority.currentNice());
+        });
+        t.join(30_000);
+        assertEquals(Optional.of(Priority.BACKGROUND_NICE), inside.get());
+        assertEquals(0, Priority.currentNice().orElseThrow(), "only the calling thread changes");
+    }
+
+    @Test
+    void warmingChangesNeitherPolicyNorNiceValue() {
+        Priority.warm();
+        assertEquals(SCHED_OTHER, Priority.currentPolicy().orElseThrow());
+        assertEquals(0, Priority.currentNice().orElseThrow());
+    }
 }
