@@ -281,7 +281,7 @@ public final class DomainRunner implements AutoCloseable {
             // it held up the handshake by ~1 s on a loaded host).
             AtomicBoolean connected = new AtomicBoolean();
             Thread.ofPlatform().daemon().name("preload-classes").start(() -> {
-                preloadClasses();
+                preloadClasses(connected::get);
                 // Then the receive path itself, on loopback, until the source is here (see MigrationTarget).
                 dev.domus.xen.migration.MigrationTarget.warmUp(connected::get);
             });
@@ -497,10 +497,13 @@ public final class DomainRunner implements AutoCloseable {
     }
 
     /**
-     * Runs what the handshake needs once (the mmap downcall behind guest RAM, the snapshot codec's statics), then
-     * loads (without initialising) every xen-core class from this runner's jar; best effort.
+     * Runs what the handshake needs once (the mmap downcall behind guest RAM, the snapshot codec's statics, the
+     * HELLO answer's priority calls and config codec), then loads (without initialising) every xen-core class from
+     * this runner's jar until the source connects ({@code connected}); best effort. The jar scan can outlast the
+     * wait for the source on a loaded host: before, the HELLO answer's warm-up came after it and the answer ran
+     * cold (0.2-0.8 s, with the source's pages waiting behind it); after the connect the build loads what it needs.
      */
-    private static void preloadClasses() {
+    private static void preloadClasses(java.util.function.BooleanSupplier connected) {
         try (dev.domus.xen.memory.GuestMemory m = dev.domus.xen.memory.GuestMemory.allocate(0x8000_0000L, 1 << 20)) {
             m.storeByte(0, (byte) 1);
             Class.forName("dev.domus.xen.snapshot.Snapshots", true, DomainRunner.class.getClassLoader());
@@ -508,6 +511,7 @@ public final class DomainRunner implements AutoCloseable {
         } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
             // only a lost speed-up
         }
+        dev.domus.xen.migration.MigrationTarget.warmHandshake();
         try {
             // The handshake's check decodes the source's domain record (10-20 ms cold under load): run it once.
             DomainConfig c = new DomainConfig(Path.of("/warm-up.cfg"), "warm-up", 16, 1, Path.of("/warm-up"),
@@ -523,18 +527,23 @@ public final class DomainRunner implements AutoCloseable {
                 return;
             }
             ClassLoader loader = DomainRunner.class.getClassLoader();
+            long start = System.nanoTime();
+            int loaded = 0;
             try (java.util.jar.JarFile jar = new java.util.jar.JarFile(Path.of(src.getLocation().toURI()).toFile())) {
                 var entries = jar.entries();
-                while (entries.hasMoreElements()) {
+                while (entries.hasMoreElements() && !connected.getAsBoolean()) {
                     String n = entries.nextElement().getName();
                     if (n.startsWith("dev/domus/xen/") && n.endsWith(".class") && !n.contains("module-info")) {
                         try {
                             Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, loader);
+                            loaded++;
                         } catch (ClassNotFoundException | LinkageError e) {
                             // only a lost speed-up
                         }
                     }
                 }
+                Log.info("runner_preloaded", "classes", loaded, "complete", !entries.hasMoreElements(),
+                        "preload_ms", (System.nanoTime() - start) / 1_000_000);
             }
         } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
             // only a lost speed-up

@@ -364,6 +364,10 @@ public final class MigrationTarget {
         GuestMemory mem = null;
         Incoming incoming = null;
         String phase = "handshake";
+        // The source streams pages right behind its HELLO: until HELLO_OK is out they pile up in the socket
+        // buffers and the source blocks, so the answer is favoured like the full pass (against this runner's
+        // warm-ups and class loading). Put back before the build thread starts (it would inherit the value).
+        Priority.Raised handshakeFavour = Priority.favourCurrentThread("target_handshake");
         try {
             Stream.Frame hello = s.receive();
             long helloAt = System.nanoTime();
@@ -407,14 +411,18 @@ public final class MigrationTarget {
             mem = GuestMemory.allocate(RAM_BASE, (long) config.memoryMiB() << 20);
             long allocatedAt = System.nanoTime();
             incoming = new Incoming(s, domain, config, mem, timeoutMillis, diskDir);
+            long createdAt = System.nanoTime();
             s.send(Stream.HELLO_OK, DiskMirror.helloFlags(diskDir.isPresent()));
             s.flush();
             incoming.helloAtNanos = helloAt;
             incoming.helloOkAtNanos = System.nanoTime();
+            handshakeFavour.close();
             LOG.log(System.Logger.Level.INFO, "event=migration_hello_answered parse_us=" + (decodeAt - helloAt) / 1000
                     + " config_us=" + (checkAt - decodeAt) / 1000 + " check_us=" + (checkedAt - checkAt) / 1000
                     + " alloc_us=" + (allocatedAt - checkedAt) / 1000
-                    + " send_us=" + (incoming.helloOkAtNanos - allocatedAt) / 1000);
+                    + " incoming_us=" + (createdAt - allocatedAt) / 1000
+                    + " send_us=" + (incoming.helloOkAtNanos - allocatedAt) / 1000
+                    + " favoured=" + (handshakeFavour != Priority.NONE));
             accepted.accept(incoming);
             phase = "RAM";
             long pages = mem.size() / PAGE;
@@ -523,6 +531,7 @@ public final class MigrationTarget {
                 }
             }
         } catch (IOException | RuntimeException e) {
+            handshakeFavour.close();
             if (incoming != null) {
                 incoming.close();
                 incoming.discardDisks();
@@ -553,9 +562,10 @@ public final class MigrationTarget {
     /**
      * What the answer to HELLO runs first in this JVM: the configuration codec and the priority calls (an
      * {@link Incoming} holds a {@link Priority} handle); cold, they delayed HELLO_OK by 50-180 ms on a loaded host,
-     * with the source's pages waiting behind it.
+     * with the source's pages waiting behind it. A runner runs it first thing while it listens (before its other
+     * preloading, which can outlast the wait for the source).
      */
-    static void warmHandshake() {
+    public static void warmHandshake() {
         try {
             Priority.warm();
             MachineConfig c = new MachineConfig("warm-up", 16, 1, java.nio.file.Path.of("/warm-up"),
