@@ -304,26 +304,30 @@ public final class DomainRunner implements AutoCloseable {
                     return "domain '" + cfg.name() + "' already runs on the target";
                 }
                 return sharedDisksMissing(record);
-            }, 60_000, incoming -> Thread.ofPlatform().daemon().name("build-migrated").start(() -> {
-                handshakeAccepted.set(true);
-                long buildStart = System.nanoTime();
-                try {
-                    DomainConfig config = withDisks(DomainRecord.decode(incoming.domain()), incoming.mirroredDisks());
-                    deferSharedDiskLocks(config, incoming.mirroredDisks());
-                    DomainRunner r = start(config, dir, preparingFactory(incoming), true);
+            }, 60_000, incoming -> {
+                incoming.building(built); // PREPARE waits for the build: the pause then never does
+                Thread.ofPlatform().daemon().name("build-migrated").start(() -> {
+                    handshakeAccepted.set(true);
+                    long buildStart = System.nanoTime();
                     try {
-                        r.domain().prestart();
-                    } catch (RuntimeException e) {
-                        r.terminate();
-                        throw e;
+                        DomainConfig config = withDisks(DomainRecord.decode(incoming.domain()),
+                                incoming.mirroredDisks());
+                        deferSharedDiskLocks(config, incoming.mirroredDisks());
+                        DomainRunner r = start(config, dir, preparingFactory(incoming), true);
+                        try {
+                            r.domain().prestart();
+                        } catch (RuntimeException e) {
+                            r.terminate();
+                            throw e;
+                        }
+                        buildNanos.set(System.nanoTime() - buildStart);
+                        built.complete(r);
+                        rehearseRestore(r, incoming);
+                    } catch (Throwable t) {
+                        built.completeExceptionally(t);
                     }
-                    buildNanos.set(System.nanoTime() - buildStart);
-                    built.complete(r);
-                    rehearseRestore(r, incoming);
-                } catch (Throwable t) {
-                    built.completeExceptionally(t);
-                }
-            }), diskDir);
+                });
+            }, diskDir);
         } catch (dev.domus.xen.migration.MigrationException e) {
             if (handshakeAccepted.get()) {
                 awaitQuietly(built); // let the builder clean up its sockets and name lock first
@@ -398,7 +402,7 @@ public final class DomainRunner implements AutoCloseable {
                     "resume_us", (resumedAt - ackAt) / 1000, "done_sent", told,
                     "accept_hello_us", (in.helloReceivedAtNanos() - acceptedAt) / 1000,
                     "hello_answer_us", (in.helloAnsweredAtNanos() - in.helloReceivedAtNanos()) / 1000,
-                    "build_us", buildNanos.get() / 1000);
+                    "build_us", buildNanos.get() / 1000, "prepare_build_wait_us", in.buildWaitNanos() / 1000);
             Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
                     in.bytesReceived());
             return runner;

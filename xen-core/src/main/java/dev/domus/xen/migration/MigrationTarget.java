@@ -106,6 +106,10 @@ public final class MigrationTarget {
         private final java.util.concurrent.CountDownLatch fullPassDone = new java.util.concurrent.CountDownLatch(1);
         /** How long the collection at {@code PREPARE} took. */
         private volatile long gcNanos;
+        /** The caller's build of the machine ({@link #building}), null when it did not say. */
+        private volatile java.util.concurrent.Future<?> build;
+        /** How long {@code PREPARE} waited for that build. */
+        private volatile long buildWaitNanos;
         /** {@link System#nanoTime()} when the HELLO had arrived and when HELLO_OK was sent. */
         private volatile long helloAtNanos;
         private volatile long helloOkAtNanos;
@@ -224,6 +228,37 @@ public final class MigrationTarget {
 
         /** How long this side's young collection before the pause took ({@code PREPARE}), 0 before. */
         public long collectNanos() { return gcNanos; }
+
+        /**
+         * Tells the receiver that the caller builds the machine in {@code build} (call from the {@code accepted}
+         * callback): {@code PREPARE} is then answered only once the build ended (at most half the stream timeout;
+         * its failure is not the receiver's to report), so the source's pause never waits for a build that is
+         * still running. That wait counts in the total time, not in the downtime.
+         */
+        public void building(java.util.concurrent.Future<?> build) {
+            this.build = build;
+        }
+
+        /** How long {@code PREPARE} waited for the build ({@link #building}), 0 when it did not. */
+        public long buildWaitNanos() { return buildWaitNanos; }
+
+        private void awaitBuild() {
+            java.util.concurrent.Future<?> b = build;
+            if (b == null || b.isDone()) {
+                return;
+            }
+            long start = System.nanoTime();
+            try {
+                b.get(Math.max(timeoutMillis / 2, 1), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // the caller reports a failed or late build after FINAL (the source resumes then)
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MigrationException("interrupted while waiting for the machine build");
+            } finally {
+                buildWaitNanos = System.nanoTime() - start;
+            }
+        }
 
         public long bytesReceived() { return bytes; }
 
@@ -487,7 +522,9 @@ public final class MigrationTarget {
                     if (incoming.previewProblem != null) {
                         throw new MigrationException("bad state preview: " + incoming.previewProblem);
                     }
-                    // The pause follows: warm-ups stop, and this JVM collects now rather than inside the downtime.
+                    // The pause follows: the build must be over first (else the downtime waits for it), warm-ups
+                    // stop, and this JVM collects now rather than inside the downtime.
+                    incoming.awaitBuild();
                     incoming.pausing = true;
                     incoming.fullPassDone.countDown();
                     incoming.gcNanos = Collector.collectYoung();
