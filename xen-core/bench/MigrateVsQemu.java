@@ -298,18 +298,20 @@ public final class MigrateVsQemu {
                     .filter(l -> l.contains("event=migration_phases")).reduce((a, b) -> b).orElse("event=none");
             String resumedLine = lastLine(incomingLog, "event=migration_resumed");
             String handshakeLine = lastLine(runnerLog, "event=migration_handshake");
+            String fullLine = lastLine(runnerLog, "event=migration_full_ram");
             Map<String, String> stop = fields(stopLine, "event=");
             Map<String, String> resumed = fields(resumedLine, "event=");
             long stoppedAt = Long.parseLong(stop.get("stopped_at_ns"));
             long resumedAt = Long.parseLong(resumed.get("resumed_ns"));
             String phases = "source " + pick(fields(phasesLine, "event="), "handshake_us", "warm_up_us",
-                    "full_pass_us", "rounds_us", "prepare_us", "gc_us", "stop_copy_us") + " | handshake "
+                    "full_pass_us", "rounds_us", "probe_us", "decide_us", "progress_us", "log_us", "prepare_us", "gc_us", "stop_copy_us") + " | handshake "
                     + pick(fields(handshakeLine, "event="), "setup_us", "preview_us", "encoder_warm_us",
-                    "hello_wait_us", "preview_send_us") + " | pause " + pick(stop,
+                    "preview_encode_us", "hello_wait_us", "hello_pages", "preview_send_us") + " | full " + pick(fields(fullLine, "event="),
+                    "scan_send_us", "socket_write_us", "sync_us") + " | pause " + pick(stop,
                     "pause_us", "pages_us",
                     "state_us", "flush_us", "ready_wait_us", "final_pages", "rounds", "estimate_us", "fixed_bound")
-                    + " | target " + pick(resumed, "gc_us", "decode_us", "receive_us", "wait_built_us", "restore_us",
-                    "commit_us", "resume_us")
+                    + " | target " + pick(resumed, "accept_hello_us", "hello_answer_us", "build_us", "gc_us",
+                    "decode_us", "receive_us", "wait_built_us", "restore_us", "commit_us", "resume_us")
                     // From the source's STATE flush to the target picking the frame up (both CLOCK_MONOTONIC):
                     // large when the target's receiving thread had stopped spinning and waits to be scheduled.
                     + " state_lag_us=" + (Long.parseLong(resumed.get("state_at_ns")) - stoppedAt

@@ -271,6 +271,7 @@ public final class DomainRunner implements AutoCloseable {
                                          Optional<dev.domus.xen.migration.MigrationTarget.DiskTarget> diskDir) {
         java.net.InetSocketAddress addr = parseHostPort(listen);
         java.net.Socket socket;
+        long acceptedAt;
         try (java.net.ServerSocket server = new java.net.ServerSocket()) {
             server.setReuseAddress(true);
             server.bind(addr);
@@ -280,11 +281,12 @@ public final class DomainRunner implements AutoCloseable {
             // it held up the handshake by ~1 s on a loaded host).
             AtomicBoolean connected = new AtomicBoolean();
             Thread.ofPlatform().daemon().name("preload-classes").start(() -> {
-                preloadClasses();
+                preloadClasses(connected::get);
                 // Then the receive path itself, on loopback, until the source is here (see MigrationTarget).
                 dev.domus.xen.migration.MigrationTarget.warmUp(connected::get);
             });
             socket = server.accept();
+            acceptedAt = System.nanoTime();
             connected.set(true);
         } catch (IOException e) {
             throw new DomainException(DomainException.IO, "cannot listen for a migration on " + listen + ": "
@@ -294,6 +296,7 @@ public final class DomainRunner implements AutoCloseable {
         // in; it then only waits for the device state, which keeps the build out of the guest's downtime.
         java.util.concurrent.CompletableFuture<DomainRunner> built = new java.util.concurrent.CompletableFuture<>();
         AtomicBoolean handshakeAccepted = new AtomicBoolean();
+        java.util.concurrent.atomic.AtomicLong buildNanos = new java.util.concurrent.atomic.AtomicLong();
         dev.domus.xen.migration.MigrationTarget.Incoming in;
         try {
             in = dev.domus.xen.migration.MigrationTarget.receive(socket, (cfg, record) -> {
@@ -301,24 +304,30 @@ public final class DomainRunner implements AutoCloseable {
                     return "domain '" + cfg.name() + "' already runs on the target";
                 }
                 return sharedDisksMissing(record);
-            }, 60_000, incoming -> Thread.ofPlatform().daemon().name("build-migrated").start(() -> {
-                handshakeAccepted.set(true);
-                try {
-                    DomainConfig config = withDisks(DomainRecord.decode(incoming.domain()), incoming.mirroredDisks());
-                    deferSharedDiskLocks(config, incoming.mirroredDisks());
-                    DomainRunner r = start(config, dir, preparingFactory(incoming), true);
+            }, 60_000, incoming -> {
+                incoming.building(built); // PREPARE waits for the build: the pause then never does
+                Thread.ofPlatform().daemon().name("build-migrated").start(() -> {
+                    handshakeAccepted.set(true);
+                    long buildStart = System.nanoTime();
                     try {
-                        r.domain().prestart();
-                    } catch (RuntimeException e) {
-                        r.terminate();
-                        throw e;
+                        DomainConfig config = withDisks(DomainRecord.decode(incoming.domain()),
+                                incoming.mirroredDisks());
+                        deferSharedDiskLocks(config, incoming.mirroredDisks());
+                        DomainRunner r = start(config, dir, preparingFactory(incoming), true);
+                        try {
+                            r.domain().prestart();
+                        } catch (RuntimeException e) {
+                            r.terminate();
+                            throw e;
+                        }
+                        buildNanos.set(System.nanoTime() - buildStart);
+                        built.complete(r);
+                        rehearseRestore(r, incoming);
+                    } catch (Throwable t) {
+                        built.completeExceptionally(t);
                     }
-                    built.complete(r);
-                    rehearseRestore(r, incoming);
-                } catch (Throwable t) {
-                    built.completeExceptionally(t);
-                }
-            }), diskDir);
+                });
+            }, diskDir);
         } catch (dev.domus.xen.migration.MigrationException e) {
             if (handshakeAccepted.get()) {
                 awaitQuietly(built); // let the builder clean up its sockets and name lock first
@@ -390,7 +399,10 @@ public final class DomainRunner implements AutoCloseable {
                     "receive_us", (receivedAt - stateAt) / 1000, "gc_us", in.collectNanos() / 1000,
                     "wait_built_us", (builtAt - receivedAt) / 1000, "restore_us", (restoredAt - builtAt) / 1000,
                     "commit_us", (ackAt - restoredAt) / 1000,
-                    "resume_us", (resumedAt - ackAt) / 1000, "done_sent", told);
+                    "resume_us", (resumedAt - ackAt) / 1000, "done_sent", told,
+                    "accept_hello_us", (in.helloReceivedAtNanos() - acceptedAt) / 1000,
+                    "hello_answer_us", (in.helloAnsweredAtNanos() - in.helloReceivedAtNanos()) / 1000,
+                    "build_us", buildNanos.get() / 1000, "prepare_build_wait_us", in.buildWaitNanos() / 1000);
             Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
                     in.bytesReceived());
             return runner;
@@ -489,15 +501,28 @@ public final class DomainRunner implements AutoCloseable {
     }
 
     /**
-     * Runs what the handshake needs once (the mmap downcall behind guest RAM, the snapshot codec's statics), then
-     * loads (without initialising) every xen-core class from this runner's jar; best effort.
+     * Runs what the handshake needs once (the mmap downcall behind guest RAM, the snapshot codec's statics, the
+     * HELLO answer's priority calls and config codec), then loads (without initialising) every xen-core class from
+     * this runner's jar until the source connects ({@code connected}); best effort. The jar scan can outlast the
+     * wait for the source on a loaded host: before, the HELLO answer's warm-up came after it and the answer ran
+     * cold (0.2-0.8 s, with the source's pages waiting behind it); after the connect the build loads what it needs.
      */
-    private static void preloadClasses() {
+    private static void preloadClasses(java.util.function.BooleanSupplier connected) {
         try (dev.domus.xen.memory.GuestMemory m = dev.domus.xen.memory.GuestMemory.allocate(0x8000_0000L, 1 << 20)) {
             m.storeByte(0, (byte) 1);
             Class.forName("dev.domus.xen.snapshot.Snapshots", true, DomainRunner.class.getClassLoader());
             Class.forName("dev.domus.xen.migration.MigrationTarget", true, DomainRunner.class.getClassLoader());
         } catch (ClassNotFoundException | LinkageError | RuntimeException e) {
+            // only a lost speed-up
+        }
+        dev.domus.xen.migration.MigrationTarget.warmHandshake();
+        try {
+            // The handshake's check decodes the source's domain record (10-20 ms cold under load): run it once.
+            DomainConfig c = new DomainConfig(Path.of("/warm-up.cfg"), "warm-up", 16, 1, Path.of("/warm-up"),
+                    Optional.empty(), "", 0, LifecycleAction.DESTROY, LifecycleAction.DESTROY, LifecycleAction.DESTROY,
+                    java.util.List.of(), java.util.List.of(), Optional.empty());
+            sharedDisksMissing(DomainRecord.encode(c));
+        } catch (RuntimeException | LinkageError e) {
             // only a lost speed-up
         }
         try {
@@ -506,18 +531,23 @@ public final class DomainRunner implements AutoCloseable {
                 return;
             }
             ClassLoader loader = DomainRunner.class.getClassLoader();
+            long start = System.nanoTime();
+            int loaded = 0;
             try (java.util.jar.JarFile jar = new java.util.jar.JarFile(Path.of(src.getLocation().toURI()).toFile())) {
                 var entries = jar.entries();
-                while (entries.hasMoreElements()) {
+                while (entries.hasMoreElements() && !connected.getAsBoolean()) {
                     String n = entries.nextElement().getName();
                     if (n.startsWith("dev/domus/xen/") && n.endsWith(".class") && !n.contains("module-info")) {
                         try {
                             Class.forName(n.substring(0, n.length() - 6).replace('/', '.'), false, loader);
+                            loaded++;
                         } catch (ClassNotFoundException | LinkageError e) {
                             // only a lost speed-up
                         }
                     }
                 }
+                Log.info("runner_preloaded", "classes", loaded, "complete", !entries.hasMoreElements(),
+                        "preload_ms", (System.nanoTime() - start) / 1_000_000);
             }
         } catch (IOException | java.net.URISyntaxException | RuntimeException e) {
             // only a lost speed-up

@@ -35,14 +35,13 @@ public final class MigrationSource {
     private static final int PAGE = (int) GuestMemory.PAGE_SIZE;
     private static final int PAGES_PER_FRAME = 255;
     /**
-     * State encodes before the pause: enough calls for HotSpot to compile the codec (C1 after a few hundred), so the
-     * encode inside the downtime runs compiled code, not the bytecode interpreter (~10-30x slower). Bounded by
-     * {@link #WARM_UP_NANOS} so a loaded host does not stretch the total time for it.
+     * State encodes before the pause, on a background thread at the lowest priority ({@link EncoderWarmUp}):
+     * enough calls for HotSpot to compile the codec (C1 after a few hundred), so the encode inside the downtime runs
+     * compiled code, not the bytecode interpreter (~10-30x slower); bounded by {@link #BACKGROUND_WARM_UP_NANOS}.
      */
     private static final int WARM_UP_ENCODES = 400;
-    private static final long WARM_UP_NANOS = 40_000_000L;
-    /** Time budget of the background encodes during the dirty rounds ({@link EncoderWarmUp}). */
-    private static final long BACKGROUND_WARM_UP_NANOS = 200_000_000L;
+    /** Time budget of the background encodes ({@link EncoderWarmUp}), which also end at PREPARE. */
+    private static final long BACKGROUND_WARM_UP_NANOS = 1_000_000_000L;
     private static final System.Logger LOG = System.getLogger(MigrationSource.class.getName());
     private static final long ZERO_CHUNK = 1 << 20;
     /** How long a round-end sync spins for its answer before it blocks (see {@link Stream#awaitReadable}). */
@@ -79,7 +78,10 @@ public final class MigrationSource {
     public record Result(int rounds, long bytesSent, long pagesSent, long downtimeMicros, long totalMillis,
                          long finalPages) { }
 
-    /** Receives progress; called on the migration thread, must not block for long. */
+    /**
+     * Receives progress; called in order on a thread of the migration's own (the rounds do not wait for it), every
+     * call before {@code migrate} returns.
+     */
     @FunctionalInterface
     public interface Listener {
         void progress(Progress p);
@@ -99,8 +101,28 @@ public final class MigrationSource {
     private long sendNanos;
     /** The background encoder warm-up of the dirty rounds (a stopped one until they start). */
     private EncoderWarmUp encoderWarmUp = EncoderWarmUp.NONE;
+    /** The target's answer to HELLO was read (HELLO_OK; a refusal throws). */
+    private boolean helloAnswered;
+    /** Its payload (capability flags) and when it was read ({@link System#nanoTime()}). */
+    private byte[] helloOk = new byte[0];
+    private long helloAt;
+    /** Pages sent before the answer was read (the pipelined part of the handshake). */
+    private long helloPages;
     /** When the pause had fetched the last dirty bits (for the log: part of {@code pages_us}). */
     private long fetchedAt;
+    /**
+     * Log lines of the phases before DONE, written when the migration ended: a line through the platform logger
+     * took 10-30 ms on a loaded host, and the rounds (hence the pages the guest dirties meanwhile) waited for it.
+     */
+    private final java.util.List<String> notes = new java.util.ArrayList<>();
+    /**
+     * Progress for the listener, handed over in order to a virtual thread (see {@link Listener}): starting one
+     * costs microseconds, where a platform thread's start took up to 85 ms of a round on a loaded host.
+     */
+    private final java.util.concurrent.BlockingQueue<Progress> progressQueue =
+            new java.util.concurrent.LinkedBlockingQueue<>();
+    private static final Progress END_OF_PROGRESS = new Progress(-1, 0, 0, 0, 0, false);
+    private Thread progressOut;
     /** What the migration is doing, for the failure message. */
     private String phase = "connect";
     /** COMMIT has left: from here on the source must never resume its guest on its own (see {@link Handover}). */
@@ -152,17 +174,16 @@ public final class MigrationSource {
         DiskMirror mirror = DiskMirror.of(machine.disks(), mirrorDisks);
         // The collector's management beans (for PREPARE) take ~0.1 s of class loading on first use: off this thread.
         Thread.ofPlatform().daemon().name("warm-collector").start(Collector::warm);
+        startProgress();
         try (Stream s = new Stream(connect(socket, target))) {
             phase = "handshake";
             long connectedAt = System.nanoTime();
             s.setTimeout(options.connectMillis());
             sendHello(s);
-            byte[] helloOk = new byte[0];
             if (mirror.active()) {
                 // The bulk disk copy needs the target's consent (its disk directory) before anything else.
-                helloOk = awaitHelloOk(s);
+                awaitHello(s);
                 DiskMirror.requireTargetAccepts(helloOk);
-                s.setTimeout(options.ackMillis());
                 phase = "disk copy";
                 mirror.bulk(s, cancelled::get);
             }
@@ -178,66 +199,97 @@ public final class MigrationSource {
             MachineState preview = machine.captureState(domain);
             machine.resume();
             long previewAt = System.nanoTime();
-            // Without mirroring the encoder warm-up runs while the target checks the HELLO (a fresh JVM there:
-            // tens of milliseconds), and only then is its answer read: the two overlap instead of adding up.
-            conv.fixedCost(warmEncoder(preview, s));
-            long warmedAt = System.nanoTime();
-            if (!mirror.active()) {
-                phase = "handshake";
-                helloOk = awaitHelloOk(s);
-                s.setTimeout(options.ackMillis());
-                phase = "full RAM";
-            }
-            long handshakeAt = System.nanoTime();
-            // The target starts decoding the preview in the background as soon as it arrives: send it first.
-            s.send(Stream.PREVIEW, Snapshots.encodeState(preview));
-            s.flush();
-            // The hand-over runs for the first time inside the downtime: load and initialise it now.
-            Handover.warm();
-            long previewSentAt = System.nanoTime();
-            LOG.log(System.Logger.Level.INFO, "event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
-                    + " handshake_us=" + (handshakeAt - connectedAt) / 1000 + " overlapped=" + !mirror.active()
-                    + " setup_us=" + (pauseStart - disksAt) / 1000 + " preview_us=" + (previewAt - pauseStart) / 1000
-                    + " encoder_warm_us=" + (warmedAt - previewAt) / 1000
-                    + " hello_wait_us=" + (handshakeAt - warmedAt) / 1000
-                    + " preview_send_us=" + (previewSentAt - handshakeAt) / 1000);
+            long encodedAt;
+            long previewSentAt;
             int round = 0;
-            long roundStart = System.nanoTime();
-            long roundStart0 = roundStart;
-            long before = s.bytesOut();
-            sendAllNonZero(s, machine.memory());
-            long scannedAt = System.nanoTime();
-            sync(s, round);
-            long fullAt = System.nanoTime();
-            // One round-trip probe with nothing before it: every later sync of a small round refines it
-            // (Convergence keeps the smallest).
-            sync(s, -1);
-            conv.roundTrip(System.nanoTime() - fullAt);
+            long roundStart;
+            long roundStart0;
+            long before;
+            long scannedAt;
+            long fullAt;
+            try {
+                // The target starts decoding the preview in the background as soon as it arrives: send it first. Its
+                // one encode is the fixed-cost figure until the background warm-up of the dirty rounds measures a
+                // compiled one (EncoderWarmUp); the repetitions the JIT needs run there, off the full pass.
+                byte[] previewBytes = Snapshots.encodeState(preview);
+                encodedAt = System.nanoTime();
+                conv.fixedCost((encodedAt - previewAt) / 1000);
+                s.send(Stream.PREVIEW, previewBytes);
+                s.flush();
+                previewSentAt = System.nanoTime();
+                // The encoder's repetitions for the JIT run on a thread of their own at the lowest priority, so
+                // they take only the CPU time the sender and the guest leave idle (the full pass blocks in socket
+                // writes, the dirty rounds wait for syncs); they end at PREPARE.
+                encoderWarmUp = startEncoderWarmUp(preview);
+                // Pipelined handshake (without mirroring): RAM follows the HELLO at once, while the target checks it
+                // and allocates guest RAM; its answer is read as soon as it is there (pollHello, per page frame) and
+                // at the latest before the full pass's sync. A refusal ends the copy there and the guest runs on.
+                roundStart = System.nanoTime();
+                roundStart0 = roundStart;
+                before = s.bytesOut();
+                try (Priority.Raised favoured = Priority.favourCurrentThread("source_full_pass")) {
+                    sendAllNonZero(s, machine.memory());
+                    scannedAt = System.nanoTime();
+                    sync(s, round);
+                }
+                fullAt = System.nanoTime();
+            } catch (IOException e) {
+                throw refusalOr(s, e);
+            }
+            long probeNanos = 0;
             long roundNanos = fullAt - roundStart;
             long roundBytes = s.bytesOut() - before;
             conv.sample(roundBytes, roundNanos);
-            LOG.log(System.Logger.Level.INFO, "event=migration_full_ram scan_send_us="
-                    + (scannedAt - roundStart) / 1000 + " socket_write_us=" + sendNanos / 1000 + " sync_us=" + (System.nanoTime() - scannedAt) / 1000
-                    + " warm_up_us=" + (handshakeAt - pauseStart) / 1000 + " first_pause_us=" + pauseNanos / 1000);
+            long handshakeAt = helloAt;
+            note("event=migration_handshake connect_us=" + (connectedAt - t0) / 1000
+                    + " handshake_us=" + (handshakeAt - connectedAt) / 1000 + " pipelined=" + !mirror.active()
+                    + " setup_us=" + (pauseStart - disksAt) / 1000 + " preview_us=" + (previewAt - pauseStart) / 1000
+                    + " preview_encode_us=" + (encodedAt - previewAt) / 1000
+                    + " preview_send_us=" + (previewSentAt - encodedAt) / 1000
+                    + " hello_wait_us=" + (handshakeAt - connectedAt) / 1000
+                    + " hello_pages=" + helloPages);
+            note("event=migration_full_ram scan_send_us="
+                    + (scannedAt - roundStart) / 1000 + " socket_write_us=" + sendNanos / 1000
+                    + " sync_us=" + (System.nanoTime() - scannedAt) / 1000
+                    + " warm_up_us=" + (roundStart0 - pauseStart) / 1000 + " first_pause_us=" + pauseNanos / 1000);
             long[] dirty = new long[log.words()];
-            // The encoder's repetitions for the JIT run now, on a thread of their own, while the dirty rounds
-            // leave the CPU mostly idle (not during the full pass, which they would slow); they end at PREPARE.
-            encoderWarmUp = startEncoderWarmUp(preview);
+            // The hand-over runs for the first time inside the downtime: load and initialise it now.
+            Handover.warm();
             phase = "dirty rounds";
             Convergence.Decision d;
+            long decideNanos = 0;
+            long progressNanos = 0;
+            long logNanos = 0;
             while (true) {
+                long decideStart = System.nanoTime();
                 checkCancelled();
                 long remaining = log.fetchAndClearAll(dirty);
                 long remainingBytes = remaining * (8 + PAGE);
                 conv.fixedCost(Math.min(conv.fixedMicros(), encoderWarmUp.bestMicros()));
                 d = conv.next(round, remainingBytes);
-                listener.progress(new Progress(round, s.bytesOut(), pagesSent, remaining, conv.bandwidth(),
-                        throttled));
-                LOG.log(System.Logger.Level.INFO, "event=migration_round round=" + round + " sent_bytes="
+                if (round == 0 && d.action() == Convergence.Action.STOP && conv.rttMicros() == 0) {
+                    // Stopping right after the full pass (an idle guest): first one round-trip probe with nothing
+                    // before it, so the estimate includes the round trip. Otherwise the syncs of the small rounds
+                    // measure it (Convergence keeps the smallest), and no probe delays round 1.
+                    long probeStart = System.nanoTime();
+                    sync(s, -1);
+                    probeNanos = System.nanoTime() - probeStart;
+                    conv.roundTrip(probeNanos);
+                    d = conv.next(round, remainingBytes);
+                }
+                long progressAt = System.nanoTime();
+                Progress progress = new Progress(round, s.bytesOut(), pagesSent, remaining, conv.bandwidth(),
+                        throttled);
+                progressQueue.add(progress);
+                long loggedAt = System.nanoTime();
+                progressNanos += loggedAt - progressAt;
+                note("event=migration_round round=" + round + " sent_bytes="
                         + roundBytes + " round_us=" + roundNanos / 1000 + " dirty_pages=" + remaining
                         + " bandwidth_bps=" + conv.bandwidth() + " estimate_us=" + d.estimateMicros()
                         + " action=" + d.action() + " cap_percent=" + d.capPercent());
+                logNanos += System.nanoTime() - loggedAt;
                 if (d.action() == Convergence.Action.STOP) {
+                    decideNanos += System.nanoTime() - decideStart;
                     break;
                 }
                 if (d.action() == Convergence.Action.THROTTLE) {
@@ -246,6 +298,7 @@ public final class MigrationSource {
                 }
                 round++;
                 roundStart = System.nanoTime();
+                decideNanos += roundStart - decideStart;
                 before = s.bytesOut();
                 sendPages(s, machine.memory(), dirty);
                 sync(s, round);
@@ -269,6 +322,8 @@ public final class MigrationSource {
             paused = true;
             StopCopy sc = stopAndCopy(s, log, dirty, mirror);
             raised.close();
+            endProgress();
+            flushNotes();
             // Downtime starts when the vCPUs have stopped (the guest runs until then), not at the pause request, and ends
             // here at DONE, which the target sends right after it resumed (an upper bound of the guest-visible gap).
             long downtime = (sc.doneAt() - sc.stoppedAt()) / 1000;
@@ -295,14 +350,17 @@ public final class MigrationSource {
                     + " disks_us=" + (disksAt - connectedAt) / 1000
                     + " warm_up_us=" + (roundStart0 - disksAt) / 1000
                     + " full_pass_us=" + (fullAt - roundStart0) / 1000
-                    + " rounds_us=" + (roundsAt - fullAt) / 1000
+                    + " rounds_us=" + (roundsAt - fullAt) / 1000 + " probe_us=" + probeNanos / 1000
+                    + " decide_us=" + decideNanos / 1000 + " progress_us=" + progressNanos / 1000
+                    + " log_us=" + logNanos / 1000
                     + " disk_round_us=" + (prepareAt - roundsAt) / 1000
                     + " prepare_us=" + (preparedAt - prepareAt) / 1000 + " gc_us=" + gcNanos / 1000
                     + " stop_copy_us=" + (sc.doneAt() - sc.pauseAt()) / 1000
                     + " total_us=" + (sc.doneAt() - t0) / 1000);
             log.setEnabled(false);
             mirror.stop();
-            return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (System.nanoTime() - t0) / 1_000_000,
+            // Total time ends at DONE: the guest runs on the target; the log lines above are bookkeeping.
+            return new Result(round + 1, s.bytesOut(), pagesSent, downtime, (sc.doneAt() - t0) / 1_000_000,
                     sc.finalPages());
         } catch (IOException | RuntimeException e) {
             raised.close();
@@ -339,7 +397,52 @@ public final class MigrationSource {
             throw new MigrationException("migration failed during " + phase + ": " + why, e);
         } finally {
             raised.close();
+            endProgress();
+            flushNotes();
         }
+    }
+
+    private void note(String line) {
+        notes.add(line);
+    }
+
+    private void flushNotes() {
+        for (String n : notes) {
+            LOG.log(System.Logger.Level.INFO, n);
+        }
+        notes.clear();
+    }
+
+    private void startProgress() {
+        progressOut = Thread.ofVirtual().name("migration-progress").start(() -> {
+            try {
+                for (Progress p = progressQueue.take(); p != END_OF_PROGRESS; p = progressQueue.take()) {
+                    try {
+                        listener.progress(p);
+                    } catch (RuntimeException e) {
+                        LOG.log(System.Logger.Level.WARNING, "event=migration_progress_failed error=" + e);
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+    }
+
+    /** Waits (bounded) until every progress call ran, so they all precede what the caller reports next. */
+    private void endProgress() {
+        if (progressOut == null) {
+            return;
+        }
+        progressQueue.add(END_OF_PROGRESS);
+        try {
+            if (!progressOut.join(java.time.Duration.ofSeconds(5))) {
+                LOG.log(System.Logger.Level.WARNING, "event=migration_progress_late");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        progressOut = null;
     }
 
     /**
@@ -427,25 +530,7 @@ public final class MigrationSource {
         return new StopCopy(pauseAt, stoppedAt, pagesAt, stateAt, sentAt, readyAt, doneAt, finalPages, state.length);
     }
 
-    /**
-     * Encodes the preview state while the target checks the HELLO (at least 3 times, for class initialisation and
-     * call site resolution; more until the answer is there, within {@link #WARM_UP_NANOS}), so the encoder is not
-     * run for the first time inside the downtime; the repetitions the JIT needs follow in the dirty rounds
-     * ({@link EncoderWarmUp}). Returns the fastest encode in microseconds (the fixed part of the downtime besides
-     * the round trip; the vCPU stop latency is not downtime: the guest runs until its vCPUs stopped).
-     */
-    private static long warmEncoder(MachineState preview, Stream s) throws IOException {
-        long encodeNanos = Long.MAX_VALUE;
-        long until = System.nanoTime() + WARM_UP_NANOS;
-        for (int i = 0; i < WARM_UP_ENCODES && (i < 3 || (!s.readable() && System.nanoTime() < until)); i++) {
-            long a = System.nanoTime();
-            Snapshots.encodeState(preview);
-            encodeNanos = Math.min(encodeNanos, System.nanoTime() - a);
-        }
-        return encodeNanos / 1000;
-    }
-
-    /** Background encodes of the preview during the dirty rounds, for the JIT; {@link #stop} ends them. */
+    /** Background encodes of the preview (nice 19, from the preview on), for the JIT; {@link #stop} ends them. */
     private static final class EncoderWarmUp {
         static final EncoderWarmUp NONE = new EncoderWarmUp();
         private volatile boolean stopped;
@@ -464,6 +549,7 @@ public final class MigrationSource {
     private static EncoderWarmUp startEncoderWarmUp(MachineState preview) {
         EncoderWarmUp w = new EncoderWarmUp();
         Thread.ofPlatform().daemon().name("warm-state-encoder").start(() -> {
+            Priority.backgroundCurrentThread("state_encoder_warm_up");
             long until = System.nanoTime() + BACKGROUND_WARM_UP_NANOS;
             try {
                 for (int i = 0; i < WARM_UP_ENCODES && !w.stopped && System.nanoTime() < until; i++) {
@@ -482,7 +568,7 @@ public final class MigrationSource {
      * Announces the pause ({@link Stream#PREPARE}), empties this JVM's young generation while the target does the
      * same, and waits for its answer; returns the nanoseconds this side's collection took.
      */
-    private static long prepare(Stream s, long seq) throws IOException {
+    private long prepare(Stream s, long seq) throws IOException {
         sendSequenced(s, Stream.PREPARE, seq);
         long gc = Collector.collectYoung();
         awaitSyncOk(s, seq, "the pause announcement");
@@ -490,7 +576,7 @@ public final class MigrationSource {
     }
 
     /** Flushes and waits until the target applied everything sent so far. */
-    private static void sync(Stream s, long seq) throws IOException {
+    private void sync(Stream s, long seq) throws IOException {
         sendSequenced(s, Stream.SYNC, seq);
         awaitSyncOk(s, seq, "sync " + seq);
     }
@@ -509,7 +595,8 @@ public final class MigrationSource {
      * the pages it leaves dirty) short, so it spins briefly first; the full pass's backlog outlasts the spin and
      * blocks as before.
      */
-    private static void awaitSyncOk(Stream s, long seq, String what) throws IOException {
+    private void awaitSyncOk(Stream s, long seq, String what) throws IOException {
+        awaitHello(s);
         Stream.Frame f = s.receive(SYNC_SPIN_NANOS);
         if (f.type() == Stream.ERROR) {
             throw new MigrationException("target failed: " + f.text());
@@ -545,8 +632,14 @@ public final class MigrationSource {
         s.flush();
     }
 
-    /** Returns the payload of the target's HELLO_OK (its capability flags); its refusal fails the migration. */
-    private static byte[] awaitHelloOk(Stream s) throws IOException {
+    /**
+     * Reads the target's answer to HELLO unless that was done (blocking, within the connect timeout): HELLO_OK
+     * (its payload, the capability flags, lands in {@link #helloOk}) or its refusal, which fails the migration.
+     */
+    private void awaitHello(Stream s) throws IOException {
+        if (helloAnswered) {
+            return;
+        }
         Stream.Frame reply = s.receive();
         if (reply.type() == Stream.ERROR) {
             throw new MigrationException("target refused: " + reply.text());
@@ -554,7 +647,42 @@ public final class MigrationSource {
         if (reply.type() != Stream.HELLO_OK) {
             throw new MigrationException("unexpected handshake reply type " + reply.type());
         }
-        return reply.copy();
+        helloOk = reply.copy();
+        helloAnswered = true;
+        helloAt = System.nanoTime();
+        helloPages = pagesSent;
+        s.setTimeout(options.ackMillis());
+    }
+
+    /** {@link #awaitHello} if its first byte is here already (one non-blocking check): a refusal stops the copy. */
+    private void pollHello(Stream s) throws IOException {
+        if (!helloAnswered && s.readable()) {
+            awaitHello(s);
+        }
+    }
+
+    /**
+     * A write failed before the target answered HELLO: it refused and closed the connection (its ERROR frame is
+     * usually still in this side's receive buffer, read before the reset) or it died. Returns the refusal, or
+     * the original failure when there is none to read.
+     */
+    private IOException refusalOr(Stream s, IOException failure) {
+        if (helloAnswered) {
+            return failure;
+        }
+        try {
+            s.setTimeout(1_000);
+            Stream.Frame reply = s.receive();
+            if (reply.type() == Stream.ERROR) {
+                throw new MigrationException("target refused: " + reply.text(), failure);
+            }
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof MigrationException me && me.getCause() == failure) {
+                throw me;
+            }
+            // nothing readable: the write's failure is the news
+        }
+        return failure;
     }
 
     /**
@@ -631,6 +759,7 @@ public final class MigrationSource {
         if (n == 0) {
             return;
         }
+        pollHello(s);
         ByteBuffer.wrap(frame, 0, 4).putInt(n);
         long a = System.nanoTime();
         s.send(Stream.PAGES, frame, 0, 4 + n * (8 + PAGE));

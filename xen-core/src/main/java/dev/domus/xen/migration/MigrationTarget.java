@@ -41,6 +41,7 @@ public final class MigrationTarget {
     private static final long PAUSE_SPIN_NANOS = 3_000_000L;
     private static final java.lang.invoke.VarHandle LONG_BE = java.lang.invoke.MethodHandles.byteArrayViewVarHandle(
             long[].class, java.nio.ByteOrder.BIG_ENDIAN);
+    private static final System.Logger LOG = System.getLogger(MigrationTarget.class.getName());
 
     private MigrationTarget() {
     }
@@ -94,6 +95,9 @@ public final class MigrationTarget {
         private volatile boolean pausing;
         /** The receiving thread at real-time priority from the pause's announcement to {@link #close}. */
         private Priority.Raised raised = Priority.NONE;
+        /** The receiving thread favoured during the full RAM pass ({@link #favourForFullPass}). */
+        private Priority.Raised favoured = Priority.NONE;
+        private boolean favourTaken;
         /**
          * Counted down when the full RAM pass ended (its sync), or anything later arrived, or the stream closed:
          * the repeated warm-ups (state decodes, restore rehearsals) wait for it, so they do not take CPU from
@@ -102,6 +106,13 @@ public final class MigrationTarget {
         private final java.util.concurrent.CountDownLatch fullPassDone = new java.util.concurrent.CountDownLatch(1);
         /** How long the collection at {@code PREPARE} took. */
         private volatile long gcNanos;
+        /** The caller's build of the machine ({@link #building}), null when it did not say. */
+        private volatile java.util.concurrent.Future<?> build;
+        /** How long {@code PREPARE} waited for that build. */
+        private volatile long buildWaitNanos;
+        /** {@link System#nanoTime()} when the HELLO had arrived and when HELLO_OK was sent. */
+        private volatile long helloAtNanos;
+        private volatile long helloOkAtNanos;
 
         Incoming(Stream stream, byte[] domain, MachineConfig config, GuestMemory memory, int timeoutMillis,
                  java.util.Optional<DiskTarget> disksTo) {
@@ -198,6 +209,10 @@ public final class MigrationTarget {
             }
         }
 
+        private boolean fullPassOver() {
+            return fullPassDone.getCount() == 0;
+        }
+
         /** True once the source announced its pause: from then on warm-ups must not compete for the CPU. */
         public boolean pauseAnnounced() {
             return pausing || stateArrived;
@@ -205,8 +220,45 @@ public final class MigrationTarget {
 
         public long pagesReceived() { return pages; }
 
+        /** {@link System#nanoTime()} when the source's HELLO had been read. */
+        public long helloReceivedAtNanos() { return helloAtNanos; }
+
+        /** {@link System#nanoTime()} when HELLO_OK was sent (guest RAM allocated, RAM frames applied from then). */
+        public long helloAnsweredAtNanos() { return helloOkAtNanos; }
+
         /** How long this side's young collection before the pause took ({@code PREPARE}), 0 before. */
         public long collectNanos() { return gcNanos; }
+
+        /**
+         * Tells the receiver that the caller builds the machine in {@code build} (call from the {@code accepted}
+         * callback): {@code PREPARE} is then answered only once the build ended (at most half the stream timeout;
+         * its failure is not the receiver's to report), so the source's pause never waits for a build that is
+         * still running. That wait counts in the total time, not in the downtime.
+         */
+        public void building(java.util.concurrent.Future<?> build) {
+            this.build = build;
+        }
+
+        /** How long {@code PREPARE} waited for the build ({@link #building}), 0 when it did not. */
+        public long buildWaitNanos() { return buildWaitNanos; }
+
+        private void awaitBuild() {
+            java.util.concurrent.Future<?> b = build;
+            if (b == null || b.isDone()) {
+                return;
+            }
+            long start = System.nanoTime();
+            try {
+                b.get(Math.max(timeoutMillis / 2, 1), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                // the caller reports a failed or late build after FINAL (the source resumes then)
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new MigrationException("interrupted while waiting for the machine build");
+            } finally {
+                buildWaitNanos = System.nanoTime() - start;
+            }
+        }
 
         public long bytesReceived() { return bytes; }
 
@@ -274,11 +326,28 @@ public final class MigrationTarget {
         /** Lowers the receiving thread again (idempotent; {@link #close} does it too). */
         public synchronized void lowerPriority() {
             raised.close();
+            favoured.close();
+        }
+
+        /**
+         * The receiving thread is favoured over this runner's other threads (the domain build) for the full RAM
+         * pass, once: from its first page frame (after every thread it starts before) to its sync.
+         */
+        private synchronized void favourForFullPass() {
+            if (!favourTaken) {
+                favourTaken = true;
+                favoured = Priority.favourCurrentThread("target_full_pass");
+            }
+        }
+
+        private synchronized void endFavour() {
+            favoured.close();
         }
 
         @Override
         public synchronized void close() {
             raised.close(); // first: every path (done, refused, failed) ends here
+            favoured.close();
             state.completeExceptionally(new MigrationException("migration stream closed"));
             fullPassDone.countDown();
             preview.completeExceptionally(new MigrationException("migration stream closed"));
@@ -330,8 +399,13 @@ public final class MigrationTarget {
         GuestMemory mem = null;
         Incoming incoming = null;
         String phase = "handshake";
+        // The source streams pages right behind its HELLO: until HELLO_OK is out they pile up in the socket
+        // buffers and the source blocks, so the answer is favoured like the full pass (against this runner's
+        // warm-ups and class loading). Put back before the build thread starts (it would inherit the value).
+        Priority.Raised handshakeFavour = Priority.favourCurrentThread("target_handshake");
         try {
             Stream.Frame hello = s.receive();
+            long helloAt = System.nanoTime();
             if (hello.type() != Stream.HELLO) {
                 throw new MigrationException("expected HELLO, got frame type " + hello.type());
             }
@@ -355,21 +429,35 @@ public final class MigrationTarget {
             byte[] cfgBytes = chunk(b, 64 * 1024, "config");
             byte[] domain = chunk(b, MachineState.MAX_DOMAIN_BYTES, "domain record");
             MachineConfig config;
+            long decodeAt = System.nanoTime();
             try {
                 config = Snapshots.decodeConfig(cfgBytes);
             } catch (SnapshotException e) {
                 throw new MigrationException("bad configuration in HELLO: " + e.getMessage());
             }
+            long checkAt = System.nanoTime();
             String refusal = check.apply(config, domain);
+            long checkedAt = System.nanoTime();
             if (refusal != null) {
                 s.send(Stream.ERROR, refusal.getBytes(StandardCharsets.UTF_8));
                 s.flush();
                 throw new MigrationException("refused: " + refusal);
             }
             mem = GuestMemory.allocate(RAM_BASE, (long) config.memoryMiB() << 20);
+            long allocatedAt = System.nanoTime();
             incoming = new Incoming(s, domain, config, mem, timeoutMillis, diskDir);
+            long createdAt = System.nanoTime();
             s.send(Stream.HELLO_OK, DiskMirror.helloFlags(diskDir.isPresent()));
             s.flush();
+            incoming.helloAtNanos = helloAt;
+            incoming.helloOkAtNanos = System.nanoTime();
+            handshakeFavour.close();
+            LOG.log(System.Logger.Level.INFO, "event=migration_hello_answered parse_us=" + (decodeAt - helloAt) / 1000
+                    + " config_us=" + (checkAt - decodeAt) / 1000 + " check_us=" + (checkedAt - checkAt) / 1000
+                    + " alloc_us=" + (allocatedAt - checkedAt) / 1000
+                    + " incoming_us=" + (createdAt - allocatedAt) / 1000
+                    + " send_us=" + (incoming.helloOkAtNanos - allocatedAt) / 1000
+                    + " favoured=" + (handshakeFavour != Priority.NONE));
             accepted.accept(incoming);
             phase = "RAM";
             long pages = mem.size() / PAGE;
@@ -391,6 +479,9 @@ public final class MigrationTarget {
                         incoming.mirrored.complete(java.util.Map.of()); // RAM first: nothing is mirrored
                     } else if (incoming.flushThread == null) {
                         incoming.flushThread = flushInBackground(incoming);
+                    }
+                    if (!incoming.fullPassOver()) {
+                        incoming.favourForFullPass();
                     }
                     received += applyPages(f, seg, pages);
                 } else if (f.type() == Stream.SYNC && finalState == null) {
@@ -414,6 +505,7 @@ public final class MigrationTarget {
                     s.send(Stream.SYNC_OK, f.copy());
                     s.flush();
                     incoming.fullPassDone.countDown(); // the first sync ends the full pass: warm-ups may run now
+                    incoming.endFavour();
                     // The next round (or the pause) follows within a round trip once the rounds are small.
                     s.awaitReadable(ROUND_SPIN_NANOS);
                 } else if (f.type() == Stream.PREVIEW && finalState == null) {
@@ -430,7 +522,9 @@ public final class MigrationTarget {
                     if (incoming.previewProblem != null) {
                         throw new MigrationException("bad state preview: " + incoming.previewProblem);
                     }
-                    // The pause follows: warm-ups stop, and this JVM collects now rather than inside the downtime.
+                    // The pause follows: the build must be over first (else the downtime waits for it), warm-ups
+                    // stop, and this JVM collects now rather than inside the downtime.
+                    incoming.awaitBuild();
                     incoming.pausing = true;
                     incoming.fullPassDone.countDown();
                     incoming.gcNanos = Collector.collectYoung();
@@ -474,6 +568,7 @@ public final class MigrationTarget {
                 }
             }
         } catch (IOException | RuntimeException e) {
+            handshakeFavour.close();
             if (incoming != null) {
                 incoming.close();
                 incoming.discardDisks();
@@ -496,8 +591,27 @@ public final class MigrationTarget {
      * the source; best effort (any failure only loses the speed-up).
      */
     public static void warmUp(java.util.function.BooleanSupplier stop) {
+        warmHandshake();
         Collector.warm();
         warmReceivePath(stop);
+    }
+
+    /**
+     * What the answer to HELLO runs first in this JVM: the configuration codec and the priority calls (an
+     * {@link Incoming} holds a {@link Priority} handle); cold, they delayed HELLO_OK by 50-180 ms on a loaded host,
+     * with the source's pages waiting behind it. A runner runs it first thing while it listens (before its other
+     * preloading, which can outlast the wait for the source).
+     */
+    public static void warmHandshake() {
+        try {
+            Priority.warm();
+            MachineConfig c = new MachineConfig("warm-up", 16, 1, java.nio.file.Path.of("/warm-up"),
+                    java.util.Optional.empty(), "", 0, java.util.List.of(), java.util.List.of(),
+                    dev.domus.xen.api.CpuEngineKind.defaultKind());
+            Snapshots.decodeConfig(Snapshots.encodeConfig(c));
+        } catch (RuntimeException | LinkageError e) {
+            // only a lost speed-up
+        }
     }
 
     /** {@link #warmUp}; returns the page frames received and applied. */

@@ -24,6 +24,15 @@ public final class Priority {
     private static final int SCHED_RESET_ON_FORK = 0x40000000;
     /** Low in the real-time range: above every normal thread, below the kernel's own real-time threads. */
     static final int RT_PRIORITY = 10;
+    /** {@code setpriority(PRIO_PROCESS, tid, ..)} sets one thread's nice value on Linux. */
+    private static final int PRIO_PROCESS = 0;
+    /**
+     * The nice value of a migration's bulk-copy threads ({@link #favourCurrentThread}): weight 3121 against 1024
+     * for a nice-0 thread of the same runner (the guest's vCPU on the source, the domain build on the target).
+     */
+    static final int FAVOURED_NICE = -5;
+    /** The nice value of background warm-ups ({@link #backgroundCurrentThread}): weight 15 against 1024. */
+    static final int BACKGROUND_NICE = 19;
 
     private static final Optional<Calls> CALLS = Calls.lookup();
 
@@ -31,7 +40,7 @@ public final class Priority {
     }
 
     /** A raised thread; {@link #close} puts it back (idempotent, from any thread). */
-    public sealed interface Raised extends AutoCloseable permits Restore, NotRaised {
+    public sealed interface Raised extends AutoCloseable permits Restore, Renice, NotRaised {
         /** True when the thread runs at real-time priority until {@link #close}. */
         boolean raised();
 
@@ -74,6 +83,87 @@ public final class Priority {
             LOG.log(System.Logger.Level.INFO, "event=migration_priority raised=false what=" + what
                     + " reason=" + t);
             return NONE;
+        }
+    }
+
+    /**
+     * Looks the libc calls up and runs each once on the calling thread, setting its own policy and priority again
+     * (no change), so their first, slow invocations (downcall stubs: tens of milliseconds in a fresh JVM, 0.1 s
+     * and more on a loaded host, measured inside the target's HELLO answer) happen before a migration needs them.
+     */
+    public static void warm() {
+        if (CALLS.isEmpty()) {
+            return;
+        }
+        Calls c = CALLS.get();
+        try (Arena a = Arena.ofConfined()) {
+            int tid = (int) c.gettid.invokeExact();
+            int policy = (int) c.getScheduler.invokeExact(tid);
+            MemorySegment param = a.allocate(ValueLayout.JAVA_INT);
+            if (policy >= 0 && (int) c.getParam.invokeExact(tid, param) == 0) {
+                int unchanged = (int) c.setScheduler.invokeExact(tid, policy, param);
+            }
+            int nice = (int) c.getPriority.invokeExact(PRIO_PROCESS, tid);
+            int same = (int) c.setPriority.invokeExact(PRIO_PROCESS, tid, nice);
+        } catch (Throwable t) {
+            // only a lost speed-up
+        }
+    }
+
+    /**
+     * Lowers the calling thread's nice value to {@link #FAVOURED_NICE} (if it is higher), until {@link Raised#close}
+     * puts the old value back; a host that refuses (no {@code CAP_SYS_NICE}) logs it and changes nothing. A runner
+     * is a scheduler group of its own, so this only orders the thread against its own runner's others: on the
+     * source the busy guest's vCPU, which otherwise halves the runner's share with the sender, on the target the
+     * domain build and warm-ups, which halved it with the receiver. Threads started meanwhile inherit the value:
+     * call it after starting them, close it before starting more. Never throws.
+     */
+    public static Raised favourCurrentThread(String what) {
+        return renice(FAVOURED_NICE, what);
+    }
+
+    /**
+     * Raises the calling thread's nice value to {@link #BACKGROUND_NICE} for good (always permitted): for warm-ups
+     * that should only take CPU time the runner's other threads leave idle. Never throws.
+     */
+    public static void backgroundCurrentThread(String what) {
+        renice(BACKGROUND_NICE, what);
+    }
+
+    private static Raised renice(int nice, String what) {
+        if (CALLS.isEmpty()) {
+            return NONE;
+        }
+        Calls c = CALLS.get();
+        try {
+            int tid = (int) c.gettid.invokeExact();
+            int old = (int) c.getPriority.invokeExact(PRIO_PROCESS, tid);
+            if (nice < 0 ? old <= nice : old >= nice) {
+                return NONE;
+            }
+            if ((int) c.setPriority.invokeExact(PRIO_PROCESS, tid, nice) != 0) {
+                LOG.log(System.Logger.Level.INFO, "event=migration_nice favoured=false what=" + what
+                        + " reason=refused tid=" + tid);
+                return NONE;
+            }
+            return new Renice(c, tid, old);
+        } catch (Throwable t) {
+            LOG.log(System.Logger.Level.INFO, "event=migration_nice favoured=false what=" + what + " reason=" + t);
+            return NONE;
+        }
+    }
+
+    /** The nice value of the calling thread, empty when it cannot be read. */
+    static Optional<Integer> currentNice() {
+        if (CALLS.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            Calls c = CALLS.get();
+            int tid = (int) c.gettid.invokeExact();
+            return Optional.of((int) c.getPriority.invokeExact(PRIO_PROCESS, tid));
+        } catch (Throwable t) {
+            return Optional.empty();
         }
     }
 
@@ -141,8 +231,42 @@ public final class Priority {
         }
     }
 
+    static final class Renice implements Raised {
+        private final Calls calls;
+        private final int tid;
+        private final int nice;
+        private boolean closed;
+
+        Renice(Calls calls, int tid, int nice) {
+            this.calls = calls;
+            this.tid = tid;
+            this.nice = nice;
+        }
+
+        @Override
+        public synchronized boolean raised() {
+            return !closed;
+        }
+
+        @Override
+        public synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            try {
+                if ((int) calls.setPriority.invokeExact(PRIO_PROCESS, tid, nice) != 0) {
+                    LOG.log(System.Logger.Level.WARNING, "event=migration_nice restored=false tid=" + tid);
+                }
+            } catch (Throwable t) {
+                LOG.log(System.Logger.Level.WARNING, "event=migration_nice restored=false tid=" + tid + " error=" + t);
+            }
+        }
+    }
+
     /** The libc calls; looked up once. */
-    record Calls(MethodHandle gettid, MethodHandle getScheduler, MethodHandle getParam, MethodHandle setScheduler) {
+    record Calls(MethodHandle gettid, MethodHandle getScheduler, MethodHandle getParam, MethodHandle setScheduler,
+                 MethodHandle getPriority, MethodHandle setPriority) {
         static Optional<Calls> lookup() {
             try {
                 Linker l = Linker.nativeLinker();
@@ -156,7 +280,12 @@ public final class Priority {
                                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS)),
                         l.downcallHandle(libc.find("sched_setscheduler").orElseThrow(),
                                 FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                                        ValueLayout.ADDRESS))));
+                                        ValueLayout.ADDRESS)),
+                        l.downcallHandle(libc.find("getpriority").orElseThrow(),
+                                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT)),
+                        l.downcallHandle(libc.find("setpriority").orElseThrow(),
+                                FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
+                                        ValueLayout.JAVA_INT))));
             } catch (RuntimeException | LinkageError e) {
                 return Optional.empty();
             }

@@ -27,6 +27,8 @@ final class Stream implements AutoCloseable {
      * 3: in the pause STATE comes before the last pages, which end with {@link #FINAL}; an ERROR instead of DONE
      * after COMMIT means the target will not run the guest (the source resumes).
      * 4: {@link #PREPARE} before {@link #PAUSING}: both sides collect their young generation before the pause.
+     * Since then (same frames, same order on the wire) the source sends PREVIEW and the full pass's PAGES right
+     * after HELLO, without waiting for HELLO_OK (unless it mirrors disks); the target reads in order as before.
      */
     static final int VERSION = 4;
     static final int MAX_FRAME = 8 << 20;

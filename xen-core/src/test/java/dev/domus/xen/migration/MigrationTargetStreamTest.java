@@ -50,6 +50,12 @@ class MigrationTargetStreamTest {
         });
         Stream src = new Stream(c);
         src.setTimeout(20_000);
+        sendHello(src);
+        assertThat(src.receive().type()).isEqualTo(Stream.HELLO_OK);
+        return src;
+    }
+
+    private static void sendHello(Stream src) throws java.io.IOException {
         byte[] config = dev.domus.xen.snapshot.Snapshots.encodeConfig(CONFIG);
         byte[] domain = "{}".getBytes();
         ByteBuffer hello = ByteBuffer.allocate(8 + 4 + 4 + config.length + 4 + domain.length);
@@ -57,8 +63,86 @@ class MigrationTargetStreamTest {
                 .put(domain);
         src.send(Stream.HELLO, hello.array());
         src.flush();
-        assertThat(src.receive().type()).isEqualTo(Stream.HELLO_OK);
-        return src;
+    }
+
+    @Test
+    void prepareIsAnsweredOnlyOnceTheCallersBuildEnded() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket t = server.accept()) {
+            CompletableFuture<Object> build = new CompletableFuture<>();
+            java.util.concurrent.atomic.AtomicBoolean buildEnded = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread receiver = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    MigrationTarget.receive(t, (m, d) -> null, 20_000, in -> in.building(build), Optional.empty());
+                } catch (RuntimeException e) {
+                    build.completeExceptionally(e); // ends the builder below if the receiver failed first
+                }
+            });
+            // The "build" ends once the receiver waits for it at PREPARE (its stack says so), not before.
+            Thread builder = Thread.ofPlatform().daemon().start(() -> {
+                long deadline = System.nanoTime() + 20_000_000_000L;
+                while (!build.isDone() && System.nanoTime() < deadline) {
+                    boolean waiting = receiver.getState() == Thread.State.TIMED_WAITING
+                            && java.util.Arrays.stream(receiver.getStackTrace())
+                            .anyMatch(e -> e.getMethodName().equals("awaitBuild"));
+                    if (waiting) {
+                        buildEnded.set(true);
+                        build.complete("built");
+                    }
+                    Thread.onSpinWait();
+                }
+            });
+            Stream src = new Stream(c);
+            src.setTimeout(20_000);
+            sendHello(src);
+            assertThat(src.receive().type()).isEqualTo(Stream.HELLO_OK);
+            src.send(Stream.PAGES, onePage(1, (byte) 1));
+            byte[] seq = java.nio.ByteBuffer.allocate(8).putLong(7).array();
+            src.send(Stream.PREPARE, seq);
+            src.flush();
+            Stream.Frame f = src.receive();
+            assertThat(f.type()).isEqualTo(Stream.SYNC_OK);
+            assertThat(buildEnded).as("PREPARE answered while the build still ran").isTrue();
+            builder.join(20_000);
+            src.close();
+        }
+    }
+
+    @Test
+    void theHelloAnswerIsFavouredButTheBuildCallbackAndTheWayOutSeeTheStartingNiceValue() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket t = server.accept()) {
+            CompletableFuture<Optional<Integer>> atStart = new CompletableFuture<>();
+            CompletableFuture<Optional<Integer>> inCheck = new CompletableFuture<>();
+            CompletableFuture<Optional<Integer>> atAccepted = new CompletableFuture<>();
+            CompletableFuture<Optional<Integer>> afterFailure = new CompletableFuture<>();
+            // A platform thread of its own: the nice value is per thread and a pooled one would carry it on.
+            Thread.ofPlatform().daemon().start(() -> {
+                atStart.complete(Priority.currentNice());
+                try {
+                    MigrationTarget.receive(t, (m, d) -> {
+                        inCheck.complete(Priority.currentNice());
+                        return null;
+                    }, 20_000, in -> atAccepted.complete(Priority.currentNice()), Optional.empty());
+                } catch (RuntimeException e) {
+                    afterFailure.complete(Priority.currentNice());
+                }
+            });
+            Stream src = new Stream(c);
+            src.setTimeout(20_000);
+            sendHello(src);
+            assertThat(src.receive().type()).isEqualTo(Stream.HELLO_OK);
+            Optional<Integer> start = atStart.get(20, java.util.concurrent.TimeUnit.SECONDS);
+            // Favoured while answering (unless this host refuses a lower nice value: then unchanged).
+            assertThat(inCheck.get(20, java.util.concurrent.TimeUnit.SECONDS).orElseThrow())
+                    .isLessThanOrEqualTo(start.orElseThrow());
+            // The build thread is started from the callback and would inherit a favoured value.
+            assertThat(atAccepted.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(start);
+            src.close(); // the stream breaks during RAM: the receiver fails and is put back
+            assertThat(afterFailure.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(start);
+        }
     }
 
     private static byte[] onePage(long index, byte fill) {

@@ -64,4 +64,45 @@ class PriorityTest {
         t.join(30_000);
         assertEquals(Optional.of(SCHED_OTHER), after.get());
     }
+
+    @Test
+    void favoursTheCurrentThreadForABulkCopyAndPutsItsNiceValueBack() throws Exception {
+        int before = Priority.currentNice().orElseThrow(); // 0, or 10 under `nice mvn`
+        assertTrue(before > Priority.FAVOURED_NICE);
+        boolean root = "root".equals(System.getProperty("user.name"));
+        Priority.Raised r = Priority.favourCurrentThread("test");
+        try {
+            assertEquals(root, r.raised(), "root may lower its nice value, others are refused (and carry on)");
+            assertEquals(r.raised() ? Priority.FAVOURED_NICE : before, Priority.currentNice().orElseThrow());
+            // Still a normal thread: only its weight among the runner's own threads changed.
+            assertEquals(SCHED_OTHER, Priority.currentPolicy().orElseThrow());
+        } finally {
+            r.close();
+        }
+        assertFalse(r.raised());
+        assertEquals(before, Priority.currentNice().orElseThrow());
+        r.close(); // idempotent
+        assertEquals(before, Priority.currentNice().orElseThrow());
+    }
+
+    @Test
+    void aBackgroundThreadRunsAtTheHighestNiceValue() throws Exception {
+        int before = Priority.currentNice().orElseThrow();
+        AtomicReference<Optional<Integer>> inside = new AtomicReference<>(Optional.empty());
+        Thread t = Thread.ofPlatform().start(() -> {
+            Priority.backgroundCurrentThread("test");
+            inside.set(Priority.currentNice());
+        });
+        t.join(30_000);
+        assertEquals(Optional.of(Priority.BACKGROUND_NICE), inside.get());
+        assertEquals(before, Priority.currentNice().orElseThrow(), "only the calling thread changes");
+    }
+
+    @Test
+    void warmingChangesNeitherPolicyNorNiceValue() {
+        int before = Priority.currentNice().orElseThrow();
+        Priority.warm();
+        assertEquals(SCHED_OTHER, Priority.currentPolicy().orElseThrow());
+        assertEquals(before, Priority.currentNice().orElseThrow());
+    }
 }
