@@ -40,7 +40,7 @@ public final class Priority {
     }
 
     /** A raised thread; {@link #close} puts it back (idempotent, from any thread). */
-    public sealed interface Raised extends AutoCloseable permits Restore, Renice, NotRaised {
+    public sealed interface Raised extends AutoCloseable permits Once, NotRaised {
         /** True when the thread runs at real-time priority until {@link #close}. */
         boolean raised();
 
@@ -193,31 +193,48 @@ public final class Priority {
         }
     }
 
-    static final class Restore implements Raised {
-        private final Calls calls;
-        private final int tid;
-        private final int policy;
-        private final int priority;
+    /** A raised thread that is put back once: the first {@link #close} runs {@link #putBack}, later ones nothing. */
+    abstract static sealed class Once implements Raised permits Restore, Renice {
+        final Calls calls;
+        final int tid;
         private boolean closed;
 
-        Restore(Calls calls, int tid, int policy, int priority) {
+        Once(Calls calls, int tid) {
             this.calls = calls;
             this.tid = tid;
+        }
+
+        @Override
+        public final synchronized boolean raised() {
+            return !closed;
+        }
+
+        @Override
+        public final synchronized void close() {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            putBack();
+        }
+
+        /** Restores the thread's old setting; logs and swallows a failure. */
+        abstract void putBack();
+    }
+
+    /** Puts back a thread's scheduling policy and real-time priority. */
+    static final class Restore extends Once {
+        private final int policy;
+        private final int priority;
+
+        Restore(Calls calls, int tid, int policy, int priority) {
+            super(calls, tid);
             this.policy = policy;
             this.priority = priority;
         }
 
         @Override
-        public synchronized boolean raised() {
-            return !closed;
-        }
-
-        @Override
-        public synchronized void close() {
-            if (closed) {
-                return;
-            }
-            closed = true;
+        void putBack() {
             try (Arena a = Arena.ofConfined()) {
                 MemorySegment param = a.allocate(ValueLayout.JAVA_INT);
                 param.set(ValueLayout.JAVA_INT, 0, priority);
@@ -231,29 +248,17 @@ public final class Priority {
         }
     }
 
-    static final class Renice implements Raised {
-        private final Calls calls;
-        private final int tid;
+    /** Puts back a thread's nice value. */
+    static final class Renice extends Once {
         private final int nice;
-        private boolean closed;
 
         Renice(Calls calls, int tid, int nice) {
-            this.calls = calls;
-            this.tid = tid;
+            super(calls, tid);
             this.nice = nice;
         }
 
         @Override
-        public synchronized boolean raised() {
-            return !closed;
-        }
-
-        @Override
-        public synchronized void close() {
-            if (closed) {
-                return;
-            }
-            closed = true;
+        void putBack() {
             try {
                 if ((int) calls.setPriority.invokeExact(PRIO_PROCESS, tid, nice) != 0) {
                     LOG.log(System.Logger.Level.WARNING, "event=migration_nice restored=false tid=" + tid);
