@@ -227,7 +227,7 @@ class MigrationFaultIT {
         StreamCapture outB = attachConsole(b, runB);
         assertThat(awaitCount(outB, COUNT, atSource + 5, STEP)).as("target output (source stopped at %d):%n%s",
                 atSource, outB).isTrue();
-        List<Integer> onB = counts(outB.toString(), COUNT);
+        List<Integer> onB = XlRunner.countsContinuing(outA.toString(), outB.toString(), COUNT);
         assertThat(onB.getFirst()).as("first count on the target, source stopped at %d", atSource)
                 .isEqualTo(atSource + 1);
         assertConsecutive(onB, "target counter");
@@ -265,8 +265,8 @@ class MigrationFaultIT {
         assertThat(awaitCount(outA2, COUNT, atB + 5, STEP)).as("A after the in-doubt hand-over:%n%s", outA2)
                 .isTrue();
         assertThat(last(outB, COUNT)).as("B's paused copy never counted on").isEqualTo(atB);
-        List<Integer> onA2 = counts(outA2.toString(), COUNT);
-        assertThat(onA2.getFirst()).isEqualTo(atB + 1);
+        List<Integer> onA2 = XlRunner.countsContinuing(outB.toString(), outA2.toString(), COUNT);
+        assertThat(onA2.getFirst()).as("first count on A, B stopped at %d", atB).isEqualTo(atB + 1);
         assertConsecutive(onA2, "counter back on A");
         assertThat(xl(b, runB, STEP, "destroy", NAME).status()).as("resolving: destroy B's paused copy").isZero();
         int ticksNow = last(ticks, TICK);

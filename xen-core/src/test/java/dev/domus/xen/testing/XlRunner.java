@@ -162,6 +162,16 @@ public final class XlRunner implements AutoCloseable {
         return l;
     }
 
+    /**
+     * The numbers {@code p} matches in {@code after}, the console of a guest that moved (migrated, restored) and
+     * printed {@code before} where it was: the line it was in the middle of when it paused (the text after
+     * {@code before}'s last newline) is joined to the start of {@code after}, since the pause may fall between
+     * two bytes of one line.
+     */
+    public static List<Integer> countsContinuing(String before, String after, Pattern p) {
+        return counts(before.substring(before.lastIndexOf('\n') + 1) + after, p);
+    }
+
     /** The last number {@code p} matched in what {@code c} captured, -1 before the first. */
     public static int last(StreamCapture c, Pattern p) {
         List<Integer> l = counts(c.toString(), p);
