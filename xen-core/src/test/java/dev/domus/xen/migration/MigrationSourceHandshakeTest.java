@@ -4,7 +4,6 @@ package dev.domus.xen.migration;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.domus.xen.api.ExitReason;
 import dev.domus.xen.api.Machine;
 import dev.domus.xen.api.MachineConfig;
 import dev.domus.xen.api.MachineInfo;
@@ -18,6 +17,7 @@ import dev.domus.xen.devices.virtio.transport.QueueState;
 import dev.domus.xen.devices.virtio.transport.VirtioMmioState;
 import dev.domus.xen.snapshot.VirtioSlotState;
 import dev.domus.xen.memory.GuestMemory;
+import dev.domus.xen.testing.RamMachine;
 import dev.domus.xen.snapshot.MachineState;
 import dev.domus.xen.snapshot.VcpuState;
 import java.io.DataInputStream;
@@ -28,7 +28,6 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -110,14 +109,13 @@ class MigrationSourceHandshakeTest {
     }
 
     /** A machine without vCPU threads: pausing and resuming only flip its state. */
-    private static final class IdleMachine implements Machine {
-        private final GuestMemory ram;
+    private static final class IdleMachine extends RamMachine {
         private final MachineConfig config;
         private volatile State state = State.RUNNING;
         private volatile int pauses;
 
         IdleMachine(GuestMemory ram, int mib) {
-            this.ram = ram;
+            super(ram);
             this.config = new MachineConfig("pipelined", mib, 1, Path.of("/k/Image"), Optional.empty(), "", 0,
                     List.of(), List.of());
         }
@@ -161,39 +159,12 @@ class MigrationSourceHandshakeTest {
         }
 
         @Override
-        public dev.domus.xen.memory.DirtyLog dirtyLog() {
-            return ram.dirtyLog();
-        }
-
-        @Override
-        public GuestMemory memory() {
-            return ram;
-        }
-
-        @Override
-        public void consoleInput(byte[] data) {
-        }
-
-        @Override
-        public void requestShutdown(boolean reboot) {
-        }
-
-        @Override
         public void destroy() {
-        }
-
-        @Override
-        public Optional<ExitReason> awaitExit(Duration timeout) {
-            return Optional.empty();
         }
 
         @Override
         public MachineInfo info() {
             return new MachineInfo(1, config.memoryMiB(), 0, 0, 0);
-        }
-
-        @Override
-        public void close() {
         }
     }
 }

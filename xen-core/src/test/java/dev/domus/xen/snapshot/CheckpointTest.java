@@ -4,14 +4,13 @@ package dev.domus.xen.snapshot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.domus.xen.api.ExitReason;
 import dev.domus.xen.api.Machine;
 import dev.domus.xen.api.MachineInfo;
 import dev.domus.xen.memory.GuestMemory;
+import dev.domus.xen.testing.RamMachine;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
@@ -94,8 +93,7 @@ class CheckpointTest {
     }
 
     /** A machine whose one "vCPU" stores counters at pseudo-random pages while running. */
-    private static final class BusyMachine implements Machine {
-        private final GuestMemory ram;
+    private static final class BusyMachine extends RamMachine {
         private final Object lock = new Object();
         private final AtomicLong stores = new AtomicLong();
         private final AtomicInteger pauses = new AtomicInteger();
@@ -106,7 +104,7 @@ class CheckpointTest {
         private GuestMemory atPause;
 
         BusyMachine(GuestMemory ram) {
-            this.ram = ram;
+            super(ram);
         }
 
         @Override
@@ -185,32 +183,9 @@ class CheckpointTest {
         }
 
         @Override
-        public dev.domus.xen.memory.DirtyLog dirtyLog() {
-            return ram.dirtyLog();
-        }
-
-        @Override
-        public GuestMemory memory() {
-            return ram;
-        }
-
-        @Override
-        public void consoleInput(byte[] data) {
-        }
-
-        @Override
-        public void requestShutdown(boolean reboot) {
-        }
-
-        @Override
         public void destroy() {
             stop = true;
             resume();
-        }
-
-        @Override
-        public Optional<ExitReason> awaitExit(Duration timeout) {
-            return Optional.empty();
         }
 
         @Override
