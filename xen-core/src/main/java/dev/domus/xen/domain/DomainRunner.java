@@ -211,10 +211,12 @@ public final class DomainRunner implements AutoCloseable {
     private static final long SENDER_WARM_NANOS = 300_000_000L;
 
     /**
-     * Warms the migration sender of this runner once ({@code MigrationSource.warmSendPath}) on a nice-19 daemon
-     * thread, {@code delayMillis} after the domain started: its first migration's full pass would otherwise run
-     * its page scan and copies interpreted. A migrated-in runner (the next migration's likely source) warms at
-     * once, its guest already runs compiled; a booted one waits so it never competes with the boot.
+     * Warms the migration sender of this runner once ({@code MigrationSource.warmSendPath}, at most
+     * {@link #SENDER_WARM_NANOS} after its first pass) on a daemon thread, {@code delayMillis} after the domain
+     * started: its first migration's full pass would otherwise run its page scan and copies interpreted. A
+     * migrated-in runner (the next migration's likely source) warms at once, its guest already runs compiled; a
+     * booted one waits so it never competes with the boot. Not at nice 19: in the runner's own scheduler group the
+     * busy guest's vCPU thread then left it one pass in 2-6 s (too late for the next migration, too few for the JIT).
      */
     private static void warmMigrationSender(long delayMillis) {
         Thread.ofPlatform().daemon().name("warm-migration-sender").start(() -> {
@@ -223,7 +225,6 @@ public final class DomainRunner implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
-            dev.domus.xen.migration.Priority.backgroundCurrentThread("send_path_warm_up");
             long start = System.nanoTime();
             int passes = dev.domus.xen.migration.MigrationSource.warmSendPath(SENDER_WARM_NANOS);
             Log.info("migration_sender_warmed", "passes", passes, "warm_ms", (System.nanoTime() - start) / 1_000_000);

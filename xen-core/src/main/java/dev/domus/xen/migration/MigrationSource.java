@@ -142,7 +142,7 @@ public final class MigrationSource {
     }
 
     /** {@link #warmSendPath}: scratch RAM and the number of full passes over it (time-bounded too). */
-    private static final long WARM_SCRATCH_BYTES = 16L << 20;
+    private static final long WARM_SCRATCH_BYTES = 8L << 20;
     private static final int WARM_PASSES = 20;
 
     /**
@@ -151,7 +151,7 @@ public final class MigrationSource {
      * {@link #WARM_PASSES} passes are spent, so that a migration of this runner's guest meets compiled code: the
      * sending runner of a migration is usually one that never sent one (each migration's target becomes the next
      * one's source), and its first full pass ran its scan and copy loops interpreted. Best effort (a failure only
-     * loses the speed-up); returns the passes run. Call on a background thread at low priority.
+     * loses the speed-up); returns the passes run. Call on a background thread.
      */
     public static int warmSendPath(long budgetNanos) {
         long until = System.nanoTime() + budgetNanos;
