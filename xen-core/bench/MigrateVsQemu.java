@@ -90,13 +90,17 @@ public final class MigrateVsQemu {
         List<Run> qr = new ArrayList<>();
         // MIGBENCH_ONLY=qemu|xen-core runs one side only (both columns then show it), for debugging the harness.
         String only = System.getenv().getOrDefault("MIGBENCH_ONLY", "");
+        // The targets build the domain before the source connects (migrate-receive --config), as QEMU's -incoming
+        // target and a toolstack's target do; MIGBENCH_PREBUILD=0 turns that off, MIGBENCH_BASELINE_PREBUILD=1 on for
+        // the baseline (whose xl must know --config).
         XenSeries xen = only.equals("qemu") ? null : new XenSeries(guest, repo, cmdline, downtimeMs,
-                work.resolve("xen"));
+                work.resolve("xen"), !System.getenv().getOrDefault("MIGBENCH_PREBUILD", "1").equals("0"));
         // MIGBENCH_BASELINE=<checkout> also migrates with that checkout's bin/xl (an A/B of two xen-core versions
         // under the same load): its own guest, hosts and cold migrations, rounds interleaved with the others.
         String baseRepo = System.getenv().getOrDefault("MIGBENCH_BASELINE", "");
         XenSeries base = baseRepo.isEmpty() || xen == null ? null : new XenSeries(guest, Path.of(baseRepo), cmdline,
-                downtimeMs, work.resolve("base"));
+                downtimeMs, work.resolve("base"),
+                System.getenv().getOrDefault("MIGBENCH_BASELINE_PREBUILD", "0").equals("1"));
         List<XenSeries> series = new ArrayList<>();
         if (xen != null) {
             series.add(xen);
@@ -237,13 +241,17 @@ public final class MigrateVsQemu {
         private final Path[] hosts;
         private final Path cfg;
         private final String xl;
+        /** Targets get {@code --config} and are waited for until built and warmed ({@code migration_prebuilt}). */
+        private final boolean prebuild;
         private final List<Process> started = new ArrayList<>();
         private int at;
         private Capture console;
         /** The log of the runner that holds the guest now (a migrated-in runner logs to its incoming log). */
         private Path runnerLog;
 
-        XenSeries(Path guest, Path repo, String cmdline, int downtimeMs, Path dir) throws IOException {
+        XenSeries(Path guest, Path repo, String cmdline, int downtimeMs, Path dir, boolean prebuild)
+                throws IOException {
+            this.prebuild = prebuild;
             this.guest = guest;
             this.cmdline = cmdline;
             this.downtimeMs = downtimeMs;
@@ -279,12 +287,16 @@ public final class MigrateVsQemu {
             Path dst = hosts[1 - at];
             awaitAotCache(dst);
             int port = freePort();
-            Process receive = start(started, dst, guest, List.of(xl, "migrate-receive", "--listen",
-                    "127.0.0.1:" + port));
+            List<String> receiveCmd = new ArrayList<>(List.of(xl, "migrate-receive", "--listen", "127.0.0.1:" + port));
+            if (prebuild) {
+                receiveCmd.addAll(List.of("--config", cfg.toString()));
+            }
+            Process receive = start(started, dst, guest, receiveCmd);
             Capture.of(receive.getInputStream());
             Capture recvErr = Capture.of(receive.getErrorStream());
             Path incomingLog = dst.resolve("xl/incoming-127.0.0.1_" + port + ".log");
-            awaitFile(incomingLog, "migration_listening", Duration.ofMinutes(2));
+            awaitFile(incomingLog, prebuild ? "migration_prebuilt" : "migration_listening", Duration.ofMinutes(2));
+            String prebuiltLine = prebuild ? lastLine(incomingLog, "event=migration_prebuilt") : "";
             Result m = run(src, guest, List.of(xl, "migrate", "--downtime-ms", String.valueOf(downtimeMs), NAME,
                     "127.0.0.1:" + port));
             check(m, "xl migrate");
@@ -310,6 +322,7 @@ public final class MigrateVsQemu {
                     "scan_send_us", "socket_write_us", "sync_us") + " | pause " + pick(stop,
                     "pause_us", "pages_us",
                     "state_us", "flush_us", "ready_wait_us", "final_pages", "rounds", "estimate_us", "fixed_bound")
+                    + (prebuild ? " | prebuilt " + pick(fields(prebuiltLine, "event="), "build_us", "warm_us") : "")
                     + " | target " + pick(resumed, "accept_hello_us", "hello_answer_us", "build_us", "gc_us",
                     "decode_us", "receive_us", "wait_built_us", "restore_us", "commit_us", "resume_us")
                     // From the source's STATE flush to the target picking the frame up (both CLOCK_MONOTONIC):

@@ -55,9 +55,10 @@ public final class Xl {
               migrate [--downtime-ms <ms>] [--max-rounds <n>] [--mirror-disks all|vda,..] <dom> <host:port>
                                               live-migrate to a host running migrate-receive;
                                               --mirror-disks copies local disks (others are shared)
-              migrate-receive --listen <host:port> [--disk-dir <dir>]
+              migrate-receive --listen <host:port> [--disk-dir <dir> | --config <cfg>]
                                               accept one incoming live migration; mirrored
-                                              disks are written into <dir>
+                                              disks are written into <dir>; with --config the
+                                              domain is built first (the source must match it)
               pause <dom>                     stop the vCPUs
               unpause <dom>                   continue the vCPUs
             Host:
@@ -275,8 +276,8 @@ public final class Xl {
     }
 
     private int migrateReceive(List<String> args) {
-        Parsed p = Parsed.of("migrate-receive --listen <host:port> [--disk-dir <dir>]", args, Set.of(),
-                Set.of("--listen", "--disk-dir"), 0, 0);
+        Parsed p = Parsed.of("migrate-receive --listen <host:port> [--disk-dir <dir> | --config <cfg>]", args,
+                Set.of(), Set.of("--listen", "--disk-dir", "--config"), 0, 0);
         String listen = p.values.get("--listen");
         if (listen == null) {
             throw new UsageException("migrate-receive needs --listen <host:port>");
@@ -286,8 +287,15 @@ public final class Xl {
         if (diskDir.isPresent() && !java.nio.file.Files.isDirectory(diskDir.get())) {
             throw new UsageException("migrate-receive: --disk-dir " + diskDir.get() + " is not a directory");
         }
+        // --config: the domain is built before the source connects (on its own disks, so not with --disk-dir).
+        Optional<DomainConfig> config = Optional.ofNullable(p.values.get("--config"))
+                .map(c -> DomainConfig.load(Path.of(c), env));
+        if (config.isPresent() && diskDir.isPresent()) {
+            throw new UsageException("migrate-receive: --config builds the domain ahead on its own disks; it cannot"
+                    + " be combined with --disk-dir (mirrored disks)");
+        }
         DomainLauncher.Launched l = new DomainLauncher(runDir, env).receiveMigration(listen, Duration.ofHours(24),
-                diskDir);
+                diskDir, config);
         err.println("Incoming migration received, domain runner ID " + l.pid());
         return 0;
     }

@@ -132,6 +132,10 @@ final class Domain {
             if (state == DomainState.RUNNING) {
                 return;
             }
+            if (awaitingState && !stateApplied) {
+                throw new DomainException(DomainException.BAD_STATE, name(), "domain '" + name()
+                        + "' waits for an incoming migration; it runs once that is complete");
+            }
             if (started) {
                 machine.resume();
             } else {
@@ -193,6 +197,19 @@ final class Domain {
             }
             stateApplied = true;
             machine.restoreState(s);
+        }
+    }
+
+    /** Set by {@link #awaitIncomingState}: {@link #unpause} is refused until the state was applied. */
+    private boolean awaitingState;
+
+    /**
+     * Incoming migration: this paused machine's RAM and state are still to come, so it must not run before
+     * {@link #restoreMachineState} (an {@code xl unpause} meanwhile is refused).
+     */
+    void awaitIncomingState() {
+        synchronized (lock) {
+            awaitingState = true;
         }
     }
 

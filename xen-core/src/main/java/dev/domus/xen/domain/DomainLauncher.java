@@ -527,11 +527,26 @@ public final class DomainLauncher {
 
     /** Like {@link #receiveMigration(String, Duration)}; mirrored disks are written into {@code diskDir}. */
     public Launched receiveMigration(String listen, Duration timeout, java.util.Optional<Path> diskDir) {
+        return receiveMigration(listen, timeout, diskDir, java.util.Optional.empty());
+    }
+
+    /**
+     * Like {@link #receiveMigration(String, Duration, java.util.Optional)}; with {@code config} the runner builds
+     * that domain while it listens (logging {@code event=migration_prebuilt} once built and warmed) and refuses a
+     * source whose domain differs from it. Not together with {@code diskDir}.
+     */
+    public Launched receiveMigration(String listen, Duration timeout, java.util.Optional<Path> diskDir,
+                                     java.util.Optional<DomainConfig> config) {
         DomainRunner.parseHostPort(listen);
+        if (diskDir.isPresent() && config.isPresent()) {
+            throw new DomainException(DomainException.BAD_ARGUMENT, "a domain built ahead (--config) takes no"
+                    + " mirrored disks (--disk-dir)");
+        }
         runDir.create();
         Path log = runDir.path().resolve("incoming-" + listen.replaceAll("[^A-Za-z0-9_.-]", "_") + ".log");
         List<String> args = new ArrayList<>(List.of("--incoming", listen));
         diskDir.ifPresent(d -> args.addAll(List.of("--disk-dir", d.toAbsolutePath().toString())));
+        config.ifPresent(c -> args.addAll(List.of("--config", c.source().toString())));
         Process p = startRunner(runnerCommand("incoming", args), "incoming", log);
         String line = handshake(p, "incoming", timeout, log);
         if (line != null && line.startsWith("ready ")) {

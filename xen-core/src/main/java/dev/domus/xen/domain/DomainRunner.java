@@ -195,6 +195,7 @@ public final class DomainRunner implements AutoCloseable {
             System.exit(EXIT_ERROR);
             return;
         }
+        warmMigrationSender(java.util.Arrays.asList(args).contains("--incoming") ? 0 : SENDER_WARM_DELAY_MILLIS);
         Runtime.getRuntime().addShutdownHook(new Thread(runner::terminate, "sigterm"));
         try {
             status = runner.awaitExit();
@@ -203,6 +204,31 @@ public final class DomainRunner implements AutoCloseable {
         }
         runner.close();
         System.exit(status);
+    }
+
+    /** {@link #warmMigrationSender}: delay for a booted or restored domain (never during its boot), budget. */
+    private static final long SENDER_WARM_DELAY_MILLIS = 10_000;
+    private static final long SENDER_WARM_NANOS = 300_000_000L;
+
+    /**
+     * Warms the migration sender of this runner once ({@code MigrationSource.warmSendPath}, at most
+     * {@link #SENDER_WARM_NANOS} after its first pass) on a daemon thread, {@code delayMillis} after the domain
+     * started: its first migration's full pass would otherwise run its page scan and copies interpreted. A
+     * migrated-in runner (the next migration's likely source) warms at once, its guest already runs compiled; a
+     * booted one waits so it never competes with the boot. Not at nice 19: in the runner's own scheduler group the
+     * busy guest's vCPU thread then left it one pass in 2-6 s (too late for the next migration, too few for the JIT).
+     */
+    private static void warmMigrationSender(long delayMillis) {
+        Thread.ofPlatform().daemon().name("warm-migration-sender").start(() -> {
+            try {
+                Thread.sleep(delayMillis);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long start = System.nanoTime();
+            int passes = dev.domus.xen.migration.MigrationSource.warmSendPath(SENDER_WARM_NANOS);
+            Log.info("migration_sender_warmed", "passes", passes, "warm_ms", (System.nanoTime() - start) / 1_000_000);
+        });
     }
 
     private static DomainRunner startFromArgs(String[] args) {
@@ -221,8 +247,8 @@ public final class DomainRunner implements AutoCloseable {
                 case "--run-dir" -> runDir = Path.of(value(args, ++i, "--run-dir"));
                 case "--paused" -> paused = true;
                 default -> throw new DomainException(DomainException.BAD_ARGUMENT, "unknown argument '" + args[i]
-                        + "'; usage: DomainRunner (--config <cfg> | --restore <snapshot> [--config <cfg>]) [--paused]"
-                        + " [--run-dir <dir>]");
+                        + "'; usage: DomainRunner (--config <cfg> | --restore <snapshot> [--config <cfg>] | --incoming"
+                        + " <host:port> [--disk-dir <dir> | --config <cfg>]) [--paused] [--run-dir <dir>]");
             }
         }
         RunDir dir = runDir == null ? RunDir.fromEnvironment() : RunDir.at(runDir);
@@ -230,6 +256,13 @@ public final class DomainRunner implements AutoCloseable {
             if (diskDir != null && !Files.isDirectory(diskDir)) {
                 throw new DomainException(DomainException.BAD_ARGUMENT, "--disk-dir " + diskDir
                         + " is not a directory");
+            }
+            if (cfg != null && diskDir != null) {
+                throw new DomainException(DomainException.BAD_ARGUMENT, "--incoming with --config builds the domain"
+                        + " ahead on its own disks; it cannot take mirrored ones (--disk-dir)");
+            }
+            if (cfg != null) {
+                return receiveMigration(incoming, dir, Optional.empty(), Optional.of(DomainConfig.load(cfg)));
             }
             Optional<dev.domus.xen.migration.MigrationTarget.DiskTarget> disksTo = diskDir == null ? Optional.empty()
                     : Optional.of(new dev.domus.xen.migration.MigrationTarget.DiskTarget(diskDir,
@@ -269,28 +302,78 @@ public final class DomainRunner implements AutoCloseable {
      */
     static DomainRunner receiveMigration(String listen, RunDir dir,
                                          Optional<dev.domus.xen.migration.MigrationTarget.DiskTarget> diskDir) {
+        return receiveMigration(listen, dir, diskDir, Optional.empty());
+    }
+
+    /**
+     * Like {@link #receiveMigration(String, RunDir, Optional)}; with {@code expected} ({@code --incoming ..
+     * --config <cfg>}) the domain is built while listening, as a toolstack creates it on the target before the
+     * source connects: name lock, sockets, devices, machine on pre-allocated RAM, vCPU threads parked; then the
+     * receive path is warmed on loopback and {@code event=migration_prebuilt} is logged. The source's HELLO must
+     * announce that same domain ({@link PrebuiltConfig}: everything but the file it came from), else it is refused
+     * and the prebuilt domain is destroyed. Without mirrored disks only.
+     */
+    static DomainRunner receiveMigration(String listen, RunDir dir,
+                                         Optional<dev.domus.xen.migration.MigrationTarget.DiskTarget> diskDir,
+                                         Optional<DomainConfig> expected) {
         java.net.InetSocketAddress addr = parseHostPort(listen);
         java.net.Socket socket;
         long acceptedAt;
+        DomainRunner prebuilt = null;
+        Optional<dev.domus.xen.migration.MigrationTarget.Prepared> prepared = Optional.empty();
         try (java.net.ServerSocket server = new java.net.ServerSocket()) {
             server.setReuseAddress(true);
             server.bind(addr);
-            Log.info("migration_listening", "listen", addr);
-            // While waiting for the source, load the classes the machine and the runner will need, so neither the
-            // handshake nor building them competes with class loading in this fresh JVM (started after accept,
-            // it held up the handshake by ~1 s on a loaded host).
+            Log.info("migration_listening", "listen", addr, "prebuild", expected.isPresent());
             AtomicBoolean connected = new AtomicBoolean();
-            Thread.ofPlatform().daemon().name("preload-classes").start(() -> {
-                preloadClasses(connected::get);
-                // Then the receive path itself, on loopback, until the source is here (see MigrationTarget).
+            if (expected.isPresent()) {
+                // Connections that come meanwhile wait in the accept queue.
+                long start = System.nanoTime();
+                dev.domus.xen.migration.MigrationTarget.warmHandshake();
+                prepared = Optional.of(prepare(expected.get()));
+                try {
+                    prebuilt = start(expected.get(), dir, preparedFactory(prepared.get()), true);
+                } catch (RuntimeException e) {
+                    prepared.get().ram().close(); // the machine never took it
+                    throw e;
+                }
+                prebuilt.domain().awaitIncomingState();
+                prebuilt.domain().prestart();
+                long builtAt = System.nanoTime();
+                // The HELLO answer's checks, cold, took 50-90 ms (record decode, comparison): run them on this
+                // domain's own record and configuration first.
+                warmPrebuiltCheck(expected.get(), prepared.get().config());
+                // Warm the receive path to its end (the source is not expected before this line is logged).
                 dev.domus.xen.migration.MigrationTarget.warmUp(connected::get);
-            });
+                Log.info("migration_prebuilt", "listen", addr, "domain", expected.get().name(),
+                        "build_us", (builtAt - start) / 1000, "warm_us", (System.nanoTime() - builtAt) / 1000);
+            } else {
+                // While waiting for the source, load the classes the machine and the runner will need, so neither
+                // the handshake nor building them competes with class loading in this fresh JVM (started after
+                // accept, it held up the handshake by ~1 s on a loaded host).
+                Thread.ofPlatform().daemon().name("preload-classes").start(() -> {
+                    preloadClasses(connected::get);
+                    // Then the receive path itself, on loopback, until the source is here (see MigrationTarget).
+                    dev.domus.xen.migration.MigrationTarget.warmUp(connected::get);
+                });
+            }
             socket = server.accept();
             acceptedAt = System.nanoTime();
             connected.set(true);
         } catch (IOException e) {
+            if (prebuilt != null) {
+                prebuilt.terminate();
+            }
             throw new DomainException(DomainException.IO, "cannot listen for a migration on " + listen + ": "
                     + e.getMessage());
+        } catch (RuntimeException e) {
+            if (prebuilt != null) {
+                prebuilt.terminate();
+            }
+            throw e;
+        }
+        if (prebuilt != null) {
+            return receivePrebuilt(socket, acceptedAt, expected.get(), prebuilt, prepared.get());
         }
         // The domain (sockets, devices, machine) is built as soon as the handshake is accepted, while RAM streams
         // in; it then only waits for the device state, which keeps the build out of the guest's downtime.
@@ -315,6 +398,7 @@ public final class DomainRunner implements AutoCloseable {
                         deferSharedDiskLocks(config, incoming.mirroredDisks());
                         DomainRunner r = start(config, dir, preparingFactory(incoming), true);
                         try {
+                            r.domain().awaitIncomingState();
                             r.domain().prestart();
                         } catch (RuntimeException e) {
                             r.terminate();
@@ -334,6 +418,96 @@ public final class DomainRunner implements AutoCloseable {
             }
             throw new DomainException(DomainException.LAUNCH, e.getMessage());
         }
+        return completeMigration(in, built, acceptedAt, buildNanos::get);
+    }
+
+    /** {@link #receiveMigration}, the domain built before the source connected ({@code prepared}'s machine). */
+    private static DomainRunner receivePrebuilt(java.net.Socket socket, long acceptedAt, DomainConfig expected,
+                                                DomainRunner prebuilt,
+                                                dev.domus.xen.migration.MigrationTarget.Prepared prepared) {
+        java.util.concurrent.CompletableFuture<DomainRunner> built =
+                java.util.concurrent.CompletableFuture.completedFuture(prebuilt);
+        dev.domus.xen.migration.MigrationTarget.Incoming in;
+        try {
+            in = dev.domus.xen.migration.MigrationTarget.receive(socket, (cfg, record) -> prebuiltRefusal(expected,
+                    record), 60_000, incoming -> {
+                incoming.building(built);
+                Thread.ofPlatform().daemon().name("rehearse-restore").start(() -> {
+                    try {
+                        rehearseRestore(prebuilt, incoming);
+                    } catch (RuntimeException e) {
+                        // a rehearsal only warms; the real restore reports its own failure
+                    }
+                });
+            }, Optional.empty(), Optional.of(prepared));
+        } catch (dev.domus.xen.migration.MigrationException e) {
+            prebuilt.terminate(); // closes the machine and with it the prepared RAM
+            throw new DomainException(DomainException.LAUNCH, e.getMessage());
+        }
+        return completeMigration(in, built, acceptedAt, () -> 0L); // built before: see migration_prebuilt
+    }
+
+    /** Why the source's domain {@code record} does not fit the domain built ahead, null when it does. */
+    private static String prebuiltRefusal(DomainConfig expected, byte[] record) {
+        try {
+            return PrebuiltConfig.refusal(expected, DomainRecord.decode(record));
+        } catch (RuntimeException e) {
+            return "bad domain record: " + e.getMessage();
+        }
+    }
+
+    /** Runs what the HELLO answer checks for a prebuilt domain on its own record and configuration, a few times. */
+    private static void warmPrebuiltCheck(DomainConfig expected, dev.domus.xen.api.MachineConfig config) {
+        try {
+            byte[] record = DomainRecord.encode(expected);
+            byte[] cfg = Snapshots.encodeConfig(config);
+            for (int i = 0; i < 20; i++) {
+                if (!Snapshots.decodeConfig(cfg).equals(config) || prebuiltRefusal(expected, record) != null) {
+                    Log.warn("migration_prebuilt_check", "domain", expected.name(), "error",
+                            "the domain's own record does not fit it");
+                    return;
+                }
+            }
+        } catch (RuntimeException | LinkageError e) {
+            // only a lost speed-up
+        }
+    }
+
+    /** RAM for the domain built ahead (its machine takes it; the receiver writes the pages into it). */
+    private static dev.domus.xen.migration.MigrationTarget.Prepared prepare(DomainConfig expected) {
+        deferSharedDiskLocks(expected, java.util.Map.of());
+        dev.domus.xen.api.MachineConfig mc = expected.toMachineConfig();
+        return new dev.domus.xen.migration.MigrationTarget.Prepared(mc,
+                dev.domus.xen.migration.MigrationTarget.Prepared.allocateRam(mc));
+    }
+
+    /** The first machine runs on the prepared RAM, its state applied later; a reboot boots afresh. */
+    private static MachineFactory preparedFactory(dev.domus.xen.migration.MigrationTarget.Prepared prepared) {
+        AtomicBoolean taken = new AtomicBoolean();
+        return preparingFactory(new dev.domus.xen.snapshot.MachineImage() {
+            @Override
+            public dev.domus.xen.snapshot.MachineState state() {
+                throw new SnapshotException("the prebuilt machine's state comes with the migration");
+            }
+
+            @Override
+            public dev.domus.xen.memory.GuestMemory takeMemory(long base, long size) {
+                if (base != prepared.ram().base() || size != prepared.ram().size()
+                        || !taken.compareAndSet(false, true)) {
+                    throw new SnapshotException("the prepared RAM does not fit (or was taken)");
+                }
+                return prepared.ram();
+            }
+        });
+    }
+
+    /**
+     * The received migration's way to a running guest: waits for the build, applies the state, waits for COMMIT,
+     * resumes; on any failure before COMMIT the domain is destroyed and nothing runs.
+     */
+    private static DomainRunner completeMigration(dev.domus.xen.migration.MigrationTarget.Incoming in,
+                                                  java.util.concurrent.Future<DomainRunner> built, long acceptedAt,
+                                                  java.util.function.LongSupplier buildNanos) {
         // The receiving thread may run at real-time priority since the pause was announced (MigrationTarget):
         // lowered on every way out of here.
         try {
@@ -402,7 +576,7 @@ public final class DomainRunner implements AutoCloseable {
                     "resume_us", (resumedAt - ackAt) / 1000, "done_sent", told,
                     "accept_hello_us", (in.helloReceivedAtNanos() - acceptedAt) / 1000,
                     "hello_answer_us", (in.helloAnsweredAtNanos() - in.helloReceivedAtNanos()) / 1000,
-                    "build_us", buildNanos.get() / 1000, "prepare_build_wait_us", in.buildWaitNanos() / 1000);
+                    "build_us", buildNanos.getAsLong() / 1000, "prepare_build_wait_us", in.buildWaitNanos() / 1000);
             Log.info("migration_received", "domain", runner.config.name(), "pages", in.pagesReceived(), "bytes",
                     in.bytesReceived());
             return runner;

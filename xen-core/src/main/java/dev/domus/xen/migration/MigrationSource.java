@@ -141,6 +141,65 @@ public final class MigrationSource {
         this.cancelled = cancelled;
     }
 
+    /** {@link #warmSendPath}: scratch RAM and the number of full passes over it (time-bounded too). */
+    private static final long WARM_SCRATCH_BYTES = 8L << 20;
+    private static final int WARM_PASSES = 20;
+
+    /**
+     * Runs the full RAM pass's sender (residency scan, zero-run skipping, page copies into frames, socket writes)
+     * over a scratch RAM into a discarding loopback reader in this process, until {@code budgetNanos} or
+     * {@link #WARM_PASSES} passes are spent, so that a migration of this runner's guest meets compiled code: the
+     * sending runner of a migration is usually one that never sent one (each migration's target becomes the next
+     * one's source), and its first full pass ran its scan and copy loops interpreted. Best effort (a failure only
+     * loses the speed-up); returns the passes run. Call on a background thread.
+     */
+    public static int warmSendPath(long budgetNanos) {
+        long until = System.nanoTime() + budgetNanos;
+        int passes = 0;
+        try (GuestMemory scratch = GuestMemory.allocate(0x8000_0000L, WARM_SCRATCH_BYTES);
+             java.net.ServerSocket server = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+             Socket client = new Socket(java.net.InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket accepted = server.accept();
+             Stream out = new Stream(client);
+             Stream in = new Stream(accepted)) {
+            // Like a guest's RAM: a dense first quarter, then sparse pages between zero runs of various lengths.
+            MemorySegment seg = scratch.segment();
+            long pages = WARM_SCRATCH_BYTES / PAGE;
+            for (long p = 0; p < pages; p++) {
+                if (p < pages / 4 || p % 7 == 0 || (p / 300) % 3 == 0) {
+                    seg.set(ValueLayout.JAVA_BYTE, p * PAGE + (p * 13) % PAGE, (byte) (p | 1));
+                } else if ((p / 300) % 3 == 1) {
+                    seg.set(ValueLayout.JAVA_BYTE, p * PAGE, (byte) 0); // resident but zero: the mismatch skip
+                }
+            }
+            in.setTimeout(5_000);
+            Thread reader = Thread.ofPlatform().daemon().name("warm-send-reader").start(() -> {
+                try {
+                    while (in.receive().type() != Stream.FINAL) {
+                        // discarded
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // the sender stopped: nothing more to read
+                }
+            });
+            MigrationSource warm = new MigrationSource(null, null, new byte[0], Options.DEFAULT, p -> { },
+                    new AtomicBoolean(), java.util.Set.of());
+            warm.helloAnswered = true; // no handshake here: pollHello stays out of the way
+            while (passes < WARM_PASSES && (passes == 0 || System.nanoTime() < until)) {
+                warm.sendAllNonZero(out, scratch);
+                passes++;
+            }
+            out.send(Stream.FINAL, new byte[0]);
+            out.flush();
+            reader.join(5_000);
+        } catch (IOException | RuntimeException e) {
+            // only a lost speed-up
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return passes;
+    }
+
     /**
      * Migrates the running {@code machine} to {@code target}. On success the machine is left paused (the caller
      * ends it: the guest now runs on the target); on failure it is running again and the exception says why, except

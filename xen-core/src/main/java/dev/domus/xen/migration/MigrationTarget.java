@@ -58,6 +58,28 @@ public final class MigrationTarget {
         }
     }
 
+    /**
+     * A machine built before the source connected ({@code xl migrate-receive --config}): the configuration it was
+     * built for and the guest RAM it runs on, which the incoming pages are written into. The HELLO must announce
+     * exactly {@code config}, else the handshake is refused (nothing is allocated at HELLO then). The receiver never
+     * closes {@code ram}: the machine owns it.
+     */
+    public record Prepared(MachineConfig config, GuestMemory ram) {
+        public Prepared {
+            java.util.Objects.requireNonNull(config, "config");
+            java.util.Objects.requireNonNull(ram, "ram");
+            if (ram.base() != RAM_BASE || ram.size() != (long) config.memoryMiB() << 20) {
+                throw new IllegalArgumentException("prepared RAM is " + ram.size() + " bytes at 0x"
+                        + Long.toHexString(ram.base()) + ", the configuration needs " + config.memoryMiB() + " MiB");
+            }
+        }
+
+        /** Guest RAM for {@code config} at the base this receiver writes pages to. */
+        public static GuestMemory allocateRam(MachineConfig config) {
+            return GuestMemory.allocate(RAM_BASE, (long) config.memoryMiB() << 20);
+        }
+    }
+
     /** Deletes the images a dead receiver listed in {@code journal}, then the journal (missing: nothing to do). */
     public static void discardJournal(java.nio.file.Path journal) {
         DiskMirrorReceiver.cleanUp(journal);
@@ -389,6 +411,21 @@ public final class MigrationTarget {
     public static Incoming receive(Socket socket, java.util.function.BiFunction<MachineConfig, byte[], String> check,
                                    int timeoutMillis, java.util.function.Consumer<Incoming> accepted,
                                    java.util.Optional<DiskTarget> diskDir) {
+        return receive(socket, check, timeoutMillis, accepted, diskDir, java.util.Optional.empty());
+    }
+
+    /**
+     * Like {@link #receive(Socket, java.util.function.BiFunction, int, java.util.function.Consumer,
+     * java.util.Optional)}, into the RAM of a machine built before the source connected ({@code prepared}): a HELLO
+     * whose configuration is not the prepared one is refused, and nothing is allocated at HELLO (its answer is a
+     * few checks). Mirrored disks cannot go into a prepared machine ({@code diskDir} must be empty then).
+     */
+    public static Incoming receive(Socket socket, java.util.function.BiFunction<MachineConfig, byte[], String> check,
+                                   int timeoutMillis, java.util.function.Consumer<Incoming> accepted,
+                                   java.util.Optional<DiskTarget> diskDir, java.util.Optional<Prepared> prepared) {
+        if (prepared.isPresent() && diskDir.isPresent()) {
+            throw new IllegalArgumentException("a prepared machine takes no mirrored disks");
+        }
         Stream s;
         try {
             s = new Stream(socket);
@@ -436,16 +473,21 @@ public final class MigrationTarget {
                 throw new MigrationException("bad configuration in HELLO: " + e.getMessage());
             }
             long checkAt = System.nanoTime();
-            String refusal = check.apply(config, domain);
+            String refusal = prepared.isPresent() && !prepared.get().config().equals(config)
+                    ? "the target's machine was built ahead for another configuration: "
+                    + configDifferences(prepared.get().config(), config)
+                    : check.apply(config, domain);
             long checkedAt = System.nanoTime();
             if (refusal != null) {
                 s.send(Stream.ERROR, refusal.getBytes(StandardCharsets.UTF_8));
                 s.flush();
                 throw new MigrationException("refused: " + refusal);
             }
-            mem = GuestMemory.allocate(RAM_BASE, (long) config.memoryMiB() << 20);
+            // A prepared machine already holds its RAM (the Incoming then owns none and never closes it).
+            mem = prepared.isPresent() ? prepared.get().ram()
+                    : GuestMemory.allocate(RAM_BASE, (long) config.memoryMiB() << 20);
             long allocatedAt = System.nanoTime();
-            incoming = new Incoming(s, domain, config, mem, timeoutMillis, diskDir);
+            incoming = new Incoming(s, domain, config, prepared.isPresent() ? null : mem, timeoutMillis, diskDir);
             long createdAt = System.nanoTime();
             s.send(Stream.HELLO_OK, DiskMirror.helloFlags(diskDir.isPresent()));
             s.flush();
@@ -572,7 +614,7 @@ public final class MigrationTarget {
             if (incoming != null) {
                 incoming.close();
                 incoming.discardDisks();
-            } else if (mem != null) {
+            } else if (mem != null && prepared.isEmpty()) {
                 mem.close();
             }
             s.close();
@@ -716,6 +758,23 @@ public final class MigrationTarget {
                 default -> in.disks.finish(); // DISK_DONE
             }
         }
+    }
+
+    /** The record components in which {@code offered} differs from {@code expected}, for a refusal. */
+    static String configDifferences(MachineConfig expected, MachineConfig offered) {
+        java.util.List<String> d = new java.util.ArrayList<>();
+        try {
+            for (java.lang.reflect.RecordComponent c : MachineConfig.class.getRecordComponents()) {
+                Object e = c.getAccessor().invoke(expected);
+                Object o = c.getAccessor().invoke(offered);
+                if (!java.util.Objects.equals(e, o)) {
+                    d.add(c.getName() + " " + o + " (target: " + e + ")");
+                }
+            }
+        } catch (ReflectiveOperationException e) {
+            return "(" + e + ")";
+        }
+        return d.isEmpty() ? "(equal fields, unequal records)" : String.join("; ", d);
     }
 
     private static MachineState checkState(MachineState state, MachineConfig config) {

@@ -56,7 +56,11 @@ class MigrationTargetStreamTest {
     }
 
     private static void sendHello(Stream src) throws java.io.IOException {
-        byte[] config = dev.domus.xen.snapshot.Snapshots.encodeConfig(CONFIG);
+        sendHello(src, CONFIG);
+    }
+
+    private static void sendHello(Stream src, MachineConfig c) throws java.io.IOException {
+        byte[] config = dev.domus.xen.snapshot.Snapshots.encodeConfig(c);
         byte[] domain = "{}".getBytes();
         ByteBuffer hello = ByteBuffer.allocate(8 + 4 + 4 + config.length + 4 + domain.length);
         hello.put(Stream.MAGIC).putInt(Stream.VERSION).putInt(config.length).put(config).putInt(domain.length)
@@ -142,6 +146,82 @@ class MigrationTargetStreamTest {
             assertThat(atAccepted.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(start);
             src.close(); // the stream breaks during RAM: the receiver fails and is put back
             assertThat(afterFailure.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(start);
+        }
+    }
+
+    @Test
+    void aPreparedMachinesRamReceivesThePagesAndOutlivesAFailedStream() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket t = server.accept();
+             dev.domus.xen.memory.GuestMemory ram = MigrationTarget.Prepared.allocateRam(CONFIG)) {
+            CompletableFuture<MigrationTarget.Incoming> received = new CompletableFuture<>();
+            CompletableFuture<Boolean> helloChecked = new CompletableFuture<>();
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    received.complete(MigrationTarget.receive(t, (m, d) -> {
+                        helloChecked.complete(true);
+                        return null;
+                    }, 20_000, in -> { }, Optional.empty(), Optional.of(new MigrationTarget.Prepared(CONFIG, ram))));
+                } catch (RuntimeException e) {
+                    received.completeExceptionally(e);
+                }
+            });
+            Stream src = new Stream(c);
+            src.setTimeout(20_000);
+            sendHello(src);
+            assertThat(src.receive().type()).isEqualTo(Stream.HELLO_OK);
+            assertThat(helloChecked.get(20, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+            src.send(Stream.PAGES, onePage(3, (byte) 9));
+            src.send(Stream.SYNC, new byte[8]);
+            src.flush();
+            assertThat(src.receive().type()).isEqualTo(Stream.SYNC_OK); // everything before it is applied
+            var seg = ram.segment();
+            assertThat(seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 3L * 4096)).isEqualTo((byte) 9);
+            assertThat(seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 4L * 4096)).isZero();
+            src.close(); // the stream breaks: the receiver fails, but the RAM is the machine's, not closed
+            assertThatThrownBy(received::join).isInstanceOf(java.util.concurrent.CompletionException.class);
+            assertThat(seg.get(java.lang.foreign.ValueLayout.JAVA_BYTE, 3L * 4096 + 4095)).isEqualTo((byte) 9);
+        }
+    }
+
+    @Test
+    void aPreparedTargetRefusesAHelloForAnotherConfigurationNamingTheDifference() throws Exception {
+        try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+             Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
+             Socket t = server.accept();
+             dev.domus.xen.memory.GuestMemory ram = MigrationTarget.Prepared.allocateRam(CONFIG)) {
+            CompletableFuture<MigrationTarget.Incoming> received = new CompletableFuture<>();
+            java.util.concurrent.atomic.AtomicBoolean checked = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    received.complete(MigrationTarget.receive(t, (m, d) -> {
+                        checked.set(true);
+                        return null;
+                    }, 20_000, in -> { }, Optional.empty(), Optional.of(new MigrationTarget.Prepared(CONFIG, ram))));
+                } catch (RuntimeException e) {
+                    received.completeExceptionally(e);
+                }
+            });
+            Stream src = new Stream(c);
+            src.setTimeout(20_000);
+            sendHello(src, new MachineConfig("stream-test", 32, 1, Path.of("/nonexistent/Image"), Optional.empty(),
+                    "", 0, List.of(), List.of()));
+            Stream.Frame f = src.receive();
+            assertThat(f.type()).isEqualTo(Stream.ERROR);
+            assertThat(new String(f.copy(), java.nio.charset.StandardCharsets.UTF_8))
+                    .contains("built ahead for another configuration").contains("memoryMiB 32 (target: 16)");
+            assertThatThrownBy(received::join).hasMessageContaining("refused");
+            assertThat(checked).as("the caller's check is not asked for a configuration that cannot fit").isFalse();
+        }
+    }
+
+    @Test
+    void aPreparedMachineMustHaveTheRamOfItsConfiguration() {
+        try (dev.domus.xen.memory.GuestMemory ram = dev.domus.xen.memory.GuestMemory.allocate(0x8000_0000L,
+                8L << 20)) {
+            assertThatThrownBy(() -> new MigrationTarget.Prepared(CONFIG, ram))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("16 MiB");
         }
     }
 
