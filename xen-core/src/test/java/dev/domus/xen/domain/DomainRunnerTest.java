@@ -348,6 +348,19 @@ class DomainRunnerTest {
     }
 
     @Test
+    void aDomainAwaitingAnIncomingMigrationsStateRefusesUnpause() throws Exception {
+        DomainRunner r = start(config("demo", ""), true);
+        FakeMachine m = nextMachine();
+        r.domain().awaitIncomingState();
+        DomainClient c = client("demo");
+        assertThatThrownBy(c::unpause).isInstanceOfSatisfying(DomainException.class,
+                e -> assertThat(e.code()).isEqualTo(DomainException.BAD_STATE))
+                .hasMessageContaining("waits for an incoming migration");
+        assertThat(m.calls).isEmpty();
+        assertThat(c.info().state()).isEqualTo(DomainState.PAUSED);
+    }
+
+    @Test
     void pausedCreationStartsOnUnpause() throws Exception {
         start(config("demo", ""), true);
         FakeMachine m = nextMachine();
