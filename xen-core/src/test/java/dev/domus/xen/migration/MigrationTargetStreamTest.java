@@ -149,24 +149,32 @@ class MigrationTargetStreamTest {
         }
     }
 
+    /** Runs a prepared target's receive of {@code t} into {@code ram} on a thread; {@code onCheck} marks the HELLO check. */
+    private static CompletableFuture<MigrationTarget.Incoming> receivePrepared(Socket t,
+            dev.domus.xen.memory.GuestMemory ram, Runnable onCheck) {
+        CompletableFuture<MigrationTarget.Incoming> received = new CompletableFuture<>();
+        Thread.ofPlatform().daemon().start(() -> {
+            try {
+                received.complete(MigrationTarget.receive(t, (m, d) -> {
+                    onCheck.run();
+                    return null;
+                }, 20_000, in -> { }, Optional.empty(), Optional.of(new MigrationTarget.Prepared(CONFIG, ram))));
+            } catch (RuntimeException e) {
+                received.completeExceptionally(e);
+            }
+        });
+        return received;
+    }
+
     @Test
     void aPreparedMachinesRamReceivesThePagesAndOutlivesAFailedStream() throws Exception {
         try (ServerSocket server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
              Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
              Socket t = server.accept();
              dev.domus.xen.memory.GuestMemory ram = MigrationTarget.Prepared.allocateRam(CONFIG)) {
-            CompletableFuture<MigrationTarget.Incoming> received = new CompletableFuture<>();
             CompletableFuture<Boolean> helloChecked = new CompletableFuture<>();
-            Thread.ofPlatform().daemon().start(() -> {
-                try {
-                    received.complete(MigrationTarget.receive(t, (m, d) -> {
-                        helloChecked.complete(true);
-                        return null;
-                    }, 20_000, in -> { }, Optional.empty(), Optional.of(new MigrationTarget.Prepared(CONFIG, ram))));
-                } catch (RuntimeException e) {
-                    received.completeExceptionally(e);
-                }
-            });
+            CompletableFuture<MigrationTarget.Incoming> received = receivePrepared(t, ram,
+                    () -> helloChecked.complete(true));
             Stream src = new Stream(c);
             src.setTimeout(20_000);
             sendHello(src);
@@ -191,18 +199,8 @@ class MigrationTargetStreamTest {
              Socket c = new Socket(InetAddress.getLoopbackAddress(), server.getLocalPort());
              Socket t = server.accept();
              dev.domus.xen.memory.GuestMemory ram = MigrationTarget.Prepared.allocateRam(CONFIG)) {
-            CompletableFuture<MigrationTarget.Incoming> received = new CompletableFuture<>();
             java.util.concurrent.atomic.AtomicBoolean checked = new java.util.concurrent.atomic.AtomicBoolean();
-            Thread.ofPlatform().daemon().start(() -> {
-                try {
-                    received.complete(MigrationTarget.receive(t, (m, d) -> {
-                        checked.set(true);
-                        return null;
-                    }, 20_000, in -> { }, Optional.empty(), Optional.of(new MigrationTarget.Prepared(CONFIG, ram))));
-                } catch (RuntimeException e) {
-                    received.completeExceptionally(e);
-                }
-            });
+            CompletableFuture<MigrationTarget.Incoming> received = receivePrepared(t, ram, () -> checked.set(true));
             Stream src = new Stream(c);
             src.setTimeout(20_000);
             sendHello(src, new MachineConfig("stream-test", 32, 1, Path.of("/nonexistent/Image"), Optional.empty(),
