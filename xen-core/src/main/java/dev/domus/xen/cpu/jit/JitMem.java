@@ -171,73 +171,41 @@ final class JitMem {
     private void sdFull(long va, long v) { EngineSupport.sd(h, va, v); }
 
     static long lb(JitMem m, long va) {
-        return lbFast(m, va);
-    }
-
-    private static long lbFast(JitMem m, long va) {
         long a = m.loadAddress(va, 1);
         return a >= 0 ? ALL.get(B, a) : m.slowLoad(va, 1).lbFull(va);
     }
 
     static long lbu(JitMem m, long va) {
-        return lbuFast(m, va);
-    }
-
-    private static long lbuFast(JitMem m, long va) {
         long a = m.loadAddress(va, 1);
         return a >= 0 ? ALL.get(B, a) & 0xffL : m.slowLoad(va, 1).lbuFull(va);
     }
 
     static long lh(JitMem m, long va) {
-        return lhFast(m, va);
-    }
-
-    private static long lhFast(JitMem m, long va) {
         long a = m.loadAddress(va, 2);
         return a >= 0 ? ALL.get(S, a) : m.slowLoad(va, 2).lhFull(va);
     }
 
     static long lhu(JitMem m, long va) {
-        return lhuFast(m, va);
-    }
-
-    private static long lhuFast(JitMem m, long va) {
         long a = m.loadAddress(va, 2);
         return a >= 0 ? ALL.get(S, a) & 0xffffL : m.slowLoad(va, 2).lhuFull(va);
     }
 
     static long lw(JitMem m, long va) {
-        return lwFast(m, va);
-    }
-
-    private static long lwFast(JitMem m, long va) {
         long a = m.loadAddress(va, 4);
         return a >= 0 ? ALL.get(I, a) : m.slowLoad(va, 4).lwFull(va);
     }
 
     static long lwu(JitMem m, long va) {
-        return lwuFast(m, va);
-    }
-
-    private static long lwuFast(JitMem m, long va) {
         long a = m.loadAddress(va, 4);
         return a >= 0 ? ALL.get(I, a) & 0xffffffffL : m.slowLoad(va, 4).lwuFull(va);
     }
 
     static long ld(JitMem m, long va) {
-        return ldFast(m, va);
-    }
-
-    private static long ldFast(JitMem m, long va) {
         long a = m.loadAddress(va, 8);
         return a >= 0 ? ALL.get(L, a) : m.slowLoad(va, 8).ldFull(va);
     }
 
     static void sb(JitMem m, long va, long v) {
-        sbFast(m, va, v);
-    }
-
-    private static void sbFast(JitMem m, long va, long v) {
         long a = m.storeAddress(va, 1);
         if (a >= 0) {
             ALL.set(B, a, (byte) v);
@@ -247,10 +215,6 @@ final class JitMem {
     }
 
     static void sh(JitMem m, long va, long v) {
-        shFast(m, va, v);
-    }
-
-    private static void shFast(JitMem m, long va, long v) {
         long a = m.storeAddress(va, 2);
         if (a >= 0) {
             ALL.set(S, a, (short) v);
@@ -260,10 +224,6 @@ final class JitMem {
     }
 
     static void sw(JitMem m, long va, long v) {
-        swFast(m, va, v);
-    }
-
-    private static void swFast(JitMem m, long va, long v) {
         long a = m.storeAddress(va, 4);
         if (a >= 0) {
             ALL.set(I, a, (int) v);
@@ -273,10 +233,6 @@ final class JitMem {
     }
 
     static void sd(JitMem m, long va, long v) {
-        sdFast(m, va, v);
-    }
-
-    private static void sdFast(JitMem m, long va, long v) {
         long a = m.storeAddress(va, 8);
         if (a >= 0) {
             ALL.set(L, a, v);
