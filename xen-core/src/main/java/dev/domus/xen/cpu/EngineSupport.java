@@ -135,6 +135,9 @@ public final class EngineSupport {
     /** The TLB flag "the whole page is plain RAM" (set by the walk). */
     public static final int TLB_RAM_FLAG = Hart.TLB_RAM;
 
+    /** Registers the JIT's folded TLB sets, kept in step with the hart's TLB (see {@code Hart.jitTlb}). */
+    public static void setJitTlb(Hart h, long[][] sets) { h.jitTlb = sets; }
+
     public static long[] tlbTag(Hart h) { return h.tlbTag; }
 
     public static long[] tlbPage(Hart h) { return h.tlbPage; }

@@ -576,6 +576,7 @@ public final class Hart {
         int i = (int) vpn & TLB_MASK;
         if (tlbTag[i] == vpn) {
             tlbTag[i] = -1;
+            dropJitTlb(i);
         }
         if (superpageEntries > 0) {
             // Entries cut from a 2 MiB page covering va sit at the 512 consecutive indices of its vpn block (the
@@ -586,6 +587,7 @@ public final class Hart {
                 int level = tlbLevel[j];
                 if (level > 0 && tlbTag[j] != -1 && (tlbTag[j] >>> (9 * level)) == (vpn >>> (9 * level))) {
                     tlbTag[j] = -1;
+                    dropJitTlb(j);
                 }
             }
         }
@@ -978,11 +980,33 @@ public final class Hart {
     /** Drops every cached translation (satp write, SFENCE.VMA, remote shootdown). */
     public void flushTlb() {
         java.util.Arrays.fill(tlbTag, -1L);
+        if (jitTlb != null) {
+            for (long[] set : jitTlb) {
+                java.util.Arrays.fill(set, -1L);
+            }
+        }
         superpageEntries = 0;
         gigapageEntries = 0;
         fetchVpage = -1;
         decTag = -1;
         prevTag = -1;
+    }
+
+    /**
+     * The JIT's folded TLBs (see {@code cpu.jit.JitMem}), or null: per set and TLB index four longs, the first two
+     * tags valid only while entry i of this TLB holds the same page. So every change of an entry here drops the
+     * same index there ({@link #dropJitTlb}), and the hart's own flush logic covers them.
+     */
+    long[][] jitTlb;
+
+    private void dropJitTlb(int i) {
+        long[][] sets = jitTlb;
+        if (sets != null) {
+            for (long[] set : sets) {
+                set[4 * i] = -1;
+                set[4 * i + 1] = -1;
+            }
+        }
     }
 
     /** Moves on with every {@link #mmuModeChanged}: the JIT re-takes its copies of the checks when it differs. */
@@ -1109,6 +1133,7 @@ public final class Hart {
             long pagePa = ppn4k << 12;
             long vpn = va >>> 12;
             int i = (int) vpn & TLB_MASK;
+            dropJitTlb(i);
             tlbTag[i] = vpn;
             tlbPage[i] = pagePa;
             tlbFlags[i] = ((int) newPte & 0xff)

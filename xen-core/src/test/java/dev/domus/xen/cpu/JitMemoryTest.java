@@ -337,6 +337,27 @@ class JitMemoryTest {
     }
 
     @Test
+    void aStoreThroughAFastEntryTakenBeforeThePageHeldCodeStillInvalidatesTheTranslation() {
+        // The store entry of the data alias is warm before any code on that page ran (so the page was plain data
+        // when the fast path took it); the page then gets translated code, and a store through the same entry
+        // must still see that and take the full path (code-generation bump).
+        int newInsn = addi(10, 10, 100);
+        Machine jit = compare(m -> {
+            m.code(RAM + 0x1000, addi(10, 10, 1), jalr(0, 1, 0)); // f at RAM+0x1000, also at data VA 0x8000
+            m.code(RAM,
+                    sw(0, 11, 0x100),    // TLB miss: the walk fills the hart's TLB
+                    sw(0, 11, 0x104),    // TLB hit on a page without code: the fast entry
+                    jal(1, 0x1000 - 8),  // call f: translated, the page now holds code
+                    sw(13, 11, 0),       // rewrite f's first instruction through the warm fast entry
+                    jal(1, 0x1000 - 16), // call f: must run the new instruction
+                    ECALL);
+            m.h.x[11] = 0x8000;
+            m.h.x[13] = newInsn & 0xffffffffL;
+        }, 3 + 2 + 2 + 2 + 1 + 5);
+        assertThat(jit.h.x[10]).as("1 + 100: the second call ran the rewritten code").isEqualTo(101);
+    }
+
+    @Test
     void storesOnCleanPagesAreLoggedOnceDirtyLoggingIsOnEvenWithWarmTlbEntries() {
         Machine[] ms = {new Machine(), new Machine()};
         CpuEngine[] engines = {new Interpreter(), new JitEngine(0)};
@@ -390,6 +411,34 @@ class JitMemoryTest {
         assertThat(jit.h.x[7]).as("after sfence.vma").isEqualTo(jit.mem.loadLong(page(1) - RAM));
         assertThat(jit.h.x[8]).as("after the satp write").isEqualTo(jit.mem.loadLong(page(2) - RAM));
         assertThat(jit.h.x[9]).isEqualTo(jit.mem.loadLong(page(2) - RAM + 8));
+    }
+
+    @Test
+    void sfenceVmaOfAPageWhoseTlbEntryWasReplacedStillRetargetsItsLoads() {
+        // VA 0x801000 has the same TLB index as VA 0x1000 (2048 pages apart). The JIT's folded TLB entry of VA
+        // 0x1000 must go when the hart's entry is taken over by VA 0x801000: sfence.vma of VA 0x1000 then finds
+        // no entry of that page in the hart's TLB, so nothing else would drop the folded one.
+        long l0c = RAM + 0x15000;
+        long newPte = ((page(1) >>> 12) << 10) | V | R | W | A | D;
+        Machine jit = compare(m -> {
+            m.pte(L1, 4, l0c, V);
+            m.pte(l0c, 1, page(3), V | R | W | A | D); // VA 0x801000: D3
+            m.code(RAM,
+                    ld(5, 10, 0),        // VA 0x1000 -> D0 (fills the TLB)
+                    ld(5, 10, 0),        // TLB hit
+                    ld(6, 14, 0),        // VA 0x801000 -> D3: takes over the TLB entry of VA 0x1000
+                    sd(12, 11, 8),       // rewrite L0[1]: VA 0x1000 -> D1
+                    (0x09 << 25) | (10 << 15) | 0x73, // sfence.vma x10: VA 0x1000 only
+                    ld(7, 10, 0),        // D1
+                    ECALL);
+            m.h.x[10] = 0x1000;
+            m.h.x[11] = L0;
+            m.h.x[12] = newPte;
+            m.h.x[14] = 0x801000;
+        }, 7 + 5);
+        assertThat(jit.h.x[5]).isEqualTo(jit.mem.loadLong(page(0) - RAM));
+        assertThat(jit.h.x[6]).isEqualTo(jit.mem.loadLong(page(3) - RAM));
+        assertThat(jit.h.x[7]).as("after sfence.vma of VA 0x1000").isEqualTo(jit.mem.loadLong(page(1) - RAM));
     }
 
     @Test

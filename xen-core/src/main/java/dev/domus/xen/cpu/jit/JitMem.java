@@ -14,10 +14,13 @@ import java.lang.foreign.ValueLayout;
  * {@code Hart.load}/{@code Hart.store}: C2 inlined the load (without knowing the access size until after
  * inlining) but never the store (its compiled code is over {@code InlineSmallCode}), so every store was a real
  * call and every call spills all guest registers the region holds in machine registers (gzip: ~70 % of its
- * samples in the load/store paths). Each method here is one access size: a TLB tag compare, the permission check
- * of the current mode (which includes "the page is plain RAM"), a page-crossing check and one host memory access
- * through a constant all-of-memory segment (see {@link #ALL}); a
- * store also requires the page to hold no translated or decoded code. The fallback ({@code EngineSupport.lw} and
+ * samples in the load/store paths). Each method here is one access size. Its first level is one compare against
+ * a folded TLB ({@link #fast}: the tag only matches when the access is aligned and the current mode's permission
+ * check, which includes "the page is plain RAM", passed when the entry was taken) and one host memory access
+ * through a constant all-of-memory segment (see {@link #ALL}); a store also requires the page to hold no
+ * translated or decoded code, checked at every store. The second level, on a miss, is the hart TLB's tag compare,
+ * permission check of the current mode and page-crossing check, which also fills the first level (xen-core
+ * README, JIT round 9). The fallback ({@code EngineSupport.lw} and
  * so on: table walk, A/D bits, faults, MMIO, crossing, code-page generation, dirty log) is a call on the cold
  * branch. The methods are too big for C1 to inline (C1 would expand the segment access machinery at every site
  * and run out of virtual registers on big regions) and small enough for C2 to inline at every hot site.
@@ -58,6 +61,22 @@ final class JitMem {
     private int storeMask;
     private int storeMatch;
     private int epoch;
+    /**
+     * Folded TLB of the current checks: per hart TLB index i, {@code fast[4i]} the virtual page base when a load
+     * there may take the fast path under the current checks (else -1), {@code fast[4i+1]} the same for stores,
+     * {@code fast[4i+2]} the host address minus the virtual address of the page, {@code fast[4i+3]} the page's
+     * index in the code states. An access is one tag compare (which also rejects misaligned addresses, so it
+     * never crosses a page), plus the code-state check for a store. Filled on the second level (the hart TLB
+     * check below), valid while the hart's entry i is unchanged (the hart drops index i whenever it changes it).
+     * One set per combination of checks ({@link #SETS}, taken over round robin), so a trap or xRET switches sets
+     * instead of emptying one.
+     */
+    private long[] fast;
+    private static final int SETS = 3;
+    private final long[][] sets = new long[SETS][4 * (IDX + 1)];
+    private final long[] setKeys = new long[SETS];
+    private int nextSet;
+    private static final int FAST_IDX = IDX << 2;
     /** Accesses that took the hart's full path (diagnostics and tests: the fast path must carry the rest). */
     long slowAccesses;
 
@@ -69,6 +88,12 @@ final class JitMem {
         this.code = EngineSupport.ram(h).codeStates();
         this.ramBase = EngineSupport.ram(h).base();
         this.host = EngineSupport.ram(h).segment().address() - EngineSupport.ram(h).base();
+        for (long[] set : sets) {
+            java.util.Arrays.fill(set, -1L);
+        }
+        java.util.Arrays.fill(setKeys, -1L);
+        EngineSupport.setJitTlb(h, sets);
+        fast = sets[0];
         refresh();
     }
 
@@ -91,6 +116,39 @@ final class JitMem {
         loadMatch = EngineSupport.jitLoadMatch(h);
         storeMask = EngineSupport.jitStoreMask(h);
         storeMatch = EngineSupport.jitStoreMatch(h);
+        // The masks are at most 9 bits and a match is either 9 bits or -1: 16 bits each keep them apart.
+        long key = (long) loadMask << 48 | (long) (loadMatch & 0xffff) << 32 | (long) (storeMask & 0xffff) << 16
+                | (storeMatch & 0xffff);
+        int cur = -1;
+        for (int s = 0; s < SETS; s++) {
+            if (setKeys[s] == key) {
+                cur = s;
+                break;
+            }
+        }
+        if (cur < 0) {
+            cur = nextSet;
+            nextSet = (nextSet + 1) % SETS;
+            java.util.Arrays.fill(sets[cur], -1L);
+            setKeys[cur] = key;
+        }
+        fast = sets[cur];
+    }
+
+    /** Enters the entry of {@code va} (which just passed the hart TLB check for a load or store) in the folded TLB. */
+    private void fill(long va, boolean store) {
+        int i = (int) (va >>> 12) & IDX;
+        long base = va & ~0xfffL;
+        long[] f = fast;
+        int k = i << 2;
+        if (f[k] != base && f[k + 1] != base) {
+            // Neither tag is live for this page (a live tag always belongs to the hart's current entry i): take it.
+            f[k] = -1;
+            f[k + 1] = -1;
+            f[k + 2] = page[i] + host - base;
+            f[k + 3] = (page[i] - ramBase) >>> 12;
+        }
+        f[k + (store ? 1 : 0)] = base;
     }
 
     /** Host address of {@code va} when a load of {@code size} bytes may take the fast path, else -1. */
@@ -171,73 +229,187 @@ final class JitMem {
     private void sdFull(long va, long v) { EngineSupport.sd(h, va, v); }
 
     static long lb(JitMem m, long va) {
-        long a = m.loadAddress(va, 1);
-        return a >= 0 ? ALL.get(B, a) : m.slowLoad(va, 1).lbFull(va);
+        long[] f = m.fast;
+        int k = ((int) va >>> 10) & FAST_IDX;
+        return f[k] == (va & ~0xfffL) ? ALL.get(B, f[k + 2] + va) : m.lbMiss(va);
+    }
+
+    private long lbMiss(long va) {
+        long a = loadAddress(va, 1);
+        if (a >= 0) {
+            fill(va, false);
+            return ALL.get(B, a);
+        }
+        return slowLoad(va, 1).lbFull(va);
     }
 
     static long lbu(JitMem m, long va) {
-        long a = m.loadAddress(va, 1);
-        return a >= 0 ? ALL.get(B, a) & 0xffL : m.slowLoad(va, 1).lbuFull(va);
+        long[] f = m.fast;
+        int k = ((int) va >>> 10) & FAST_IDX;
+        return f[k] == (va & ~0xfffL) ? (ALL.get(B, f[k + 2] + va) & 0xffL) : m.lbuMiss(va);
+    }
+
+    private long lbuMiss(long va) {
+        long a = loadAddress(va, 1);
+        if (a >= 0) {
+            fill(va, false);
+            return ALL.get(B, a) & 0xffL;
+        }
+        return slowLoad(va, 1).lbuFull(va);
     }
 
     static long lh(JitMem m, long va) {
-        long a = m.loadAddress(va, 2);
-        return a >= 0 ? ALL.get(S, a) : m.slowLoad(va, 2).lhFull(va);
+        long[] f = m.fast;
+        int k = ((int) va >>> 10) & FAST_IDX;
+        return f[k] == (va & ~0xffeL) ? ALL.get(S, f[k + 2] + va) : m.lhMiss(va);
+    }
+
+    private long lhMiss(long va) {
+        long a = loadAddress(va, 2);
+        if (a >= 0) {
+            fill(va, false);
+            return ALL.get(S, a);
+        }
+        return slowLoad(va, 2).lhFull(va);
     }
 
     static long lhu(JitMem m, long va) {
-        long a = m.loadAddress(va, 2);
-        return a >= 0 ? ALL.get(S, a) & 0xffffL : m.slowLoad(va, 2).lhuFull(va);
+        long[] f = m.fast;
+        int k = ((int) va >>> 10) & FAST_IDX;
+        return f[k] == (va & ~0xffeL) ? (ALL.get(S, f[k + 2] + va) & 0xffffL) : m.lhuMiss(va);
+    }
+
+    private long lhuMiss(long va) {
+        long a = loadAddress(va, 2);
+        if (a >= 0) {
+            fill(va, false);
+            return ALL.get(S, a) & 0xffffL;
+        }
+        return slowLoad(va, 2).lhuFull(va);
     }
 
     static long lw(JitMem m, long va) {
-        long a = m.loadAddress(va, 4);
-        return a >= 0 ? ALL.get(I, a) : m.slowLoad(va, 4).lwFull(va);
+        long[] f = m.fast;
+        int k = ((int) va >>> 10) & FAST_IDX;
+        return f[k] == (va & ~0xffcL) ? ALL.get(I, f[k + 2] + va) : m.lwMiss(va);
+    }
+
+    private long lwMiss(long va) {
+        long a = loadAddress(va, 4);
+        if (a >= 0) {
+            fill(va, false);
+            return ALL.get(I, a);
+        }
+        return slowLoad(va, 4).lwFull(va);
     }
 
     static long lwu(JitMem m, long va) {
-        long a = m.loadAddress(va, 4);
-        return a >= 0 ? ALL.get(I, a) & 0xffffffffL : m.slowLoad(va, 4).lwuFull(va);
+        long[] f = m.fast;
+        int k = ((int) va >>> 10) & FAST_IDX;
+        return f[k] == (va & ~0xffcL) ? (ALL.get(I, f[k + 2] + va) & 0xffffffffL) : m.lwuMiss(va);
+    }
+
+    private long lwuMiss(long va) {
+        long a = loadAddress(va, 4);
+        if (a >= 0) {
+            fill(va, false);
+            return ALL.get(I, a) & 0xffffffffL;
+        }
+        return slowLoad(va, 4).lwuFull(va);
     }
 
     static long ld(JitMem m, long va) {
-        long a = m.loadAddress(va, 8);
-        return a >= 0 ? ALL.get(L, a) : m.slowLoad(va, 8).ldFull(va);
+        long[] f = m.fast;
+        int k = ((int) va >>> 10) & FAST_IDX;
+        return f[k] == (va & ~0xff8L) ? ALL.get(L, f[k + 2] + va) : m.ldMiss(va);
+    }
+
+    private long ldMiss(long va) {
+        long a = loadAddress(va, 8);
+        if (a >= 0) {
+            fill(va, false);
+            return ALL.get(L, a);
+        }
+        return slowLoad(va, 8).ldFull(va);
     }
 
     static void sb(JitMem m, long va, long v) {
-        long a = m.storeAddress(va, 1);
+        long[] f = m.fast;
+        int k = ((int) va >>> 10) & FAST_IDX;
+        if (f[k + 1] == (va & ~0xfffL) && (m.code[(int) f[k + 3]] & 1) == 0) {
+            ALL.set(B, f[k + 2] + va, (byte) v);
+        } else {
+            m.sbMiss(va, v);
+        }
+    }
+
+    private void sbMiss(long va, long v) {
+        long a = storeAddress(va, 1);
         if (a >= 0) {
+            fill(va, true);
             ALL.set(B, a, (byte) v);
         } else {
-            m.slowStore(va, 1).sbFull(va, v);
+            slowStore(va, 1).sbFull(va, v);
         }
     }
 
     static void sh(JitMem m, long va, long v) {
-        long a = m.storeAddress(va, 2);
+        long[] f = m.fast;
+        int k = ((int) va >>> 10) & FAST_IDX;
+        if (f[k + 1] == (va & ~0xffeL) && (m.code[(int) f[k + 3]] & 1) == 0) {
+            ALL.set(S, f[k + 2] + va, (short) v);
+        } else {
+            m.shMiss(va, v);
+        }
+    }
+
+    private void shMiss(long va, long v) {
+        long a = storeAddress(va, 2);
         if (a >= 0) {
+            fill(va, true);
             ALL.set(S, a, (short) v);
         } else {
-            m.slowStore(va, 2).shFull(va, v);
+            slowStore(va, 2).shFull(va, v);
         }
     }
 
     static void sw(JitMem m, long va, long v) {
-        long a = m.storeAddress(va, 4);
+        long[] f = m.fast;
+        int k = ((int) va >>> 10) & FAST_IDX;
+        if (f[k + 1] == (va & ~0xffcL) && (m.code[(int) f[k + 3]] & 1) == 0) {
+            ALL.set(I, f[k + 2] + va, (int) v);
+        } else {
+            m.swMiss(va, v);
+        }
+    }
+
+    private void swMiss(long va, long v) {
+        long a = storeAddress(va, 4);
         if (a >= 0) {
+            fill(va, true);
             ALL.set(I, a, (int) v);
         } else {
-            m.slowStore(va, 4).swFull(va, v);
+            slowStore(va, 4).swFull(va, v);
         }
     }
 
     static void sd(JitMem m, long va, long v) {
-        long a = m.storeAddress(va, 8);
+        long[] f = m.fast;
+        int k = ((int) va >>> 10) & FAST_IDX;
+        if (f[k + 1] == (va & ~0xff8L) && (m.code[(int) f[k + 3]] & 1) == 0) {
+            ALL.set(L, f[k + 2] + va, v);
+        } else {
+            m.sdMiss(va, v);
+        }
+    }
+
+    private void sdMiss(long va, long v) {
+        long a = storeAddress(va, 8);
         if (a >= 0) {
+            fill(va, true);
             ALL.set(L, a, v);
         } else {
-            m.slowStore(va, 8).sdFull(va, v);
+            slowStore(va, 8).sdFull(va, v);
         }
     }
 }
