@@ -186,7 +186,9 @@ public final class Xl {
                     + r.get("bytes") + " bytes, paused " + pausedMillis(r) + " ms)");
             if (!checkpoint) {
                 try {
-                    c.awaitDisconnect(DESTROY_WAIT);
+                    if (c.awaitDisconnect(DESTROY_WAIT)) {
+                        awaitReleased(name, DESTROY_WAIT);
+                    }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                 }
@@ -476,8 +478,9 @@ public final class Xl {
                 }
                 return 0; // the runner went away before its reply: destroyed either way
             }
-            // The runner closes the socket once the machine is gone; wait so 'xl list' right after is accurate.
-            if (!c.awaitDisconnect(DESTROY_WAIT)) {
+            // The runner closes the socket once the machine is gone, then removes its files and frees the name:
+            // wait for both, so 'xl list' or 'xl create' of the same name right after sees the domain gone.
+            if (!c.awaitDisconnect(DESTROY_WAIT) || !awaitReleased(name, DESTROY_WAIT)) {
                 err.println("xl: domain '" + name + "' is still being destroyed");
                 return 1;
             }
@@ -486,6 +489,21 @@ public final class Xl {
             Thread.currentThread().interrupt();
             return 1;
         }
+    }
+
+    /**
+     * Waits until no runner holds {@code name}'s lock (it removes its socket and pid files just before it lets go),
+     * polling every 10 ms; false if it is still held after {@code timeout}.
+     */
+    private boolean awaitReleased(String name, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (runDir.isHeld(name)) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
     }
 
     @FunctionalInterface

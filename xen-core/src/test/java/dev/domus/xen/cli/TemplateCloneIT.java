@@ -68,6 +68,14 @@ class TemplateCloneIT {
                 xl("destroy", d);
             }
         }
+        for (String d : domains) {
+            try {
+                awaitGone(d);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
         // The short run dir lives outside @TempDir (socket path length): remove it too.
         try (var s = Files.walk(runDir.path().getParent())) {
             for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {

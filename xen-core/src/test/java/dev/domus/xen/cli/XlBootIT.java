@@ -125,6 +125,10 @@ class XlBootIT {
         assertThat(list).as("xl list").contains(NAME).contains("----c-");
         Result destroy = xl(Duration.ofMinutes(1), "destroy", NAME);
         assertThat(destroy.status()).as("xl destroy: %s", destroy.err()).isZero();
+        // 'xl destroy' returns once the name is free: the same domain can be created again at once.
+        Result again = xl(Duration.ofMinutes(10), "create", "-p", cfg.toString());
+        assertThat(again.status()).as("xl create right after destroy: %s", again.err()).isZero();
+        assertThat(xl(Duration.ofMinutes(1), "destroy", NAME).status()).isZero();
     }
 
     @Test
