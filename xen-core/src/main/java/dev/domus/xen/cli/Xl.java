@@ -187,7 +187,7 @@ public final class Xl {
             if (!checkpoint) {
                 try {
                     if (c.awaitDisconnect(DESTROY_WAIT)) {
-                        awaitReleased(name, DESTROY_WAIT);
+                        runDir.awaitReleased(name, DESTROY_WAIT);
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -480,7 +480,7 @@ public final class Xl {
             }
             // The runner closes the socket once the machine is gone, then removes its files and frees the name:
             // wait for both, so 'xl list' or 'xl create' of the same name right after sees the domain gone.
-            if (!c.awaitDisconnect(DESTROY_WAIT) || !awaitReleased(name, DESTROY_WAIT)) {
+            if (!c.awaitDisconnect(DESTROY_WAIT) || !runDir.awaitReleased(name, DESTROY_WAIT)) {
                 err.println("xl: domain '" + name + "' is still being destroyed");
                 return 1;
             }
@@ -489,21 +489,6 @@ public final class Xl {
             Thread.currentThread().interrupt();
             return 1;
         }
-    }
-
-    /**
-     * Waits until no runner holds {@code name}'s lock (it removes its socket and pid files just before it lets go),
-     * polling every 10 ms; false if it is still held after {@code timeout}.
-     */
-    private boolean awaitReleased(String name, Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (runDir.isHeld(name)) {
-            if (System.nanoTime() - deadline > 0) {
-                return false;
-            }
-            Thread.sleep(10);
-        }
-        return true;
     }
 
     @FunctionalInterface

@@ -132,6 +132,21 @@ public final class RunDir {
     }
 
     /**
+     * Waits until no runner holds {@code name}'s lock (a runner removes its socket and pid files just before it
+     * lets go), polling every 10 ms; false if it is still held after {@code timeout}.
+     */
+    public boolean awaitReleased(String name, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (isHeld(name)) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
+    /**
      * Removes the socket and pid files of {@code name} when no runner holds its lock.
      *
      * @return true if the domain is not running (files were stale or absent)

@@ -151,6 +151,24 @@ final class JitMem {
         f[k + (store ? 1 : 0)] = base;
     }
 
+    /** {@link #loadAddress}, entering the page in the folded TLB when the access may take the fast path. */
+    private long filledLoadAddress(long va, int size) {
+        long a = loadAddress(va, size);
+        if (a >= 0) {
+            fill(va, false);
+        }
+        return a;
+    }
+
+    /** {@link #storeAddress}, entering the page in the folded TLB when the access may take the fast path. */
+    private long filledStoreAddress(long va, int size) {
+        long a = storeAddress(va, size);
+        if (a >= 0) {
+            fill(va, true);
+        }
+        return a;
+    }
+
     /** Host address of {@code va} when a load of {@code size} bytes may take the fast path, else -1. */
     private long loadAddress(long va, int size) {
         long vpn = va >>> 12;
@@ -235,12 +253,8 @@ final class JitMem {
     }
 
     private long lbMiss(long va) {
-        long a = loadAddress(va, 1);
-        if (a >= 0) {
-            fill(va, false);
-            return ALL.get(B, a);
-        }
-        return slowLoad(va, 1).lbFull(va);
+        long a = filledLoadAddress(va, 1);
+        return a >= 0 ? ALL.get(B, a) : slowLoad(va, 1).lbFull(va);
     }
 
     static long lbu(JitMem m, long va) {
@@ -250,12 +264,8 @@ final class JitMem {
     }
 
     private long lbuMiss(long va) {
-        long a = loadAddress(va, 1);
-        if (a >= 0) {
-            fill(va, false);
-            return ALL.get(B, a) & 0xffL;
-        }
-        return slowLoad(va, 1).lbuFull(va);
+        long a = filledLoadAddress(va, 1);
+        return a >= 0 ? ALL.get(B, a) & 0xffL : slowLoad(va, 1).lbuFull(va);
     }
 
     static long lh(JitMem m, long va) {
@@ -265,12 +275,8 @@ final class JitMem {
     }
 
     private long lhMiss(long va) {
-        long a = loadAddress(va, 2);
-        if (a >= 0) {
-            fill(va, false);
-            return ALL.get(S, a);
-        }
-        return slowLoad(va, 2).lhFull(va);
+        long a = filledLoadAddress(va, 2);
+        return a >= 0 ? ALL.get(S, a) : slowLoad(va, 2).lhFull(va);
     }
 
     static long lhu(JitMem m, long va) {
@@ -280,12 +286,8 @@ final class JitMem {
     }
 
     private long lhuMiss(long va) {
-        long a = loadAddress(va, 2);
-        if (a >= 0) {
-            fill(va, false);
-            return ALL.get(S, a) & 0xffffL;
-        }
-        return slowLoad(va, 2).lhuFull(va);
+        long a = filledLoadAddress(va, 2);
+        return a >= 0 ? ALL.get(S, a) & 0xffffL : slowLoad(va, 2).lhuFull(va);
     }
 
     static long lw(JitMem m, long va) {
@@ -295,12 +297,8 @@ final class JitMem {
     }
 
     private long lwMiss(long va) {
-        long a = loadAddress(va, 4);
-        if (a >= 0) {
-            fill(va, false);
-            return ALL.get(I, a);
-        }
-        return slowLoad(va, 4).lwFull(va);
+        long a = filledLoadAddress(va, 4);
+        return a >= 0 ? ALL.get(I, a) : slowLoad(va, 4).lwFull(va);
     }
 
     static long lwu(JitMem m, long va) {
@@ -310,12 +308,8 @@ final class JitMem {
     }
 
     private long lwuMiss(long va) {
-        long a = loadAddress(va, 4);
-        if (a >= 0) {
-            fill(va, false);
-            return ALL.get(I, a) & 0xffffffffL;
-        }
-        return slowLoad(va, 4).lwuFull(va);
+        long a = filledLoadAddress(va, 4);
+        return a >= 0 ? ALL.get(I, a) & 0xffffffffL : slowLoad(va, 4).lwuFull(va);
     }
 
     static long ld(JitMem m, long va) {
@@ -325,12 +319,8 @@ final class JitMem {
     }
 
     private long ldMiss(long va) {
-        long a = loadAddress(va, 8);
-        if (a >= 0) {
-            fill(va, false);
-            return ALL.get(L, a);
-        }
-        return slowLoad(va, 8).ldFull(va);
+        long a = filledLoadAddress(va, 8);
+        return a >= 0 ? ALL.get(L, a) : slowLoad(va, 8).ldFull(va);
     }
 
     static void sb(JitMem m, long va, long v) {
@@ -344,9 +334,8 @@ final class JitMem {
     }
 
     private void sbMiss(long va, long v) {
-        long a = storeAddress(va, 1);
+        long a = filledStoreAddress(va, 1);
         if (a >= 0) {
-            fill(va, true);
             ALL.set(B, a, (byte) v);
         } else {
             slowStore(va, 1).sbFull(va, v);
@@ -364,9 +353,8 @@ final class JitMem {
     }
 
     private void shMiss(long va, long v) {
-        long a = storeAddress(va, 2);
+        long a = filledStoreAddress(va, 2);
         if (a >= 0) {
-            fill(va, true);
             ALL.set(S, a, (short) v);
         } else {
             slowStore(va, 2).shFull(va, v);
@@ -384,9 +372,8 @@ final class JitMem {
     }
 
     private void swMiss(long va, long v) {
-        long a = storeAddress(va, 4);
+        long a = filledStoreAddress(va, 4);
         if (a >= 0) {
-            fill(va, true);
             ALL.set(I, a, (int) v);
         } else {
             slowStore(va, 4).swFull(va, v);
@@ -404,9 +391,8 @@ final class JitMem {
     }
 
     private void sdMiss(long va, long v) {
-        long a = storeAddress(va, 8);
+        long a = filledStoreAddress(va, 8);
         if (a >= 0) {
-            fill(va, true);
             ALL.set(L, a, v);
         } else {
             slowStore(va, 8).sdFull(va, v);
